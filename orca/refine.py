@@ -1,0 +1,234 @@
+"""Stage 3, refine: fine-tune embedder, body and predictor on the task loss.
+
+Written on Hugging Face Accelerate, so the same loop runs single-process on a CPU and data-parallel under
+``accelerate launch``. Model selection and early stopping use a validation split carved from the training
+data; the test split is evaluated once, on the selected checkpoint, by the caller. Checkpoints are written
+atomically after every epoch, and ``resume=True`` continues from the last one (never implicitly).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from .config import RefineConfig
+from .exceptions import ConfigError
+from .io import torch_save
+from .metrics import get_metric
+from .model import CrossModalModel
+from .registry import get
+from .tasks import Task, predict_output
+
+
+def lr_lambda(step: int, total: int, warmup: int, schedule: str) -> float:
+    """Learning-rate factor at optimiser step ``step``: linear warm-up, then cosine/linear decay or constant."""
+    # 1) linear warm-up over `warmup` steps
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    # 2) decay over the remaining steps
+    if schedule == "constant" or total <= warmup:
+        return 1.0
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    if schedule == "linear":
+        return 1.0 - progress
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _param_groups(model: CrossModalModel, cfg: RefineConfig) -> list[dict[str, Any]]:
+    groups = []
+    for part, lr in (("body", cfg.lr), ("embedder", cfg.lr * cfg.new_params_lr_mult),
+                     ("predictor", cfg.lr * cfg.new_params_lr_mult)):
+        params = [(n, p) for n, p in getattr(model, part).named_parameters() if p.requires_grad]
+        decay = [p for n, p in params if p.ndim >= 2 and not n.endswith("pos")]
+        no_decay = [p for n, p in params if not (p.ndim >= 2 and not n.endswith("pos"))]
+        if decay:
+            groups.append({"params": decay, "lr": lr, "weight_decay": cfg.weight_decay, "name": f"{part}.decay"})
+        if no_decay:
+            groups.append({"params": no_decay, "lr": lr, "weight_decay": 0.0, "name": f"{part}.no_decay"})
+    return groups
+
+
+def _optimizer(groups: list[dict[str, Any]], cfg: RefineConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(groups)
+    return torch.optim.SGD(groups, momentum=0.9)
+
+
+def make_accelerator(device: str = "auto", grad_accum: int = 1, seed: int = 0):
+    """An :class:`accelerate.Accelerator` for ``device`` (``auto``, ``cpu`` or ``cuda``), seeded."""
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration, set_seed
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device='cuda' was asked for but no CUDA device is available; use 'auto' or 'cpu'")
+    acc = Accelerator(cpu=device == "cpu", gradient_accumulation_steps=grad_accum,
+                      dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
+    set_seed(seed)
+    return acc
+
+
+@torch.no_grad()
+def predict(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, accelerator=None,
+            progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Raw outputs and predictions (probabilities or values) over ``dataset``, in order, as NumPy arrays."""
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    if accelerator is not None:
+        loader = accelerator.prepare_data_loader(loader)
+    device = next(model.parameters()).device
+    model.eval()
+    outputs = []
+    for x, _ in tqdm(loader, desc="predict", disable=not progress, leave=False):
+        out = model(x.to(device))
+        if accelerator is not None:
+            out = accelerator.gather_for_metrics(out)
+        outputs.append(out.float().cpu())
+    raw = torch.cat(outputs) if outputs else torch.empty(0)
+    return raw.numpy(), predict_output(model.task, raw).numpy()
+
+
+def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, accelerator=None,
+             extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """Task metric (and ``extra_metrics``) and loss over the whole of ``dataset``."""
+    task: Task = model.task
+    raw, pred = predict(model, dataset, batch_size, accelerator)
+    y = dataset.y.numpy() if hasattr(dataset, "y") else np.stack([dataset[i][1].numpy() for i in range(len(dataset))])
+    result = {"loss": float(get("loss", task.loss)(torch.from_numpy(raw), torch.from_numpy(y)))}
+    for name in (task.metric, *extra_metrics):
+        try:
+            result[name] = get_metric(name)(y, pred)
+        except ValueError as exc:  # e.g. ROC AUC on a split with one class: reported, not hidden
+            result[name] = float("nan")
+            result[f"{name}_error"] = str(exc)
+    return result
+
+
+def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None) -> str:
+    blob = json.dumps({"refine": cfg.__dict__, "task": task.to_dict(), "extra": extra or {}}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _better(value: float, best: float | None, higher: bool) -> bool:
+    if value != value:  # NaN never improves
+        return False
+    return best is None or (value > best if higher else value < best)
+
+
+def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
+           device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
+           progress: bool = True, config_extra: dict | None = None) -> dict[str, Any]:
+    """Fine-tune all trainable weights; keep the checkpoint that is best on ``val``.
+
+    Parameters
+    ----------
+    model : CrossModalModel
+    train, val : Dataset
+        ``(x, y)`` pairs; ``val`` is carved from training data (see :func:`orca.data.split_train_val`).
+    cfg : RefineConfig
+    checkpoint_dir : path, optional
+        Where ``last.pt`` (every epoch) and ``best.pt`` go, each written atomically.
+    resume : bool
+        Continue from ``checkpoint_dir/last.pt``; an error if there is none or it was made under another config.
+    config_extra : dict, optional
+        More settings that must match on resume (e.g. body and embedder config).
+
+    Returns
+    -------
+    dict
+        ``history`` (per epoch), ``best_epoch``, ``best_val``, ``steps`` and ``seconds``. The model holds the
+        best weights on return.
+    """
+    task: Task = model.task
+    higher = get_metric(task.metric).higher_is_better
+    loss_fn = get("loss", task.loss)
+    acc = make_accelerator(device, cfg.grad_accum, seed)
+    gen = torch.Generator().manual_seed(seed)
+    train_loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=False)
+    steps_per_epoch = math.ceil(len(train_loader) / cfg.grad_accum)
+    total = cfg.epochs * steps_per_epoch
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
+    warmup = int(cfg.warmup_ratio * total)
+    optimizer = _optimizer(_param_groups(model, cfg), cfg)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_lambda(s, total, warmup, cfg.schedule))
+    model, optimizer, train_loader, scheduler = acc.prepare(model, optimizer, train_loader, scheduler)
+    unwrapped: CrossModalModel = acc.unwrap_model(model)
+
+    state = {"epoch": 0, "step": 0, "history": [], "best_val": None, "best_epoch": None, "bad_epochs": 0}
+    best_weights = None
+    ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    fingerprint = _config_hash(cfg, task, config_extra)
+    if resume:
+        if ckpt is None or not (ckpt / "last.pt").is_file():
+            raise ConfigError(f"resume=True but there is no checkpoint at {ckpt / 'last.pt' if ckpt else '<none>'}")
+        saved = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=False)
+        if saved["fingerprint"] != fingerprint:
+            raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config or task; "
+                              "refusing to resume (start a fresh run or use the same settings)")
+        unwrapped.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["torch_rng"])
+        state = saved["state"]
+        if (ckpt / "best.pt").is_file():
+            best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=False)["model"]
+
+    start = time.perf_counter()
+    done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
+    bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
+    while not done and state["epoch"] < cfg.epochs:
+        epoch = state["epoch"]
+        if hasattr(train_loader, "set_epoch"):
+            train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
+        model.train()
+        losses = []
+        for x, y in train_loader:
+            with acc.accumulate(model):
+                loss = loss_fn(model(x), y)
+                acc.backward(loss)
+                if acc.sync_gradients and cfg.grad_clip is not None:
+                    acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+            if acc.sync_gradients:
+                state["step"] += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{losses[-1]:.4g}")
+                if state["step"] >= total:
+                    break
+        val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
+        value = val_metrics[task.metric]
+        state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
+                                 "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()}})
+        if _better(value, state["best_val"], higher):
+            state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
+            best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+            if ckpt is not None and acc.is_main_process:
+                torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": epoch, "val": value})
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch + 1
+        if ckpt is not None and acc.is_main_process:
+            torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
+                                          "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                                          "state": copy.deepcopy(state), "fingerprint": fingerprint})
+        done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
+    bar.close()
+    if best_weights is not None:
+        unwrapped.load_state_dict(best_weights)
+    unwrapped.eval()
+    return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
+            "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device)}

@@ -1,0 +1,70 @@
+"""Shared fixtures: seeds, tiny random Hugging Face bodies of every supported family, markers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the hub; the fail-fast test sets its own env
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow") or os.environ.get("ORCA_RUNSLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or ORCA_RUNSLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
+def tiny_hf_model(family: str) -> torch.nn.Module:
+    """A randomly initialised 2-layer model of ``family`` (bert, roberta, dinov2, swin), width 32."""
+    from transformers import (BertConfig, BertModel, Dinov2Config, Dinov2Model, RobertaConfig, RobertaModel,
+                              SwinConfig, SwinModel)
+
+    common = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    if family == "bert":
+        return BertModel(BertConfig(vocab_size=50, max_position_embeddings=128, **common))
+    if family == "roberta":
+        return RobertaModel(RobertaConfig(vocab_size=50, max_position_embeddings=130, pad_token_id=1, **common))
+    if family == "dinov2":
+        return Dinov2Model(Dinov2Config(image_size=32, patch_size=4, num_hidden_layers=2, hidden_size=32,
+                                        num_attention_heads=2, mlp_ratio=2))
+    if family == "swin":
+        return SwinModel(SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 2],
+                                    window_size=2))
+    raise ValueError(family)
+
+
+@pytest.fixture
+def tiny_body():
+    """Factory: ``tiny_body("bert")`` -> a fresh :class:`orca.Body` around a tiny random model."""
+    from orca.bodies import Body
+
+    def make(family: str = "bert") -> Body:
+        torch.manual_seed(0)
+        return Body(tiny_hf_model(family), name=f"tiny-{family}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def minilm_body():
+    """The real all-MiniLM-L6-v2 body (offline package); loaded once per session, copied per use."""
+    from orca.bodies import load_body
+
+    return load_body("minilm")
