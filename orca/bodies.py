@@ -97,8 +97,12 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def _unavailable(name: str, why: str) -> BodyUnavailableError:
+    import difflib
+
+    close = difflib.get_close_matches(name, available("body"), n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
     return BodyUnavailableError(
-        f"body {name!r} cannot be loaded: {why}. Bodies that work offline: {offline_bodies()}; "
+        f"body {name!r} cannot be loaded: {why}.{hint} Bodies that work offline: {offline_bodies()}; "
         "or pass a local folder holding a Hugging Face model"
     )
 

@@ -1,0 +1,72 @@
+"""Stage 2: objectives behave as distances, and the align loop moves only the embedder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from orca import OrcaConfig, SourceFeatures, Task, align, build
+from orca.config import AlignConfig
+from orca.exceptions import DataError, UnknownNameError
+from orca.objectives import mmd
+
+
+def test_mmd_is_zero_on_identical_data_and_positive_otherwise() -> None:
+    x = torch.randn(40, 8)
+    labels = torch.zeros(40, dtype=torch.long)
+    assert float(mmd(x, labels, x.clone(), labels)) == pytest.approx(0.0, abs=1e-6)
+    assert float(mmd(x, labels, x + 3.0, labels)) > 0.1
+
+
+def test_mmd_is_differentiable_in_the_target() -> None:
+    x = torch.randn(30, 4, requires_grad=True)
+    y = torch.randn(30, 4) + 1.0
+    mmd(x, torch.zeros(30), y, torch.zeros(30)).backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def _setup(tiny_body):
+    task = Task("t", (2, 24), "classification", (3,))
+    model = build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": 8}), tiny_body("bert"))
+    X = np.random.default_rng(0).normal(size=(64, 2, 24)).astype(np.float32)
+    y = np.arange(64) % 3
+    source = SourceFeatures(torch.randn(200, model.body.d_in) * 0.5 + 1.0, torch.arange(200) % 4)
+    return model, X, y, source
+
+
+def test_align_changes_only_the_embedder_and_lowers_the_distance(tiny_body) -> None:
+    model, X, y, source = _setup(tiny_body)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = align(model, X, y, source, AlignConfig(objective="mmd", steps=40, lr=1e-2, batch_size=32,
+                                                    patience=None, source_samples=128))
+    after = model.state_dict()
+    for key, value in before.items():
+        if key.startswith("embedder."):
+            continue
+        assert torch.equal(value, after[key]), f"{key} changed during align"
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("embedder."))
+    assert report.steps == 40 and len(report.curve) == 40
+    assert np.mean(report.curve[-5:]) < 0.5 * np.mean(report.curve[:5])
+
+
+def test_objective_none_skips_the_stage(tiny_body) -> None:
+    model, X, y, source = _setup(tiny_body)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    report = align(model, X, y, None, AlignConfig(objective="none"))
+    assert report.steps == 0 and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_align_bad_inputs(tiny_body) -> None:
+    model, X, y, source = _setup(tiny_body)
+    with pytest.raises(UnknownNameError, match="expected one of"):
+        align(model, X, y, source, AlignConfig(objective="otdd-exct"))
+    with pytest.raises(DataError, match="needs source features"):
+        align(model, X, y, None, AlignConfig(objective="mmd"))
+    narrow = SourceFeatures(torch.randn(10, 5), torch.zeros(10, dtype=torch.long))
+    with pytest.raises(DataError, match="width 5"):
+        align(model, X, y, narrow, AlignConfig(objective="mmd"))
+    with pytest.raises(DataError, match="NaN"):
+        SourceFeatures(torch.full((4, 3), float("nan")), torch.zeros(4))
+    with pytest.raises(DataError, match="stage-2 labels"):
+        align(model, X, y[:10], source, AlignConfig(objective="mmd"))

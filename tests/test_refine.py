@@ -1,0 +1,107 @@
+"""Stage 3: schedule maths, learning, model selection on validation data, explicit and exact resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import importlib
+
+refine_module = importlib.import_module("orca.refine")  # the package re-exports the function `refine`
+from orca import OrcaConfig, Task, build
+from orca.config import RefineConfig
+from orca.data import ArrayDataset, split_train_val
+from orca.exceptions import ConfigError
+from orca.refine import lr_lambda, refine
+
+
+def test_lr_schedule() -> None:
+    total, warmup = 100, 10
+    assert lr_lambda(0, total, warmup, "cosine") == pytest.approx(1 / 11)
+    assert lr_lambda(9, total, warmup, "cosine") == pytest.approx(10 / 11)
+    assert lr_lambda(10, total, warmup, "cosine") == pytest.approx(1.0)
+    assert lr_lambda(55, total, warmup, "cosine") == pytest.approx(0.5)
+    assert lr_lambda(100, total, warmup, "cosine") == pytest.approx(0.0, abs=1e-12)
+    assert lr_lambda(55, total, warmup, "linear") == pytest.approx(0.5)
+    assert lr_lambda(80, total, warmup, "constant") == 1.0
+
+
+def _data(n: int = 96):
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    X = (rng.normal(size=(n, 1, 16)) + np.where(y == 1, 1.0, -1.0)[:, None, None]).astype(np.float32)
+    tr, va = split_train_val(n, 0.25, 0, y)
+    return ArrayDataset(X[tr], y[tr]), ArrayDataset(X[va], y[va])
+
+
+def _model(tiny_body):
+    task = Task("halves", (1, 16), "classification", (2,))
+    return build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": 8}), tiny_body("bert"))
+
+
+CFG = RefineConfig(epochs=4, batch_size=16, lr=1e-3, new_params_lr_mult=3.0, warmup_ratio=0.0)
+
+
+def test_loss_falls_and_best_epoch_is_selected_on_validation(tiny_body) -> None:
+    train, val = _data()
+    model = _model(tiny_body)
+    info = refine(model, train, val, RefineConfig(epochs=8, batch_size=16, lr=1e-3, warmup_ratio=0.0),
+                  device="cpu", progress=False)
+    losses = [h["train_loss"] for h in info["history"]]
+    assert losses[-1] < 0.6 * losses[0]
+    vals = [h["val_accuracy"] for h in info["history"]]
+    assert info["best_val"] == max(vals) and vals[info["best_epoch"]] == max(vals)
+
+
+def test_only_layernorm_finetune_freezes_the_rest(tiny_body) -> None:
+    train, val = _data(32)
+    model = build(Task("h", (1, 16), "classification", (2,)),
+                  OrcaConfig().with_overrides({"body.finetune": "layernorm", "embedder.target_seq_len": 8}),
+                  tiny_body("bert"))
+    frozen = {n: p.clone() for n, p in model.body.named_parameters() if not p.requires_grad}
+    assert frozen and all("LayerNorm" not in n for n in frozen)
+    refine(model, train, val, RefineConfig(epochs=1, batch_size=16), device="cpu", progress=False)
+    assert all(torch.equal(p, frozen[n]) for n, p in model.body.named_parameters() if n in frozen)
+
+
+def test_resume_after_a_crash_gives_the_same_result(tiny_body, tmp_path, monkeypatch) -> None:
+    train, val = _data()
+    reference = _model(tiny_body)
+    ref_info = refine(reference, train, val, CFG, seed=3, device="cpu", progress=False)
+
+    crashed = _model(tiny_body)
+    real_evaluate = refine_module.evaluate
+    calls = {"n": 0}
+
+    def crash_on_third_epoch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("simulated kill during epoch 3")
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(refine_module, "evaluate", crash_on_third_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        refine(crashed, train, val, CFG, seed=3, device="cpu", checkpoint_dir=tmp_path, progress=False)
+    monkeypatch.setattr(refine_module, "evaluate", real_evaluate)
+    assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
+    assert not list(tmp_path.glob("*.tmp")), "no half-written checkpoint may remain"
+
+    resumed = _model(tiny_body)
+    info = refine(resumed, train, val, CFG, seed=3, device="cpu", checkpoint_dir=tmp_path, resume=True,
+                  progress=False)
+    assert [h["train_loss"] for h in info["history"]] == pytest.approx([h["train_loss"] for h in ref_info["history"]])
+    for (k, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=f"{k} differs after resume")
+
+
+def test_resume_needs_a_matching_checkpoint(tiny_body, tmp_path) -> None:
+    train, val = _data(32)
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        refine(_model(tiny_body), train, val, CFG, device="cpu", checkpoint_dir=tmp_path, resume=True,
+               progress=False)
+    refine(_model(tiny_body), train, val, RefineConfig(epochs=1, batch_size=16), device="cpu",
+           checkpoint_dir=tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="another config"):
+        refine(_model(tiny_body), train, val, RefineConfig(epochs=2, batch_size=16), device="cpu",
+               checkpoint_dir=tmp_path, resume=True, progress=False)
