@@ -120,7 +120,7 @@ def resolve(name: str) -> tuple[str, str]:
             raise BodyUnavailableError(f"folder {name!r} has no config.json; it is not a Hugging Face model folder")
         return expanded, "local"
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
-        raise BodyUnavailableError(f"body folder {name!r} does not exist; registered bodies: {available('body')}")
+        raise _unavailable(name, "it looks like a folder path, and that folder does not exist")
     return _resolve_hub(name, name)
 
 

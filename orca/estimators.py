@@ -248,7 +248,8 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         return self._raw_predict(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks that the estimator is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         self._check_fitted()

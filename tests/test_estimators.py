@@ -1,0 +1,128 @@
+"""The scikit-learn facade: clone/get_params, learning on real data with the real MiniLM body, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import NotFittedError as SkNotFittedError
+from sklearn.model_selection import train_test_split
+
+from orca import CrossModalClassifier, CrossModalRegressor
+from orca.exceptions import BodyUnavailableError, ConfigError, DataError, NotFittedError
+from orca.metrics import get_metric
+
+FAST = dict(epochs=2, batch_size=16, lr=1e-3, new_params_lr_mult=3.0, device="cpu", target_seq_len=8)
+
+
+def test_clone_and_params_round_trip() -> None:
+    clf = CrossModalClassifier("minilm", lr=3e-4, epochs=7, objective="mmd", tabular_mode="paper")
+    params = clf.get_params()
+    assert params["lr"] == 3e-4 and params["epochs"] == 7 and params["body"] == "minilm"
+    twin = clone(clf)
+    assert twin is not clf and twin.get_params() == params
+    twin.set_params(epochs=2)
+    assert twin.epochs == 2 and clf.epochs == 7
+    cfg = clf.make_config()
+    assert (cfg.refine.lr, cfg.align.objective, cfg.embedder.tabular_mode) == (3e-4, "mmd", "paper")
+    assert CrossModalClassifier.from_config(cfg).get_params() == {**params}
+
+
+def test_bad_parameter_fails_at_fit_with_the_allowed_values() -> None:
+    with pytest.raises(ConfigError, match="expected one of"):
+        CrossModalClassifier(schedule="exponential").make_config()
+
+
+def test_not_fitted() -> None:
+    with pytest.raises(NotFittedError, match="not fitted"):
+        CrossModalClassifier().predict(np.zeros((2, 3)))
+    assert issubclass(NotFittedError, SkNotFittedError)
+
+
+def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
+    """The issue's learning check: MiniLM on scikit-learn's breast-cancer data (OpenML wdbc, 1510)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    X_before = X_tr.copy()
+    clf = CrossModalClassifier(minilm_body, epochs=3, batch_size=32, lr=1e-4, val_fraction=0.15, device="cpu")
+    clf.fit(X_tr, y_tr, X_test=X_te, y_test=y_te)
+    auc = get_metric("roc_auc")(y_te, clf.predict_proba(X_te))
+    assert auc >= 0.97
+    assert clf.result_["metrics"]["test"]["roc_auc"] == pytest.approx(auc, abs=1e-6)
+    assert np.array_equal(X_tr, X_before), "fit must not modify the caller's array"
+    assert set(clf.predict(X_te)) <= set(clf.classes_)
+    assert clf.result_["split"] == {"train": len(X_tr) - round(0.15 * len(X_tr)), "val": round(0.15 * len(X_tr)),
+                                    "test": len(X_te)}
+
+
+def _sequences(n: int = 48):
+    rng = np.random.default_rng(0)
+    labels = np.array(["cat", "dog", "eel"])[np.arange(n) % 3]
+    X = rng.normal(size=(n, 2, 12)).astype(np.float32) + (np.arange(n) % 3)[:, None, None]
+    return X, labels
+
+
+def test_string_labels_sequences_and_save_load(tiny_body, tmp_path) -> None:
+    X, labels = _sequences()
+    body = tiny_body("bert")
+    clf = CrossModalClassifier(body, **FAST).fit(X, labels)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (48, 3) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    assert list(clf.classes_) == ["cat", "dog", "eel"] and set(clf.predict(X)) <= {"cat", "dog", "eel"}
+    path = clf.save(tmp_path / "model.pt")
+    again = CrossModalClassifier.load(path, body=tiny_body("bert"))
+    np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-5)
+
+
+def test_dataframe_with_categoricals_and_missing(tiny_body) -> None:
+    rng = np.random.default_rng(1)
+    n = 60
+    df = pd.DataFrame({"a": rng.normal(size=n), "colour": rng.choice(["red", "green", "blue"], n),
+                       "b": rng.normal(size=n)})
+    df.loc[3, "a"] = np.nan
+    df.loc[5, "colour"] = None
+    y = (df["colour"] == "red").astype(int).to_numpy()
+    reg = CrossModalClassifier(tiny_body("bert"), **FAST).fit(df, y)
+    assert reg.task_.categorical == (1,) and reg.task_.cardinalities == (3,)
+    unseen = df.head(4).copy()
+    unseen.loc[0, "colour"] = "purple"  # unseen category: read as missing
+    assert reg.predict_proba(unseen).shape == (4, 2)
+
+
+def test_regressor_scalar_and_dense(tiny_body) -> None:
+    X, _ = _sequences(32)
+    y = X.mean(axis=(1, 2))
+    reg = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, y)
+    assert reg.predict(X).shape == (32,)
+    assert isinstance(reg.score(X, y), float)
+    dense_y = X[:, :1, :] * 2.0  # (N, 1, L): a field of the input's length
+    dense = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, dense_y)
+    assert dense.task_.output == "dense" and dense.predict(X).shape == (32, 1, 12)
+
+
+def test_bad_inputs_get_clear_errors(tiny_body) -> None:
+    X, labels = _sequences()
+    with pytest.raises(DataError, match="X has 48 examples but y has 47"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(X, labels[:-1])
+    with pytest.raises(DataError, match="at least 2 classes"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(X, np.zeros(48))
+    with pytest.raises(DataError, match=r"\(N, C, H, W\)"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(np.zeros((4, 1, 2, 3, 4)), np.arange(4) % 2)
+    bad = X.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(bad, labels)
+    bad[0, 0, 0] = np.inf
+    with pytest.raises(DataError, match="inf"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(bad, labels)
+    clf = CrossModalClassifier(tiny_body(), **FAST).fit(X, labels)
+    with pytest.raises(DataError, match=r"labels \['fox'\] were not seen in training"):
+        clf.score(X[:2], np.array(["cat", "fox"]))
+    with pytest.raises(DataError, match="example shape"):
+        clf.predict(X[:, :, :10])
+    with pytest.raises(DataError, match="only missing values"):
+        CrossModalClassifier(tiny_body(), **FAST).fit(np.c_[np.full(6, np.nan), np.arange(6.0)], np.arange(6) % 2)
+    with pytest.raises(BodyUnavailableError, match="work offline"):
+        CrossModalClassifier("./no/such/body", **FAST).fit(X, labels)
