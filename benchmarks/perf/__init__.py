@@ -1,0 +1,1 @@
+"""Speed and memory checks: scripts that print ratios measured within one run."""
