@@ -43,3 +43,37 @@ def split_train_val(n: int, val_fraction: float, seed: int, stratify: np.ndarray
             strat = None  # too few examples per class to stratify; fall back to a plain seeded split
     train, val = train_test_split(idx, test_size=n_val, random_state=seed, stratify=strat)
     return np.sort(train), np.sort(val)
+
+
+class TargetScaler:
+    """Standardise regression targets on training data: per column for ``(N, T)``, globally for fields.
+
+    Training and model selection run on standardised targets; reported metrics and predictions are mapped
+    back to the original units with :meth:`inverse`.
+    """
+
+    def __init__(self, mean: np.ndarray | float, std: np.ndarray | float) -> None:
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+
+    @classmethod
+    def fit(cls, y: np.ndarray) -> TargetScaler:
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim == 2:  # (N, T): one scale per target column
+            mean, std = y.mean(axis=0), y.std(axis=0)
+        else:  # fields (N, C, ...): one scale for the whole field
+            mean, std = y.mean(), y.std()
+        return cls(mean, np.where(std > 0, std, 1.0))
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        return ((np.asarray(y, dtype=np.float32) - self.mean) / self.std).astype(np.float32)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return (np.asarray(y, dtype=np.float32) * self.std + self.mean).astype(np.float32)
+
+    def state(self) -> dict[str, list | float]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> TargetScaler:
+        return cls(state["mean"], state["std"])

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from .bodies import Body, load_body
 from .config import OrcaConfig
-from .data import ArrayDataset
+from .data import ArrayDataset, TargetScaler
 from .exceptions import DataError, NotFittedError
 from .io import torch_save
 from .pipeline import RunResult, fit as fit_pipeline
@@ -50,7 +50,7 @@ class _CrossModalBase(BaseEstimator):
                  weight_decay: float = 0.01, warmup_ratio: float = 0.1, schedule: str = "cosine",
                  grad_clip: float | None = 1.0, val_fraction: float = 0.1, patience: int | None = None,
                  max_steps: int | None = None, seed: int = 0, device: str = "auto", verbose: bool = False,
-                 checkpoint_dir: str | None = None) -> None:
+                 checkpoint_dir: str | None = None, standardize_target: bool = True) -> None:
         self.body = body
         self.categorical_features = categorical_features
         self.finetune = finetune
@@ -77,6 +77,7 @@ class _CrossModalBase(BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+        self.standardize_target = standardize_target
 
     # ---- config <-> parameters ---------------------------------------------------------------------------
     def make_config(self) -> OrcaConfig:
@@ -147,7 +148,9 @@ class _CrossModalBase(BaseEstimator):
         extra = ("accuracy", "roc_auc") if task.output == "classification" else ()
         run: RunResult = fit_pipeline(task, Xa, ya, config, X_val=val[0], y_val=val[1], X_test=test[0],
                                       y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir,
-                                      resume=resume, progress=self.verbose, extra_metrics=extra)
+                                      resume=resume, progress=self.verbose, extra_metrics=extra,
+                                      standardize_target=self.standardize_target)
+        self.target_scaler_ = run.target_scaler
         self.task_, self.config_, self.model_ = task, config, run.model
         self.history_ = run.refine_info["history"]
         self.align_report_ = run.align_report
@@ -160,7 +163,8 @@ class _CrossModalBase(BaseEstimator):
         Xa = check_inputs(self.task_, self._prepare_X(X, fitting=False), allow_nan=self.input_kind_ == "tabular")
         dummy = np.zeros(len(Xa), dtype=np.float32)
         _, pred = predict_arrays(self.model_, ArrayDataset(Xa, dummy), self.config_.refine.eval_batch_size)
-        return pred
+        scaler = getattr(self, "target_scaler_", None)
+        return scaler.inverse(pred) if scaler is not None else pred
 
     # ---- persistence -----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -170,7 +174,9 @@ class _CrossModalBase(BaseEstimator):
                  "body": self.config_.body.name, "config": self.config_.to_dict(), "task": self.task_.to_dict(),
                  "model": self.model_.state_dict(), "input_kind": self.input_kind_,
                  "preprocessor": self.preprocessor_.state() if self.input_kind_ == "tabular" else None,
-                 "classes": getattr(self, "classes_", None)}
+                 "classes": getattr(self, "classes_", None),
+                 "target_scaler": self.target_scaler_.state() if self.target_scaler_ is not None else None,
+                 "target_shape": getattr(self, "target_shape_", None)}
         return torch_save(path, state)
 
     @classmethod
@@ -191,6 +197,9 @@ class _CrossModalBase(BaseEstimator):
             est.preprocessor_ = TabularPreprocessor.from_state(state["preprocessor"])
         if state["classes"] is not None:
             est.classes_ = state["classes"]
+        est.target_scaler_ = TargetScaler.from_state(state["target_scaler"]) if state["target_scaler"] else None
+        if state["target_shape"] is not None:
+            est.target_shape_ = tuple(state["target_shape"])
         return est
 
 
@@ -205,6 +214,9 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         Tables only: categorical columns (default: the non-numeric columns of a DataFrame).
     objective : str, default "none"
         Stage 2 objective; ``none`` skips alignment.
+    standardize_target : bool, default True
+        Regression only (ignored for classification): train on targets standardised with training statistics;
+        predictions and reported metrics are in the original units.
     epochs, batch_size, lr, ... :
         Stage 3 settings; see :class:`orca.config.RefineConfig`. The validation split for model selection is
         ``val_fraction`` of the training data unless ``X_val``/``y_val`` are given to ``fit``.

@@ -13,7 +13,7 @@ import torch
 from .align import AlignReport, SourceFeatures, align
 from .bodies import Body
 from .config import OrcaConfig
-from .data import ArrayDataset, split_train_val
+from .data import ArrayDataset, TargetScaler, split_train_val
 from .model import CrossModalModel, build
 from .provenance import environment, peak_memory_mb
 from .refine import evaluate, refine
@@ -31,6 +31,7 @@ class RunResult:
     timings: dict[str, float]
     parameters: dict[str, int]
     split: dict[str, int] = field(default_factory=dict)
+    target_scaler: TargetScaler | None = None
 
     def to_dict(self, config: OrcaConfig, task: Task, extra: dict | None = None) -> dict[str, Any]:
         """JSON-ready record of the run with its provenance."""
@@ -43,6 +44,7 @@ class RunResult:
             "timings_s": self.timings,
             "parameters": self.parameters,
             "split": self.split,
+            "target_scaler": self.target_scaler.state() if self.target_scaler is not None else None,
             "peak_memory_mb": peak_memory_mb(),
             "body_source": getattr(self.model.body, "source", "given"),
             "environment": environment(),
@@ -58,11 +60,14 @@ def allow_nan(task: Task) -> bool:
 def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: np.ndarray | None = None,
         y_val: np.ndarray | None = None, X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
         body: Body | None = None, source: SourceFeatures | None = None, checkpoint_dir: str | Path | None = None,
-        resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = ()) -> RunResult:
+        resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = (),
+        standardize_target: bool = False) -> RunResult:
     """Run ORCA's three stages on arrays and evaluate the selected model once on the test split.
 
     When no validation set is given, ``config.refine.val_fraction`` of the training data is held out
     (stratified for classification) for model selection; the test split never influences training.
+    ``standardize_target`` (regression and dense tasks) trains on targets standardised with training
+    statistics and reports metrics in the original units.
     """
     timings: dict[str, float] = {}
     X = check_inputs(task, X, allow_nan=allow_nan(task))
@@ -75,6 +80,11 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     else:
         X_val = check_inputs(task, X_val, allow_nan=allow_nan(task))
         y_val = check_targets(task, y_val, len(X_val))
+
+    scaler = None
+    if standardize_target and task.output in ("regression", "dense"):
+        scaler = TargetScaler.fit(y)
+        y, y_val = scaler.transform(y), scaler.transform(y_val)
 
     t = time.perf_counter()
     model = build(task, config, body)
@@ -96,12 +106,14 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
 
     t = time.perf_counter()
     metrics = {"val": evaluate(model, ArrayDataset(X_val, y_val), config.refine.eval_batch_size,
-                               extra_metrics=extra_metrics)}
+                               extra_metrics=extra_metrics, target_scaler=scaler)}
     if X_test is not None:
         X_test = check_inputs(task, X_test, allow_nan=allow_nan(task))
         y_test = check_targets(task, y_test, len(X_test))
+        if scaler is not None:
+            y_test = scaler.transform(y_test)
         metrics["test"] = evaluate(model, ArrayDataset(X_test, y_test), config.refine.eval_batch_size,
-                                   extra_metrics=extra_metrics)
+                                   extra_metrics=extra_metrics, target_scaler=scaler)
     timings["evaluate"] = time.perf_counter() - t
     split = {"train": len(X), "val": len(X_val), "test": 0 if X_test is None else len(X_test)}
-    return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split)
+    return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler)

@@ -99,12 +99,18 @@ def predict(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acce
 
 
 def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, accelerator=None,
-             extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """Task metric (and ``extra_metrics``) and loss over the whole of ``dataset``."""
+             extra_metrics: tuple[str, ...] = (), target_scaler=None) -> dict[str, float]:
+    """Task metric (and ``extra_metrics``) and loss over the whole of ``dataset``.
+
+    With a :class:`orca.data.TargetScaler`, the loss stays in the standardised training space and the metrics
+    are computed in the targets' original units.
+    """
     task: Task = model.task
     raw, pred = predict(model, dataset, batch_size, accelerator)
     y = dataset.y.numpy() if hasattr(dataset, "y") else np.stack([dataset[i][1].numpy() for i in range(len(dataset))])
     result = {"loss": float(get("loss", task.loss)(torch.from_numpy(raw), torch.from_numpy(y)))}
+    if target_scaler is not None:
+        y, pred = target_scaler.inverse(y), target_scaler.inverse(pred)
     for name in (task.metric, *extra_metrics):
         try:
             result[name] = get_metric(name)(y, pred)

@@ -53,6 +53,15 @@ def test_npz_input_with_its_own_test_split(files) -> None:
     assert json.loads((out / "result.json").read_text())["split"]["test"] == 10
 
 
+def test_parquet_input(files) -> None:
+    frame = pd.read_csv(files / "train.csv")
+    frame.to_parquet(files / "train.parquet")
+    out = files / "pq"
+    assert main(["fit", str(files / "train.parquet"), "--target", "label", "--out", str(out), "--body",
+                 str(files / "body"), "--categorical", "kind", "--set", "refine.epochs=1", "--quiet"]) == 0
+    assert json.loads((out / "result.json").read_text())["task"]["categorical"] == [2]
+
+
 def test_bad_input_exits_2_with_a_message(files, capsys) -> None:
     assert main(["fit", str(files / "train.txt"), "--out", str(files / "x")]) == 2
     assert "expected one of ['.npz', '.csv', '.parquet']" in capsys.readouterr().err

@@ -59,6 +59,8 @@ def test_unknown_names_list_the_valid_ones() -> None:
         get("objective", "otdd-exct")
     with pytest.raises(UnknownNameError, match="did you mean 'accuracy'"):
         get("metric", "acuracy")
+    with pytest.raises(UnknownNameError, match="unknown task 'no-such-task'"):
+        get("task", "no-such-task")
     with pytest.raises(UnknownNameError, match="unknown registry kind"):
         available("widgets")
 

@@ -91,12 +91,16 @@ def test_dataframe_with_categoricals_and_missing(tiny_body) -> None:
     assert reg.predict_proba(unseen).shape == (4, 2)
 
 
-def test_regressor_scalar_and_dense(tiny_body) -> None:
+def test_regressor_scalar_and_dense(tiny_body, tmp_path) -> None:
     X, _ = _sequences(32)
-    y = X.mean(axis=(1, 2))
+    y = 1000.0 + 50.0 * X.mean(axis=(1, 2))  # far from unit scale: standardisation must map back
     reg = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, y)
-    assert reg.predict(X).shape == (32,)
+    pred = reg.predict(X)
+    assert pred.shape == (32,) and abs(pred.mean() - y.mean()) < 5 * y.std()
     assert isinstance(reg.score(X, y), float)
+    assert reg.result_["metrics"]["val"]["rmse"] < 5 * y.std()  # reported in original units
+    again = CrossModalRegressor.load(reg.save(tmp_path / "r.pt"), body=tiny_body("bert"))
+    np.testing.assert_allclose(again.predict(X), pred, rtol=1e-5)
     dense_y = X[:, :1, :] * 2.0  # (N, 1, L): a field of the input's length
     dense = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, dense_y)
     assert dense.task_.output == "dense" and dense.predict(X).shape == (32, 1, 12)

@@ -105,3 +105,18 @@ def test_resume_needs_a_matching_checkpoint(tiny_body, tmp_path) -> None:
     with pytest.raises(ConfigError, match="another config"):
         refine(_model(tiny_body), train, val, RefineConfig(epochs=2, batch_size=16), device="cpu",
                checkpoint_dir=tmp_path, resume=True, progress=False)
+
+
+def test_target_scaler_round_trip() -> None:
+    from orca.data import TargetScaler
+
+    rng = np.random.default_rng(0)
+    cols = rng.normal([5.0, -300.0], [2.0, 40.0], size=(200, 2))
+    scaler = TargetScaler.fit(cols)
+    z = scaler.transform(cols)
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(0), 1.0, atol=1e-4)
+    np.testing.assert_allclose(scaler.inverse(z), cols, rtol=1e-5)
+    field = rng.normal(3.0, 0.5, size=(10, 1, 8, 8))
+    assert TargetScaler.fit(field).mean.shape == ()  # fields: one global scale
+    assert TargetScaler.from_state(scaler.state()).std.tolist() == scaler.std.tolist()
