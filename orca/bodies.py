@@ -299,4 +299,5 @@ def load_body(name: str, dropout: float | None = None) -> Body:
     model = AutoModel.from_pretrained(path, config=config, local_files_only=True)
     body = Body(model, name=name)
     body.source = source
+    body.path = path
     return body

@@ -96,14 +96,22 @@ class AlignConfig:
     batch_size: int = 64
     patience: int | None = 20
     """Stop when the distance has not improved for this many steps; ``None`` runs all steps."""
-    source_samples: int = 512
-    """Source features drawn per step (the source set itself is computed once per run)."""
+    source: str = "auto"
+    """Source recipe (``orca.available`` lists them via ``orca.source.RECIPES``); ``auto``: the offline recipe
+    of the body's modality (``pydoc-topics`` for text, ``skimage-crops`` for vision)."""
+    source_samples: int = 2000
+    """Size of the fixed source subset the objective is built on (drawn once, seeded)."""
+    epsilon: float = 0.1
+    """Entropic regularisation of the OTDD objectives, relative to the mean squared source distance."""
+    sinkhorn_iters: int = 500
 
     def __post_init__(self) -> None:
         _positive("align.steps", self.steps, zero_ok=True)
         _positive("align.lr", self.lr)
         _positive("align.batch_size", self.batch_size)
         _positive("align.source_samples", self.source_samples)
+        _positive("align.epsilon", self.epsilon)
+        _positive("align.sinkhorn_iters", self.sinkhorn_iters)
         if self.patience is not None:
             _positive("align.patience", self.patience)
 

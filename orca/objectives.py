@@ -1,39 +1,188 @@
 """Stage 2 alignment objectives: distances between embedded target features and source features.
 
-Each objective is registered by name and called as ``objective(target, target_labels, source, source_labels)``
-on feature matrices ``(n, D)`` and ``(m, D)`` with integer labels; it returns a differentiable scalar (in the
-target features). An unknown name is an error, never a silent fallback.
+An objective is built once per run from the source features, so every source-only quantity (the source
+self-term, source-source label distances, kernel means, the cost scale) is computed once and reused at every
+step; then ``objective(target (n, d), labels (n,))`` returns a scalar that is differentiable in the target.
+
+========================  =================================================================================
+``none``                  no alignment (naive fine-tuning)
+``l2``                    squared distance between the mean target and mean source features
+``mmd``                   squared MMD with a sum of Gaussian kernels (bandwidths fixed from the source)
+``otdd-gaussian``         OTDD, label distance = Bures-Wasserstein between per-class Gaussian fits
+``otdd-exact``            OTDD, label distance = debiased Sinkhorn divergence between class samples (the paper)
+========================  =================================================================================
+
+OTDD here is debiased: ``OT(t, s) - OT(t, t)/2 - OT(s, s)/2`` on the ground cost
+``|x - x'|^2 + W(y, y')``, divided by the mean squared distance between source features (a constant of the
+run) so that ``epsilon`` is relative to the data's scale. It is zero when target and source coincide.
 """
 
 from __future__ import annotations
 
 import torch
 
+from .config import AlignConfig
+from .exceptions import DataError
+from .otdd import class_moments, entropic_ot, exact_label_distances, gaussian_w2, sq_dists
 from .registry import register
 
 
+class Objective:
+    """Base class: validates and stores the source features."""
+
+    name = "base"
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, cfg: AlignConfig) -> None:
+        if features.ndim != 2 or len(features) != len(labels):
+            raise DataError(f"source features must be (M, D) with M labels; got {tuple(features.shape)} "
+                            f"and {tuple(labels.shape)}")
+        if not torch.isfinite(features).all():
+            raise DataError("source features contain NaN or inf")
+        self.source = features
+        self.source_labels = labels.long()
+        self.cfg = cfg
+
+    def check_target(self, target: torch.Tensor, labels: torch.Tensor) -> None:
+        if target.shape[-1] != self.source.shape[-1]:
+            raise DataError(f"target features have width {target.shape[-1]}; the source has {self.source.shape[-1]}")
+        if not torch.isfinite(target).all():
+            raise DataError("target features contain NaN or inf (did the embedder diverge? lower align.lr)")
+
+    def __call__(self, target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
 @register("objective", "none")
-def no_alignment(target: torch.Tensor, target_labels: torch.Tensor, source: torch.Tensor,
-                 source_labels: torch.Tensor) -> torch.Tensor:
-    """Skip stage 2 (naive fine-tuning); never called by the align loop."""
-    raise RuntimeError("objective 'none' has no distance; the align stage returns before computing one")
+class NoAlignment(Objective):
+    """Skip stage 2; the align loop returns before building it."""
+
+    name = "none"
 
 
-def _sq_dists(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a.pow(2).sum(1, keepdim=True) + b.pow(2).sum(1) - 2 * a @ b.T).clamp_min(0.0)  # (n, m)
+@register("objective", "l2")
+class MeanL2(Objective):
+    """``|mean(target) - mean(source)|^2``: matches first moments only."""
+
+    name = "l2"
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, cfg: AlignConfig) -> None:
+        super().__init__(features, labels, cfg)
+        self.mean = features.mean(0)
+
+    def __call__(self, target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.check_target(target, labels)
+        return (target.mean(0) - self.mean).pow(2).sum()
 
 
 @register("objective", "mmd")
-def mmd(target: torch.Tensor, target_labels: torch.Tensor, source: torch.Tensor, source_labels: torch.Tensor,
-        bandwidth_multipliers: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
-    """Squared maximum mean discrepancy with a sum of Gaussian kernels (biased V-statistic, labels unused).
+class MMD(Objective):
+    """Squared MMD (biased V-statistic) with kernels ``sum_m exp(-|x - x'|^2 / (m * h))``; labels unused.
 
-    The base bandwidth is the mean pairwise squared distance of the pooled sample (detached), multiplied by each
-    of ``bandwidth_multipliers``. Zero when the two samples are identical.
+    ``h`` is the mean squared distance between source features, and ``E k(s, s')`` is computed once.
     """
-    joint = torch.cat([target, source], dim=0)
-    d2 = _sq_dists(joint, joint)  # (n+m, n+m)
-    base = d2.detach().sum() / max(d2.numel() - len(joint), 1)
-    kernel = sum(torch.exp(-d2 / (base * m).clamp_min(1e-12)) for m in bandwidth_multipliers)
-    n = len(target)
-    return kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean()
+
+    name = "mmd"
+    multipliers = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, cfg: AlignConfig) -> None:
+        super().__init__(features, labels, cfg)
+        d2 = sq_dists(features, features)
+        n = len(features)
+        self.bandwidth = float(d2.sum() / max(n * n - n, 1)) or 1.0
+        self.k_ss = float(self._kernel(d2).mean())
+
+    def _kernel(self, d2: torch.Tensor) -> torch.Tensor:
+        return sum(torch.exp(-d2 / (self.bandwidth * m)) for m in self.multipliers)
+
+    def __call__(self, target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.check_target(target, labels)
+        k_tt = self._kernel(sq_dists(target, target)).mean()
+        k_ts = self._kernel(sq_dists(target, self.source)).mean()
+        return k_tt + self.k_ss - 2 * k_ts
+
+
+class _OTDD(Objective):
+    """Debiased OTDD with cached source-side terms; subclasses supply the label distance."""
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, cfg: AlignConfig) -> None:
+        super().__init__(features, labels, cfg)
+        self.eps = cfg.epsilon
+        self.classes = torch.unique(self.source_labels)
+        counts = torch.stack([(self.source_labels == c).sum() for c in self.classes])
+        if int(counts.min()) < 2:
+            raise DataError(f"every source class needs at least 2 samples; class "
+                            f"{int(self.classes[counts.argmin()])} has {int(counts.min())}")
+        d2 = sq_dists(features, features)
+        n = len(features)
+        self.scale = float(d2.sum() / max(n * n - n, 1)) or 1.0  # the run's cost unit
+        self._prepare_labels()
+        w_ss = self.label_distances_source()  # (Ks, Ks), computed once
+        cost_ss = (d2 + w_ss[self._index(self.source_labels)][:, self._index(self.source_labels)]) / self.scale
+        self.ot_ss = entropic_ot(cost_ss, eps=self.eps, max_iter=cfg.sinkhorn_iters).detach()  # constant
+
+    def _index(self, labels: torch.Tensor) -> torch.Tensor:
+        return torch.searchsorted(self.classes, labels)
+
+    def _prepare_labels(self) -> None:
+        pass
+
+    def label_distances_source(self) -> torch.Tensor:
+        raise NotImplementedError
+
+    def label_distances(self, target: torch.Tensor, labels: torch.Tensor, t_classes: torch.Tensor
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W_ts (Kt, Ks), W_tt (Kt, Kt))`` for the target classes present in the batch."""
+        raise NotImplementedError
+
+    def __call__(self, target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.check_target(target, labels)
+        labels = labels.long()
+        t_classes, t_index = torch.unique(labels, return_inverse=True)
+        counts = torch.bincount(t_index)
+        if int(counts.min()) < 2:
+            raise DataError(f"every target class in a batch needs at least 2 samples for OTDD; class "
+                            f"{int(t_classes[counts.argmin()])} has {int(counts.min())}")
+        w_ts, w_tt = self.label_distances(target, labels, t_classes)
+        s_index = self._index(self.source_labels)
+        cost_ts = (sq_dists(target, self.source) + w_ts[t_index][:, s_index]) / self.scale
+        cost_tt = (sq_dists(target, target) + w_tt[t_index][:, t_index]) / self.scale
+        it = self.cfg.sinkhorn_iters
+        return (entropic_ot(cost_ts, eps=self.eps, max_iter=it) - 0.5 * entropic_ot(cost_tt, eps=self.eps, max_iter=it)
+                - 0.5 * self.ot_ss)
+
+
+@register("objective", "otdd-gaussian")
+class OTDDGaussian(_OTDD):
+    """OTDD whose label distance is the Bures-Wasserstein distance between per-class Gaussian fits."""
+
+    name = "otdd-gaussian"
+
+    def _prepare_labels(self) -> None:
+        self.s_means, self.s_zs = class_moments(self.source, self.source_labels, self.classes)
+
+    def label_distances_source(self) -> torch.Tensor:
+        return gaussian_w2(self.s_means, self.s_zs, self.s_means, self.s_zs).detach()
+
+    def label_distances(self, target, labels, t_classes):
+        means, zs = class_moments(target, labels, t_classes)
+        return gaussian_w2(means, zs, self.s_means, self.s_zs), gaussian_w2(means, zs, means, zs)
+
+
+@register("objective", "otdd-exact")
+class OTDDExact(_OTDD):
+    """OTDD whose label distance is the debiased Sinkhorn divergence between class samples (the paper's)."""
+
+    name = "otdd-exact"
+
+    def label_distances_source(self) -> torch.Tensor:
+        w, self.s_self = exact_label_distances(self.source, self.source_labels, self.classes, self.source,
+                                               self.source_labels, self.classes, self.eps * self.scale)
+        self.s_self = self.s_self.detach()
+        return w.detach()
+
+    def label_distances(self, target, labels, t_classes):
+        eps = self.eps * self.scale  # class-level OT runs on unnormalised squared distances
+        w_ts, _ = exact_label_distances(target, labels, t_classes, self.source, self.source_labels, self.classes,
+                                        eps, self_b=self.s_self)
+        w_tt, _ = exact_label_distances(target, labels, t_classes, target, labels, t_classes, eps)
+        return w_ts, w_tt

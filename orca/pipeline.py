@@ -17,6 +17,7 @@ from .data import ArrayDataset, TargetScaler, split_train_val
 from .model import CrossModalModel, build
 from .provenance import environment, peak_memory_mb
 from .refine import evaluate, refine
+from .source import source_features
 from .tasks import Task, check_classes_present, check_inputs, check_targets, stage2_labels
 
 
@@ -91,9 +92,14 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     timings["build"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    labels = stage2_labels(task, y, config.seed) if config.align.objective != "none" else np.zeros(len(y), np.int64)
     device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
-    report = align(model, X, labels, source, config.align, config.seed, device, progress)
+    if config.align.objective != "none" and config.align.steps > 0:
+        labels = stage2_labels(task, y, config.seed)
+        if source is None:
+            source = source_features(model.body, config.align.source, config.align.source_samples, config.seed)
+        report = align(model, X, labels, source, config.align, config.seed, device, progress)
+    else:
+        report = align(model, X, np.zeros(len(y), np.int64), None, config.align)
     timings["align"] = time.perf_counter() - t
 
     t = time.perf_counter()
