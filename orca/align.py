@@ -137,7 +137,7 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
         value = float(loss.detach())
         report.curve.append(value)
         report.steps = step + 1
-        if value < best - 1e-4 * max(abs(best), 1e-8):
+        if not np.isfinite(best) or value < best - 1e-4 * abs(best):  # relative improvement of 0.01 %
             best, since_best = value, 0
         else:
             since_best += 1

@@ -104,6 +104,10 @@ class AlignConfig:
     epsilon: float = 0.1
     """Entropic regularisation of the OTDD objectives, relative to the mean squared source distance."""
     sinkhorn_iters: int = 500
+    sinkhorn_tol: float = 1e-3
+    """Stop Sinkhorn when the plan's row marginal is this close (L1, units of mass) to the target weights."""
+    label_samples: int = 100
+    """``otdd-exact``: at most this many source samples per class for the class-to-class distances."""
 
     def __post_init__(self) -> None:
         _positive("align.steps", self.steps, zero_ok=True)
@@ -112,6 +116,8 @@ class AlignConfig:
         _positive("align.source_samples", self.source_samples)
         _positive("align.epsilon", self.epsilon)
         _positive("align.sinkhorn_iters", self.sinkhorn_iters)
+        _positive("align.sinkhorn_tol", self.sinkhorn_tol)
+        _positive("align.label_samples", self.label_samples)
         if self.patience is not None:
             _positive("align.patience", self.patience)
 

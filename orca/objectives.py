@@ -118,7 +118,8 @@ class _OTDD(Objective):
         self._prepare_labels()
         w_ss = self.label_distances_source()  # (Ks, Ks), computed once
         cost_ss = (d2 + w_ss[self._index(self.source_labels)][:, self._index(self.source_labels)]) / self.scale
-        self.ot_ss = entropic_ot(cost_ss, eps=self.eps, max_iter=cfg.sinkhorn_iters).detach()  # constant
+        self.ot_ss = entropic_ot(cost_ss, eps=self.eps, max_iter=cfg.sinkhorn_iters, tol=cfg.sinkhorn_tol,
+                                 symmetric=True).detach()
 
     def _index(self, labels: torch.Tensor) -> torch.Tensor:
         return torch.searchsorted(self.classes, labels)
@@ -146,9 +147,9 @@ class _OTDD(Objective):
         s_index = self._index(self.source_labels)
         cost_ts = (sq_dists(target, self.source) + w_ts[t_index][:, s_index]) / self.scale
         cost_tt = (sq_dists(target, target) + w_tt[t_index][:, t_index]) / self.scale
-        it = self.cfg.sinkhorn_iters
-        return (entropic_ot(cost_ts, eps=self.eps, max_iter=it) - 0.5 * entropic_ot(cost_tt, eps=self.eps, max_iter=it)
-                - 0.5 * self.ot_ss)
+        it, tol = self.cfg.sinkhorn_iters, self.cfg.sinkhorn_tol
+        return (entropic_ot(cost_ts, eps=self.eps, max_iter=it, tol=tol)
+                - 0.5 * entropic_ot(cost_tt, eps=self.eps, max_iter=it, tol=tol, symmetric=True) - 0.5 * self.ot_ss)
 
 
 @register("objective", "otdd-gaussian")
@@ -174,15 +175,28 @@ class OTDDExact(_OTDD):
 
     name = "otdd-exact"
 
+    def _prepare_labels(self) -> None:
+        # class-to-class distances use at most `label_samples` source points per class (seeded subsample)
+        gen = torch.Generator().manual_seed(0)
+        keep = []
+        for c in self.classes:
+            idx = torch.nonzero(self.source_labels == c).flatten()
+            keep.append(idx[torch.randperm(len(idx), generator=gen)[: self.cfg.label_samples]])
+        keep = torch.cat(keep).sort().values
+        self.l_x, self.l_y = self.source[keep], self.source_labels[keep]
+
     def label_distances_source(self) -> torch.Tensor:
-        w, self.s_self = exact_label_distances(self.source, self.source_labels, self.classes, self.source,
-                                               self.source_labels, self.classes, self.eps * self.scale)
+        w, self.s_self = exact_label_distances(self.l_x, self.l_y, self.classes, self.l_x, self.l_y, self.classes,
+                                               self.eps * self.scale, max_iter=self.cfg.sinkhorn_iters,
+                                               tol=self.cfg.sinkhorn_tol)
         self.s_self = self.s_self.detach()
         return w.detach()
 
     def label_distances(self, target, labels, t_classes):
         eps = self.eps * self.scale  # class-level OT runs on unnormalised squared distances
-        w_ts, _ = exact_label_distances(target, labels, t_classes, self.source, self.source_labels, self.classes,
-                                        eps, self_b=self.s_self)
-        w_tt, _ = exact_label_distances(target, labels, t_classes, target, labels, t_classes, eps)
+        it, tol = self.cfg.sinkhorn_iters, self.cfg.sinkhorn_tol
+        w_ts, _ = exact_label_distances(target, labels, t_classes, self.l_x, self.l_y, self.classes,
+                                        eps, self_b=self.s_self, max_iter=it, tol=tol)
+        w_tt, _ = exact_label_distances(target, labels, t_classes, target, labels, t_classes, eps, max_iter=it,
+                                        tol=tol)
         return w_ts, w_tt

@@ -28,39 +28,56 @@ def _softmin(eps: float, cost: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return -eps * torch.logsumexp(h.unsqueeze(-2) - cost / eps, dim=-1)
 
 
+def _row_error(eps: float, cost: torch.Tensor, log_a: torch.Tensor, log_b: torch.Tensor, f: torch.Tensor,
+               g: torch.Tensor) -> float:
+    """Largest (over the batch) L1 violation of the row marginal of the plan built from ``f, g``."""
+    f_next = _softmin(eps, cost, log_b + g / eps)
+    mass = torch.exp(log_a + (f - f_next) / eps)  # row sums of the plan
+    return float((mass - log_a.exp()).abs().sum(-1).amax())
+
+
 @torch.no_grad()
-def sinkhorn_potentials(cost: torch.Tensor, log_a: torch.Tensor, log_b: torch.Tensor, eps: float,
-                        max_iter: int = 1000, tol: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor, int]:
+def sinkhorn_potentials(cost: torch.Tensor, log_a: torch.Tensor, log_b: torch.Tensor | None, eps: float,
+                        max_iter: int = 1000, tol: float = 1e-5, check_every: int = 5
+                        ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Dual potentials ``f (..., n)``, ``g (..., m)`` of entropic OT, and the number of iterations used.
 
-    Log-domain alternating updates with epsilon annealing: epsilon starts at the largest cost and halves down
-    to ``eps`` (a few updates each), which makes small ``eps`` converge in few iterations; then updates at
-    ``eps`` until the potentials move less than ``tol`` times the cost scale.
+    Log-domain updates with epsilon annealing: epsilon starts at the largest cost and halves down to ``eps``,
+    one update per level (a warm start that makes small ``eps`` cheap); then updates at ``eps`` until the row
+    marginal of the plan is within ``tol`` (L1, in units of mass) of ``a`` (columns are exact after each update).
+    ``log_b=None`` means the symmetric problem OT(a, a) on a symmetric cost: the averaged update
+    ``f <- (f + softmin(f)) / 2`` converges in a few iterations there, where alternating updates oscillate.
     """
     c = cost.detach()
+    symmetric = log_b is None
+    log_b = log_a if symmetric else log_b
     finite_a, finite_b = torch.isfinite(log_a), torch.isfinite(log_b)
-    scale = float(c.amax()) if c.numel() else 1.0
+    top = float(c.amax()) if c.numel() else 1.0
     schedule = []
-    e = max(scale, eps)
+    e = max(top, eps)
     while e > eps:
         schedule.append(e)
         e /= 2.0
+    schedule.append(eps)
     f = torch.zeros_like(log_a)
     g = torch.zeros_like(log_b)
-    for e in schedule:
-        f = _softmin(e, c, log_b + g / e)
-        g = _softmin(e, c.transpose(-1, -2), log_a + f / e)
     it = 0
-    for it in range(1, max_iter + 1):
-        f_new = _softmin(eps, c, log_b + g / eps)
-        g_new = _softmin(eps, c.transpose(-1, -2), log_a + f_new / eps)
-        delta = (f_new - f).abs().where(finite_a, torch.zeros_like(f)).amax()
-        delta = torch.maximum(delta, (g_new - g).abs().where(finite_b, torch.zeros_like(g)).amax())
-        f, g = f_new, g_new
-        if float(delta) <= tol * max(scale, 1e-12):
-            break
-    # padded points (weight zero) get finite, irrelevant potentials
-    return f.where(finite_a, torch.zeros_like(f)), g.where(finite_b, torch.zeros_like(g)), it
+    for it in range(1, len(schedule) + max_iter + 1):
+        e = schedule[min(it, len(schedule)) - 1]
+        if symmetric:
+            f = 0.5 * (f + _softmin(e, c, log_a + f / e))
+            g = f
+        else:
+            f = _softmin(e, c, log_b + g / e)
+            g = _softmin(e, c.transpose(-1, -2), log_a + f / e)
+        if it >= len(schedule) and (it - len(schedule)) % check_every == 0:
+            if _row_error(eps, c, log_a, log_b, f, g) <= tol:
+                break
+    if symmetric:  # one last plain half-step makes the plan exactly symmetric and marginal-consistent
+        f = _softmin(eps, c, log_a + f / eps)
+        g = f
+    zero_f, zero_g = torch.zeros_like(f), torch.zeros_like(g)
+    return f.where(finite_a, zero_f), g.where(finite_b, zero_g), it - len(schedule) + 1
 
 
 def _log_weights(weights: torch.Tensor | None, n: int, like: torch.Tensor) -> torch.Tensor:
@@ -70,8 +87,8 @@ def _log_weights(weights: torch.Tensor | None, n: int, like: torch.Tensor) -> to
 
 
 def entropic_ot(cost: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tensor | None = None,
-                eps: float = 0.1, max_iter: int = 1000, tol: float = 1e-6, return_cost: bool = False
-                ) -> torch.Tensor:
+                eps: float = 0.1, max_iter: int = 1000, tol: float = 1e-5, return_cost: bool = False,
+                symmetric: bool = False) -> torch.Tensor:
     """Entropic optimal transport between weighted point sets given their cost matrix.
 
     Parameters
@@ -84,6 +101,8 @@ def entropic_ot(cost: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tens
     return_cost : bool
         ``False``: the entropic OT value ``<a, f> + <b, g>`` (what debiasing needs). ``True``: the transport
         cost ``<P, C>`` of the entropic plan (what POT's ``sinkhorn2`` returns).
+    symmetric : bool
+        ``OT(a, a)`` on a symmetric cost (a self term): ``b`` is ignored and the faster symmetric update is used.
 
     Returns
     -------
@@ -91,8 +110,9 @@ def entropic_ot(cost: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tens
         Differentiable with respect to ``cost`` (the gradient is the plan P).
     """
     n, m = cost.shape[-2:]
-    log_a, log_b = _log_weights(a, n, cost), _log_weights(b, m, cost)
-    f, g, _ = sinkhorn_potentials(cost, log_a, log_b, eps, max_iter, tol)
+    log_a = _log_weights(a, n, cost)
+    log_b = log_a if symmetric else _log_weights(b, m, cost)
+    f, g, _ = sinkhorn_potentials(cost, log_a, None if symmetric else log_b, eps, max_iter, tol)
     c = cost.detach()
     plan = torch.exp((f.unsqueeze(-1) + g.unsqueeze(-2) - c) / eps + log_a.unsqueeze(-1) + log_b.unsqueeze(-2))
     if return_cost:
@@ -103,17 +123,17 @@ def entropic_ot(cost: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tens
 
 def sinkhorn_divergence(cost_xy: torch.Tensor, cost_xx: torch.Tensor, cost_yy: torch.Tensor | float,
                         a: torch.Tensor | None = None, b: torch.Tensor | None = None, eps: float = 0.1,
-                        max_iter: int = 1000, tol: float = 1e-6) -> torch.Tensor:
+                        max_iter: int = 1000, tol: float = 1e-5) -> torch.Tensor:
     """Debiased Sinkhorn divergence ``OT(x, y) - OT(x, x) / 2 - OT(y, y) / 2`` (zero when x and y coincide).
 
     ``cost_yy`` may be a precomputed ``OT(y, y)`` value (a float or tensor of the batch shape) instead of a cost
     matrix, so a constant source-side term is computed once and reused.
     """
     xy = entropic_ot(cost_xy, a, b, eps, max_iter, tol)
-    xx = entropic_ot(cost_xx, a, a, eps, max_iter, tol)
+    xx = entropic_ot(cost_xx, a, a, eps, max_iter, tol, symmetric=True)
     if isinstance(cost_yy, torch.Tensor) and cost_yy.ndim >= 2 and cost_yy.shape[-1] == cost_xy.shape[-1] \
             and cost_yy.shape[-2] == cost_xy.shape[-1]:
-        yy = entropic_ot(cost_yy, b, b, eps, max_iter, tol)
+        yy = entropic_ot(cost_yy, b, b, eps, max_iter, tol, symmetric=True)
     else:
         yy = cost_yy
     return xy - 0.5 * xx - 0.5 * yy
@@ -160,7 +180,7 @@ def _pad_classes(x: torch.Tensor, labels: torch.Tensor, classes: torch.Tensor) -
 
 def exact_label_distances(x_a: torch.Tensor, y_a: torch.Tensor, classes_a: torch.Tensor, x_b: torch.Tensor,
                           y_b: torch.Tensor, classes_b: torch.Tensor, eps: float, self_b: torch.Tensor | None = None,
-                          max_iter: int = 1000, tol: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor]:
+                          max_iter: int = 1000, tol: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor]:
     """Debiased Sinkhorn divergences ``(K_a, K_b)`` between every class of a and every class of b.
 
     Returns the distances and the per-class self terms ``OT(b_k, b_k)`` (pass them back as ``self_b`` to reuse).
@@ -168,9 +188,9 @@ def exact_label_distances(x_a: torch.Tensor, y_a: torch.Tensor, classes_a: torch
     pa, wa = _pad_classes(x_a, y_a, classes_a)  # (Ka, na, d), (Ka, na)
     pb, wb = _pad_classes(x_b, y_b, classes_b)  # (Kb, nb, d), (Kb, nb)
     ka, kb = len(pa), len(pb)
-    self_a = entropic_ot(sq_dists(pa, pa), wa, wa, eps, max_iter, tol)  # (Ka,)
+    self_a = entropic_ot(sq_dists(pa, pa), wa, eps=eps, max_iter=max_iter, tol=tol, symmetric=True)  # (Ka,)
     if self_b is None:
-        self_b = entropic_ot(sq_dists(pb, pb), wb, wb, eps, max_iter, tol)  # (Kb,)
+        self_b = entropic_ot(sq_dists(pb, pb), wb, eps=eps, max_iter=max_iter, tol=tol, symmetric=True)  # (Kb,)
     cost = sq_dists(pa.unsqueeze(1), pb.unsqueeze(0))  # (Ka, Kb, na, nb)
     wa_pairs = wa.unsqueeze(1).expand(ka, kb, -1)
     wb_pairs = wb.unsqueeze(0).expand(ka, kb, -1)

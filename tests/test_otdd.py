@@ -46,7 +46,7 @@ def test_debiased_divergence_is_zero_on_identical_sets_and_positive_otherwise() 
     x = torch.tensor(rng.normal(size=(20, 4)))
     y = x + 1.0
     zero = sinkhorn_divergence(sq_dists(x, x), sq_dists(x, x), sq_dists(x, x), eps=0.1)
-    assert abs(float(zero)) < 1e-6
+    assert abs(float(zero)) < 1e-5  # Sinkhorn stops at a 1e-5 marginal error by default
     assert float(sinkhorn_divergence(sq_dists(x, y), sq_dists(x, x), sq_dists(y, y), eps=0.1)) > 0.5
 
 
