@@ -193,6 +193,8 @@ class Body(nn.Module):
                 f"vision {list(VISION_FAMILIES)}"
             )
         self.name = name
+        self.path: str | None = None  # the folder it was loaded from (tokenizer, provenance); set by load_body
+        self.source = "given"
         self.family = family
         self.modality = "text" if family in TEXT_FAMILIES else "vision"
         self.__dict__["original_embeddings"] = model.embeddings.eval().requires_grad_(False)

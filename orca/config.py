@@ -89,10 +89,11 @@ class PredictorConfig:
 class AlignConfig:
     """Stage 2: train the embedder alone so that embedded targets match source features."""
 
-    objective: str = "none"
-    """A registered objective (``orca.available('objective')``); ``none`` skips the stage."""
+    objective: str = "otdd-exact"
+    """A registered objective (``orca.available('objective')``); the paper's ``otdd-exact`` by default;
+    ``none`` skips the stage (naive fine-tuning)."""
     steps: int = 100
-    lr: float = 1e-4
+    lr: float = 1e-3
     batch_size: int = 64
     patience: int | None = 20
     """Stop when the distance has not improved for this many steps; ``None`` runs all steps."""

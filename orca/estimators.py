@@ -45,7 +45,7 @@ class _CrossModalBase(BaseEstimator):
     def __init__(self, body: str | Body = "minilm", *, categorical_features: list | None = None,
                  finetune: str = "all", target_seq_len: int = 128, tabular_mode: str = "tokenizer",
                  patch_size: int | None = None, resize: int | None = None, head: str = "linear",
-                 objective: str = "none", align_steps: int = 100, align_lr: float = 1e-4, epochs: int = 10,
+                 objective: str = "otdd-exact", align_steps: int = 100, align_lr: float = 1e-3, epochs: int = 10,
                  batch_size: int = 32, lr: float = 5e-5, new_params_lr_mult: float = 10.0,
                  weight_decay: float = 0.01, warmup_ratio: float = 0.1, schedule: str = "cosine",
                  grad_clip: float | None = 1.0, val_fraction: float = 0.1, patience: int | None = None,
@@ -212,8 +212,9 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         Registered body name, local Hugging Face folder or hub id; or a loaded :class:`orca.bodies.Body`.
     categorical_features : list of int or str, optional
         Tables only: categorical columns (default: the non-numeric columns of a DataFrame).
-    objective : str, default "none"
-        Stage 2 objective; ``none`` skips alignment.
+    objective : str, default "otdd-exact"
+        Stage 2 objective (the paper's); ``none`` skips alignment. Source features come from the offline recipe
+        of the body's modality unless ``fit(..., source=...)`` gives them.
     standardize_target : bool, default True
         Regression only (ignored for classification): train on targets standardised with training statistics;
         predictions and reported metrics are in the original units.

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .align import SourceFeatures
-from .bodies import Body, cache_root, resolve
+from .bodies import Body, cache_root
 from .exceptions import ConfigError, DataError, require
 from .io import torch_save
 
@@ -85,8 +85,16 @@ def embed_texts(body: Body, texts: list[str], batch_size: int = 64, max_tokens: 
     """Mean over non-padding tokens of the body's own embedding layer (positions included): ``(N, d)``."""
     from transformers import AutoTokenizer
 
-    path = getattr(body, "path", None) or resolve(body.name)[0]
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    path = body.path
+    if path is None:
+        raise ConfigError(f"text source features need body {body.name!r}'s tokenizer, but the body was built "
+                          "in memory with no folder; give source features yourself, or use align.objective='none'")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"text source features need body {body.name!r}'s tokenizer, and none loads from {path} "
+                          f"({type(exc).__name__}); give source features yourself, or use align.objective='none'"
+                          ) from exc
     emb = body.original_embeddings
     out = []
     for start in range(0, len(texts), batch_size):

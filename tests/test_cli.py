@@ -27,7 +27,7 @@ def files(tmp_path):
 def test_fit_then_predict(files, capsys) -> None:
     out = files / "run"
     code = main(["fit", str(files / "train.csv"), "--target", "label", "--out", str(out), "--body",
-                 str(files / "body"), "--set", "refine.epochs=2", "--set", "refine.batch_size=16", "--quiet"])
+                 str(files / "body"), "--set", "refine.epochs=2", "--set", "refine.batch_size=16", "--set", "align.objective=none", "--quiet"])
     assert code == 0
     result = json.loads((out / "result.json").read_text())
     assert set(result["metrics"]) == {"val", "test"} and "accuracy" in result["metrics"]["test"]
@@ -49,7 +49,7 @@ def test_npz_input_with_its_own_test_split(files) -> None:
     np.savez(files / "d.npz", X=X[:30], y=y[:30], X_test=X[30:], y_test=y[30:])
     out = files / "npz"
     assert main(["fit", str(files / "d.npz"), "--out", str(out), "--body", str(files / "body"),
-                 "--set", "refine.epochs=1", "--set", "embedder.target_seq_len=8", "--quiet"]) == 0
+                 "--set", "refine.epochs=1", "--set", "embedder.target_seq_len=8", "--set", "align.objective=none", "--quiet"]) == 0
     assert json.loads((out / "result.json").read_text())["split"]["test"] == 10
 
 
@@ -58,7 +58,7 @@ def test_parquet_input(files) -> None:
     frame.to_parquet(files / "train.parquet")
     out = files / "pq"
     assert main(["fit", str(files / "train.parquet"), "--target", "label", "--out", str(out), "--body",
-                 str(files / "body"), "--categorical", "kind", "--set", "refine.epochs=1", "--quiet"]) == 0
+                 str(files / "body"), "--categorical", "kind", "--set", "refine.epochs=1", "--set", "align.objective=none", "--quiet"]) == 0
     assert json.loads((out / "result.json").read_text())["task"]["categorical"] == [2]
 
 

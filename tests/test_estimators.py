@@ -14,7 +14,8 @@ from orca import CrossModalClassifier, CrossModalRegressor
 from orca.exceptions import BodyUnavailableError, ConfigError, DataError, NotFittedError
 from orca.metrics import get_metric
 
-FAST = dict(epochs=2, batch_size=16, lr=1e-3, new_params_lr_mult=3.0, device="cpu", target_seq_len=8)
+FAST = dict(epochs=2, batch_size=16, lr=1e-3, new_params_lr_mult=3.0, device="cpu", target_seq_len=8,
+            objective="none")  # tiny random bodies have no tokenizer for text source features
 
 
 def test_clone_and_params_round_trip() -> None:
@@ -53,6 +54,9 @@ def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
     assert clf.result_["metrics"]["test"]["roc_auc"] == pytest.approx(auc, abs=1e-6)
     assert np.array_equal(X_tr, X_before), "fit must not modify the caller's array"
     assert set(clf.predict(X_te)) <= set(clf.classes_)
+    align = clf.result_["align"]  # the paper's stage 2 ran: OTDD to offline text features, and it fell
+    assert align["objective"] == "otdd-exact" and align["source"]["recipe"] == "pydoc-topics"
+    assert align["final_distance"] < 0.5 * align["initial_distance"]
     assert clf.result_["split"] == {"train": len(X_tr) - round(0.15 * len(X_tr)), "val": round(0.15 * len(X_tr)),
                                     "test": len(X_te)}
 
@@ -128,5 +132,7 @@ def test_bad_inputs_get_clear_errors(tiny_body) -> None:
         clf.predict(X[:, :, :10])
     with pytest.raises(DataError, match="only missing values"):
         CrossModalClassifier(tiny_body(), **FAST).fit(np.c_[np.full(6, np.nan), np.arange(6.0)], np.arange(6) % 2)
+    with pytest.raises(ConfigError, match="tokenizer"):  # alignment needs text source features
+        CrossModalClassifier(tiny_body(), **{**FAST, "objective": "otdd-exact"}).fit(X, labels)
     with pytest.raises(BodyUnavailableError, match="work offline"):
         CrossModalClassifier("./no/such/body", **FAST).fit(X, labels)
