@@ -119,7 +119,12 @@ class SequenceEmbedder(nn.Module):
         self.grid = None
         self.conv = nn.Conv1d(channels, body.d_in, kernel_size=self.stride, stride=self.stride)
         nn.init.xavier_uniform_(self.conv.weight, gain=math.sqrt(2.0))
-        nn.init.zeros_(self.conv.bias)
+        # The paper zeroes the bias. With one channel and stride 1 a token is then x * w, and the LayerNorm
+        # that follows maps it to sign(x) * LN(w): every magnitude is lost until the bias has been learnt. A bias
+        # drawn on the scale of the weights keeps LN(x * w + b) varying with x from the first step (a bias on
+        # PyTorch's default 1/sqrt(fan_in) scale would swamp x * w and flatten the tokens just as badly).
+        bound = math.sqrt(2.0) * math.sqrt(6.0 / (channels * self.stride + body.d_in))  # the Xavier bound
+        nn.init.uniform_(self.conv.bias, -bound, bound)
         self.tail = _TokenNorm(self.n_tokens, body.d_in, body, cfg, _text_positions(body, self.n_tokens, "the input"))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
