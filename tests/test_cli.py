@@ -43,6 +43,18 @@ def test_fit_then_predict(files, capsys) -> None:
     assert len(predictions) == 80 and set(predictions) <= {"yes", "no"}
 
 
+def test_resume_continues_from_the_checkpoint(files) -> None:
+    out = files / "resumed"
+    args = ["fit", str(files / "train.csv"), "--target", "label", "--out", str(out), "--body", str(files / "body"),
+            "--set", "refine.epochs=2", "--set", "align.objective=none", "--quiet"]
+    assert main(args) == 0
+    first = json.loads((out / "result.json").read_text())
+    assert main(args + ["--resume"]) == 0  # the run is complete: nothing left to train, same selected model
+    again = json.loads((out / "result.json").read_text())
+    assert again["metrics"] == first["metrics"] and again["refine"]["steps"] == first["refine"]["steps"]
+    assert main([a.replace("refine.epochs=2", "refine.epochs=3") for a in args] + ["--resume"]) == 2  # other config
+
+
 def test_npz_input_with_its_own_test_split(files) -> None:
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 1, 16)).astype(np.float32), np.arange(40) % 2

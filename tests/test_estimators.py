@@ -61,6 +61,12 @@ def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
                                     "test": len(X_te)}
 
 
+def test_fit_emits_no_warnings(minilm_body, recwarn) -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    CrossModalClassifier(minilm_body, epochs=1, align_steps=5, max_steps=2, device="cpu").fit(X[:80], y[:80])
+    assert [str(w.message) for w in recwarn.list] == []
+
+
 def _sequences(n: int = 48):
     rng = np.random.default_rng(0)
     labels = np.array(["cat", "dog", "eel"])[np.arange(n) % 3]
