@@ -282,8 +282,8 @@ class Body(nn.Module):
         return self.model(pixel_values=tokens).last_hidden_state, self.output_grid(grid)
 
 
-def load_body(name: str, dropout: float | None = None) -> Body:
-    """Load a body by registered name, local folder or Hugging Face id.
+def load_body(name: str, dropout: float | None = None, attention_dropout: float | None = None) -> Body:
+    """Load a body by registered name, local folder or Hugging Face id, optionally overriding its dropout.
 
     Raises
     ------
@@ -294,10 +294,12 @@ def load_body(name: str, dropout: float | None = None) -> Body:
 
     path, source = resolve(name)
     config = AutoConfig.from_pretrained(path, local_files_only=True)
-    if dropout is not None:
-        for attr in ("hidden_dropout_prob", "attention_probs_dropout_prob", "hidden_dropout", "attention_dropout"):
-            if hasattr(config, attr):
-                setattr(config, attr, dropout)
+    attention = attention_dropout if attention_dropout is not None else dropout
+    for attrs, value in ((("hidden_dropout_prob", "hidden_dropout"), dropout),
+                         (("attention_probs_dropout_prob", "attention_dropout"), attention)):
+        for attr in attrs:
+            if value is not None and hasattr(config, attr):
+                setattr(config, attr, value)
     model = AutoModel.from_pretrained(path, config=config, local_files_only=True)
     body = Body(model, name=name)
     body.source = source

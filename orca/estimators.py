@@ -188,7 +188,8 @@ class _CrossModalBase(BaseEstimator):
         est = cls(body=state["body"], **state["params"])
         est.config_ = OrcaConfig.from_dict(state["config"])
         est.task_ = Task.from_dict(state["task"])
-        loaded = body if body is not None else load_body(est.config_.body.name, est.config_.body.dropout)
+        loaded = body if body is not None else load_body(est.config_.body.name, est.config_.body.dropout,
+                                                         est.config_.body.attention_dropout)
         est.model_ = build(est.task_, est.config_, loaded)
         est.model_.load_state_dict(state["model"])
         est.model_.eval()

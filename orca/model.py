@@ -68,7 +68,8 @@ def build(task: Task, config: OrcaConfig, body: Body | None = None) -> CrossModa
         An already loaded body (tests pass tiny random ones); otherwise ``config.body.name`` is loaded.
     """
     torch.manual_seed(config.seed)
-    body = body if body is not None else load_body(config.body.name, config.body.dropout)
+    body = body if body is not None else load_body(config.body.name, config.body.dropout,
+                                                   config.body.attention_dropout)
     body.set_finetune(config.body.finetune)
     embedder = build_embedder(task, body, config.embedder)
     out_grid = body.output_grid(embedder.grid)

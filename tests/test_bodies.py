@@ -86,3 +86,13 @@ def test_finetune_modes(tiny_body) -> None:
     body.set_finetune("layernorm")
     trainable = [n for n, p in body.named_parameters() if p.requires_grad]
     assert trainable and all("LayerNorm" in n for n in trainable)
+
+
+def test_dropout_overrides(tmp_path) -> None:
+    tiny_hf_model("bert").save_pretrained(tmp_path / "tiny")
+    body = load_body(str(tmp_path / "tiny"), dropout=0.3, attention_dropout=0.0)
+    assert body.model.config.hidden_dropout_prob == 0.3 and body.model.config.attention_probs_dropout_prob == 0.0
+    both = load_body(str(tmp_path / "tiny"), dropout=0.2)
+    assert both.model.config.attention_probs_dropout_prob == 0.2
+    kept = load_body(str(tmp_path / "tiny"))
+    assert kept.model.config.attention_probs_dropout_prob == 0.1  # the saved (pretrained) value
