@@ -80,7 +80,7 @@ def run(task_name: str, seed: int, out: Path) -> dict:
     spec = TASKS[task_name]
     X_tr, X_te, y_tr, y_te = spec["data"](seed)
     task = Task(task_name, spec["input_shape"], "classification", (spec["classes"],), metric="accuracy")
-    body = load_body(spec["body"])
+    body = load_body(spec["body"])  # pretrained dropout (hidden and attention), as in the recorded results
     source = source_features(body, "auto", 2000, seed)
     labels = stage2_labels(task, y_tr, seed)
     tr, va = split_train_val(len(X_tr), 0.15, seed, y_tr)
@@ -110,7 +110,10 @@ def run(task_name: str, seed: int, out: Path) -> dict:
         print(f"{task_name} {objective:14s} test acc {r['test_accuracy']:.4f} OTDD-exact {r['otdd_exact_before']:.3f}"
               f" -> {r['otdd_exact_aligned']:.3f} (after refine {r['otdd_exact_after_refine']:.3f}) "
               f"align {r['align_seconds']:.1f} s", flush=True)
+    cfg = body.model.config
     record = {"task": task_name, "body": spec["body"], "seed": seed, "train": len(X_tr), "test": len(X_te),
+              "body_dropout": {"hidden": getattr(cfg, "hidden_dropout_prob", None),
+                               "attention": getattr(cfg, "attention_probs_dropout_prob", None)},
               "source": {"recipe": source.recipe, "samples": len(source.features)}, "rows": rows,
               "config_overrides": spec["overrides"]}
     write_json(out / f"align-{task_name}.json", record)
