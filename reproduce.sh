@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # orca: set-up, tests and offline reproduction runs.
 #
-#   ./reproduce.sh            offline smoke run (sets up .venv first if needed)
+#   ./reproduce.sh            offline smoke: the core run, then every suite's smoke preset and its report
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
+#   ./reproduce.sh SUITE [--preset smoke|paper] [runner args]   run a suite (openml; all = every suite), then
+#                             its report; finished jobs are skipped (--force re-runs them)
 #
 # Environment: ORCA_VENV (default .venv), ORCA_TORCH_SPEC (default torch==2.13.0, the CPU build that is
 # installed first so that no multi-GB CUDA build is pulled in by a plain `torch` requirement).
@@ -56,9 +58,23 @@ case "$cmd" in
     exec "$PY" -m pytest "$@" ;;
   smoke)
     setup
-    exec "$PY" -m benchmarks.smoke "$@" ;;
+    "$PY" -m benchmarks.smoke
+    for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
+      "$PY" -m benchmarks.run "$suite" --preset smoke
+      "$PY" -m benchmarks.report "$suite"
+    done ;;
+  all)
+    setup
+    for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
+      "$PY" -m benchmarks.run "$suite" "$@"
+      "$PY" -m benchmarks.report "$suite"
+    done ;;
+  openml|pdebench|nasbench360)
+    setup
+    "$PY" -m benchmarks.run "$cmd" "$@"
+    exec "$PY" -m benchmarks.report "$cmd" ;;
   -h|--help|help)
-    sed -n '2,10p' "$0" ;;
+    sed -n '2,12p' "$0" ;;
   *)
-    die "unknown command '$cmd'; expected one of: setup, test, smoke (or no argument for the smoke run)" ;;
+    die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, all (or no argument for the smoke run)" ;;
 esac

@@ -19,7 +19,7 @@ from .exceptions import UnknownNameError
 
 T = TypeVar("T")
 
-KINDS = ("task", "body", "embedder", "predictor", "objective", "loss", "metric", "baseline")
+KINDS = ("task", "body", "embedder", "predictor", "objective", "loss", "metric", "baseline", "suite")
 _REGISTRY: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
 
 

@@ -1,0 +1,132 @@
+"""OpenML-CC18 suite (first cut): TabPFN's 30 datasets from a verified local mirror, ORCA and logistic regression.
+
+Data: the mirror folder (``data.mirror`` in the config, or ``$ORCA_OPENML_MIRROR``) in the format of
+``../shared/data/openml-cc18-tabpfn30/``: one npz per dataset plus ``manifest.json`` with sha256 per file,
+which is verified before a file is used (a mismatched file is never used). Splits follow TabPFN's sizes: below
+2,000 rows 50/50, otherwise at most 1,000 training and 1,000 test rows; stratified, seeded by the split index
+(``seed``). TabPFN's exact window protocol, the LIFT list, XGBoost, TabPFN and the other baselines come with the
+OpenML harness issue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from orca import CrossModalClassifier, OrcaConfig, Task
+from orca.exceptions import DataError
+from orca.io import read_json
+from orca.metrics import get_metric
+
+from ..suite import Suite, TaskData, register_suite
+
+ROOT = Path(__file__).parent
+
+
+def mirror_folder(config: dict) -> Path:
+    folder = os.environ.get("ORCA_OPENML_MIRROR") or config["data"]["mirror"]
+    path = Path(folder)
+    if not path.is_absolute():
+        path = ROOT.parent.parent / path  # relative to the repository root
+    if not (path / "manifest.json").is_file():
+        raise DataError(f"OpenML mirror {path} has no manifest.json; set data.mirror or $ORCA_OPENML_MIRROR")
+    return path
+
+
+@lru_cache(maxsize=4)
+def _manifest(folder: str) -> dict[str, dict]:
+    return {str(d["openml_id"]): d for d in read_json(Path(folder) / "manifest.json")["datasets"]}
+
+
+def all_tasks(config: dict) -> list[str]:
+    return sorted(_manifest(str(mirror_folder(config))), key=int)
+
+
+@lru_cache(maxsize=64)
+def _load_verified(path: str, sha256: str) -> dict[str, np.ndarray]:
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != sha256:
+        raise DataError(f"{path} has sha256 {digest[:16]}..., the manifest says {sha256[:16]}...; "
+                        "the file is not used (re-copy the mirror)")
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def tabpfn_split(X: np.ndarray, y: np.ndarray, split: int, max_train: int, max_test: int):
+    """50/50 below max_train + max_test rows, else max_train / max_test rows; stratified, seeded by ``split``."""
+    n = len(y)
+    if n < max_train + max_test:
+        n_train, n_test = n // 2, n - n // 2
+    else:
+        n_train, n_test = max_train, max_test
+    idx = np.arange(n)
+    rest, test = train_test_split(idx, test_size=n_test, random_state=split, stratify=y)
+    if len(rest) > n_train:
+        rest, _ = train_test_split(rest, train_size=n_train, random_state=split, stratify=y[rest])
+    return X[rest], X[test], y[rest], y[test]
+
+
+def load_task(name: str, config: dict, seed: int) -> TaskData:
+    folder = mirror_folder(config)
+    entry = _manifest(str(folder))[name]
+    data = _load_verified(str(folder / entry["file"]), entry["sha256"])
+    X, y = data["X"].astype(np.float64), data["y"].astype(np.int64)
+    categorical = tuple(int(c) for c in data["categorical"])
+    protocol = config["protocol"]
+    X_tr, X_te, y_tr, y_te = tabpfn_split(X, y, seed, protocol["max_train"], protocol["max_test"])
+    task = Task(f"openml-{name}", (X.shape[1],), "classification", (int(y.max()) + 1,), metric="roc_auc")
+    return TaskData(task, X_tr, y_tr, X_te, y_te,
+                    data={"source": "local mirror", "kind": "real", "name": entry["name"], "sha256": entry["sha256"],
+                          "categorical": list(categorical), "rows": {"train": len(y_tr), "test": len(y_te)}})
+
+
+def _scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
+    full = np.zeros((len(proba), n_classes))
+    full[:, : proba.shape[1]] = proba
+    return {"roc_auc": get_metric("roc_auc")(y, full), "accuracy": get_metric("accuracy")(y, full)}
+
+
+def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
+    clf = CrossModalClassifier.from_config(config, categorical_features=data.data["categorical"])
+    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test)
+    r = clf.result_
+    return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
+            "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "body_source": r["body_source"]}
+
+
+def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+    import time
+
+    cat = data.data["categorical"]
+    num = [i for i in range(data.X_train.shape[1]) if i not in cat]
+    encode = ColumnTransformer([
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), num),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
+    ])
+    model = make_pipeline(encode, LogisticRegression(C=params["C"], max_iter=params["max_iter"], random_state=seed))
+    start = time.perf_counter()
+    model.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - start
+    k = data.task.output_shape[0]
+    proba = np.zeros((len(data.X_test), k))
+    proba[:, model.classes_] = model.predict_proba(data.X_test)
+    return {"metrics": {"test": _scores(data.y_test, proba, k)}, "timings_s": {"fit": seconds}}
+
+
+SUITE = register_suite(Suite(
+    name="openml", root=ROOT, load_task=load_task, methods={"orca": run_orca, "logreg": run_logreg},
+    all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
+))

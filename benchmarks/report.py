@@ -1,0 +1,197 @@
+"""Reports built only from result JSON: Markdown and CSV tables, ranks and wins, published numbers beside
+ours, and plots.
+
+    python -m benchmarks.report SUITE [--results results]
+
+Writes ``results/<suite>/report.md``, ``report.csv`` and ``plots/``. Every number in the tables comes from a
+result file or from ``benchmarks/data/published_results.csv`` (the published rows, copied with their evidence
+tags from the reference material). Published numbers are shown as reported and never ranked against our runs;
+tasks run on generated or proxy data are marked as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from orca.exceptions import OrcaError, require
+from orca.io import _atomic, read_json
+from orca.metrics import get_metric
+
+from .suite import available_suites, get_suite
+
+PUBLISHED = Path(__file__).parent / "data" / "published_results.csv"
+
+
+def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Rows of successful runs, the failed records, and files that could not be read."""
+    rows, failed, unreadable = [], [], []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rec = read_json(path)
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+            unreadable.append(path.name)
+            continue
+        if rec.get("status") != "ok":
+            failed.append(rec)
+            continue
+        metric = rec["metric"]
+        test = rec.get("metrics", {}).get("test", {})
+        rows.append({"task": rec["task"], "method": rec["method"], "seed": rec["seed"], "metric": metric,
+                     "value": test.get(metric, float("nan")), "data_kind": rec.get("data", {}).get("kind", "real"),
+                     "task_name": rec.get("data", {}).get("name", rec["task"]), "file": path.name,
+                     "align_curve": (rec.get("align") or {}).get("curve") or []})
+    return pd.DataFrame(rows), failed, unreadable
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best)."""
+    metric = df["metric"].iloc[0]
+    higher = get_metric(metric).higher_is_better
+    agg = df.groupby(["task", "method"]).agg(mean=("value", "mean"), std=("value", "std"), n=("value", "size"),
+                                             data_kind=("data_kind", "first"), task_name=("task_name", "first"))
+    agg = agg.reset_index()
+    agg["std"] = agg["std"].fillna(0.0)
+    agg["rank"] = agg.groupby("task")["mean"].rank(ascending=not higher, method="min")
+    return agg
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
+             published: list[dict]) -> str:
+    metric = summary.attrs.get("metric", "")
+    higher = get_metric(metric).higher_is_better
+    methods = sorted(summary["method"].unique())
+    lines = [f"# {suite}: results", "",
+             f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
+             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`.", "",
+             "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for task, group in summary.groupby("task", sort=False):
+        by = group.set_index("method")
+        kind = group["data_kind"].iloc[0]
+        label = f"{task} {group['task_name'].iloc[0]}" + ("" if kind == "real" else f" ({kind} data)")
+        best = by["rank"].min()
+        cells = []
+        for m in methods:
+            if m not in by.index:
+                cells.append("–")
+                continue
+            r = by.loc[m]
+            text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({int(r['n'])})"
+            cells.append(f"**{text}**" if r["rank"] == best else text)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "| method | mean rank | " + " | ".join(f"wins vs {m}" for m in methods) + " |",
+              "|---|---|" + "---|" * len(methods)]
+    pivot = summary.pivot(index="task", columns="method", values="mean")
+    ranks = summary.groupby("method")["rank"].mean()
+    for a in methods:
+        wins = []
+        for b in methods:
+            if a == b:
+                wins.append("–")
+                continue
+            both = pivot[[a, b]].dropna()
+            better = (both[a] > both[b]) if higher else (both[a] < both[b])
+            wins.append(f"{int(better.sum())}/{len(both)}")
+        lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
+    if published:
+        lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
+                  "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {p['benchmark']} | {p['task']} | {p['metric']} | {p['method']} | {p['value']} | "
+                  f"{p['evidence']} | {p['source']} |" for p in published]
+    if failed:
+        lines += ["", "## Failed jobs", ""] + [f"- {f['task']} / {f['method']} / seed {f['seed']}: {f['error']}"
+                                              for f in failed]
+    if unreadable:
+        lines += ["", "## Unreadable result files (re-run by the runner)", ""] + [f"- {u}" for u in unreadable]
+    return "\n".join(lines) + "\n"
+
+
+def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> list[Path]:
+    mpl = require("matplotlib", "plots", "The report's plots")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    metric = summary.attrs["metric"]
+    tasks = list(dict.fromkeys(summary["task"]))
+    methods = sorted(summary["method"].unique())
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(tasks) + 2), 4))
+    width = 0.8 / len(methods)
+    for i, m in enumerate(methods):
+        sub = summary[summary["method"] == m].set_index("task").reindex(tasks)
+        ax.bar(np.arange(len(tasks)) + i * width, sub["mean"], width, yerr=sub["std"], label=m, capsize=2)
+    ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
+    ax.set_ylabel(f"test {metric}")
+    if not get_metric(metric).higher_is_better:
+        ax.set_yscale("log")
+    ax.set_title(f"{suite}: test {metric} per task")
+    ax.legend()
+    fig.tight_layout()
+    paths = [out / "scores.png"]
+    fig.savefig(paths[0], dpi=120)
+    plt.close(fig)
+    curves = df[df["align_curve"].map(len) > 0]
+    for task, group in curves.groupby("task"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for _, row in group.iterrows():
+            ax.plot(row["align_curve"], label=f"{row['method']} seed {row['seed']}")
+        ax.set_xlabel("align step")
+        ax.set_ylabel("distance")
+        ax.set_title(f"{suite} {task}: stage-2 distance")
+        ax.legend()
+        fig.tight_layout()
+        paths.append(out / f"align-{task}.png")
+        fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+    return paths
+
+
+def published_rows(benchmarks: tuple[str, ...]) -> list[dict[str, Any]]:
+    with open(PUBLISHED, newline="", encoding="utf-8") as fh:
+        return [row for row in csv.DictReader(fh) if row["benchmark"] in benchmarks]
+
+
+def report(suite_name: str, results: str | Path = "results") -> Path:
+    suite = get_suite(suite_name)
+    folder = Path(results) / suite_name
+    df, failed, unreadable = load_results(folder / "runs")
+    if df.empty:
+        raise OrcaError(f"no successful result files under {folder / 'runs'}; run python -m benchmarks.run {suite_name}")
+    summary = summarise(df)
+    summary.attrs["metric"] = df["metric"].iloc[0]
+    text = markdown(suite_name, summary, failed, unreadable, published_rows(suite.published))
+    _atomic(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    _atomic(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    plots(suite_name, df, summary, folder / "plots")
+    return folder / "report.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build a suite's report from its result files.")
+    parser.add_argument("suite")
+    parser.add_argument("--results", default="results")
+    args = parser.parse_args(argv)
+    try:
+        if args.suite not in available_suites():
+            raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
+        path = report(args.suite, args.results)
+    except OrcaError as exc:
+        print(f"benchmarks.report: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report written to {path} (and report.csv, plots/)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""One runner for every suite: expand (task x method x seed) jobs, skip finished ones, write one result JSON per
+job atomically. A failed job is recorded with its error and does not stop the others.
+
+    python -m benchmarks.run SUITE [--preset smoke|paper] [--tasks ...] [--methods ...] [--seeds ...]
+                              [--set key.sub=value ...] [--force] [--results results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from orca.exceptions import OrcaError
+from orca.io import read_json, write_json
+from orca.provenance import environment, peak_memory_mb
+
+from .suite import PRESETS, Job, available_suites, expand_jobs, get_suite, resolve_config
+
+
+def result_path(results: Path, job: Job) -> Path:
+    return results / job.suite / "runs" / job.filename
+
+
+def is_done(path: Path, job: Job) -> bool:
+    """True when ``path`` holds a successful result of exactly this job; a corrupt file is reported and redone."""
+    if not path.is_file():
+        return False
+    try:
+        previous = read_json(path)
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        print(f"warning: {path} cannot be read ({type(exc).__name__}: {exc}); the job runs again", file=sys.stderr)
+        return False
+    return previous.get("config_hash") == job.config_hash and previous.get("status") == "ok"
+
+
+def run_job(job: Job, cache: dict) -> dict[str, Any]:
+    suite = get_suite(job.suite)
+    record: dict[str, Any] = {"suite": job.suite, "task": job.task, "method": job.method, "seed": job.seed,
+                              "config_hash": job.config_hash, "resolved_config": job.resolved,
+                              "preset": job.config.get("preset"), "metric": job.config.get("metric")}
+    start = time.perf_counter()
+    try:
+        key = (job.task, job.seed)
+        if key not in cache:
+            cache.clear()  # one task split in memory at a time
+            cache[key] = suite.load_task(job.task, job.config, job.seed)
+        data = cache[key]
+        record["data"] = data.data
+        record.update(suite.methods[job.method](data, job.resolved["method_params"], job.seed))
+        record["status"] = "ok"
+        record["error"] = None
+    except Exception as exc:  # noqa: BLE001 - recorded in the result file; the other jobs go on
+        record["status"] = "failed"
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc()
+    record["wall_time_s"] = time.perf_counter() - start
+    record["peak_memory_mb"] = peak_memory_mb()
+    record["environment"] = environment()
+    return record
+
+
+def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
+        seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
+        force: bool = False) -> list[Path]:
+    """Run (or skip) every job of the suite's resolved config; return the result files."""
+    suite = get_suite(suite_name)
+    extra = dict(overrides or {})
+    for key, value in (("tasks", tasks), ("methods", methods), ("seeds", seeds)):
+        if value:
+            extra[key] = value
+    config = resolve_config(suite, preset, extra)
+    jobs = expand_jobs(suite, config)
+    results = Path(results)
+    todo = [j for j in jobs if force or not is_done(result_path(results, j), j)]
+    print(f"{suite_name} ({preset}): {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run")
+    cache: dict = {}
+    failed = 0
+    for job in tqdm(todo, desc=f"{suite_name} jobs", disable=not todo):
+        record = run_job(job, cache)
+        write_json(result_path(results, job), record)
+        if record["status"] != "ok":
+            failed += 1
+            print(f"job {job.filename} failed: {record['error']}", file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(todo)} jobs failed; their result files hold the errors", file=sys.stderr)
+    return [result_path(results, j) for j in jobs]
+
+
+def _parse_sets(items: list[str]) -> dict:
+    tree: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise OrcaError(f"--set {item!r} must look like key.sub=value")
+        key, raw = item.split("=", 1)
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a benchmark suite.")
+    parser.add_argument("suite")
+    parser.add_argument("--preset", default="smoke", choices=PRESETS)
+    parser.add_argument("--tasks", nargs="+")
+    parser.add_argument("--methods", nargs="+")
+    parser.add_argument("--seeds", nargs="+", type=int)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--force", action="store_true", help="re-run jobs that already have a result")
+    args = parser.parse_args(argv)
+    try:
+        if args.suite not in available_suites():
+            raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
+        run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
+            args.force)
+    except OrcaError as exc:
+        print(f"benchmarks.run: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

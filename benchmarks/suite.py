@@ -1,0 +1,150 @@
+"""Suites, experiment configs as data, and jobs.
+
+A suite (``openml`` now; ``pdebench`` and ``nasbench360`` follow) registers under ``orca.available('suite')``
+with a folder holding ``default.json`` and ``presets/<name>.json``. A preset or command-line override may only
+set keys that ``default.json`` has (``method_params.orca`` is validated by :class:`orca.OrcaConfig` instead), so
+a misspelt key is rejected before any job runs. A job is one (task, method, seed); its resolved config is
+hashed, and the runner skips a job whose result file holds the same hash.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from orca import OrcaConfig, Task
+from orca.exceptions import ConfigError
+from orca.io import read_json
+from orca.registry import available, get, register
+
+PRESETS = ("smoke", "paper")
+
+
+@dataclass
+class TaskData:
+    """One split of one task, with where the data came from."""
+
+    task: Task
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    data: dict[str, Any] = field(default_factory=dict)
+    """``source`` (download, local mirror, generated offline, proxy), ``kind`` (real, generated, proxy),
+    ``version`` or ``sha256``."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A benchmark suite: its config folder, how to load a task split, and its methods."""
+
+    name: str
+    root: Path
+    load_task: Callable[[str, dict, int], TaskData]
+    methods: dict[str, Callable[[TaskData, dict, int], dict]]
+    all_tasks: Callable[[dict], list[str]]
+    published: tuple[str, ...] = ()
+    """Benchmark names of its rows in ``benchmarks/data/published_results.csv``."""
+
+
+def register_suite(suite: Suite) -> Suite:
+    return register("suite", suite.name)(suite)
+
+
+def get_suite(name: str) -> Suite:
+    import benchmarks.openml  # noqa: F401  (registers the suite)
+
+    return get("suite", name)
+
+
+def available_suites() -> list[str]:
+    import benchmarks.openml  # noqa: F401
+
+    return available("suite")
+
+
+def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        path = f"{where}.{key}" if where else key
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
+        if path == "method_params.orca":
+            merged = OrcaConfig.from_dict(out.get("orca", {})).with_overrides(_flatten(value)).to_dict()
+            out[key] = merged
+        elif isinstance(schema[key], dict) and isinstance(value, dict):
+            out[key] = _merge(out.get(key, {}), value, schema[key], path)
+        else:
+            out[key] = value
+    return out
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:
+    """``default.json`` + ``presets/<preset>.json`` + overrides, validated; the orca section fully expanded."""
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; expected one of {list(PRESETS)}")
+    default = read_json(suite.root / "default.json")
+    if "orca" in default.get("method_params", {}):
+        default["method_params"]["orca"] = OrcaConfig.from_dict(default["method_params"]["orca"]).to_dict()
+    config = _merge(default, read_json(suite.root / "presets" / f"{preset}.json"), default, "")
+    config = _merge(config, overrides or {}, default, "")
+    known_tasks = suite.all_tasks(config)
+    bad = [t for t in config["tasks"] if t not in known_tasks]
+    if bad:
+        raise ConfigError(f"unknown tasks {bad} for suite {suite.name!r}; expected some of {known_tasks}")
+    bad = [m for m in config["methods"] if m not in suite.methods]
+    if bad:
+        raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
+    config["preset"] = preset
+    return config
+
+
+@dataclass(frozen=True)
+class Job:
+    suite: str
+    task: str
+    method: str
+    seed: int
+    config: dict[str, Any]
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """What determines this job's result: suite, task, method, seed, protocol, data and method settings."""
+        cfg = self.config
+        return {"suite": self.suite, "task": self.task, "method": self.method, "seed": self.seed,
+                "protocol": cfg.get("protocol", {}), "data": cfg.get("data", {}),
+                "method_params": cfg.get("method_params", {}).get(self.method, {})}
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.resolved, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.task}--{self.method}--s{self.seed}.json"
+
+
+def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
+    """All (task x method x seed) jobs of a resolved config, in a stable order."""
+    return [Job(suite.name, str(t), m, int(s), config) for t in config["tasks"] for m in config["methods"]
+            for s in config["seeds"]]

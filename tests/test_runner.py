@@ -1,0 +1,120 @@
+"""The benchmark runner and report: config resolution, job expansion and skipping, atomic results, and a report
+whose every number comes from a result file or the published CSV."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+import orca.io
+from benchmarks import report as report_module
+from benchmarks.run import is_done, result_path, run
+from benchmarks.suite import expand_jobs, get_suite, resolve_config
+from orca.exceptions import ConfigError
+
+
+@pytest.fixture
+def suite():
+    return get_suite("openml")
+
+
+def test_config_resolution_and_rejection(suite) -> None:
+    smoke = resolve_config(suite, "smoke")
+    assert smoke["preset"] == "smoke" and smoke["method_params"]["orca"]["refine"]["epochs"] == 3
+    assert smoke["method_params"]["orca"]["refine"]["batch_size"] == 32  # the full orca config is expanded
+    paper = resolve_config(suite, "paper")
+    assert len(paper["tasks"]) == 30 and paper["seeds"] == [0, 1, 2, 3, 4]
+    with pytest.raises(ConfigError, match=r"unknown config key 'protocol.max_trian' \(did you mean 'max_train'\?\)"):
+        resolve_config(suite, "smoke", {"protocol": {"max_trian": 5}})
+    with pytest.raises(ConfigError, match="unknown config key 'refine.epoch'"):
+        resolve_config(suite, "smoke", {"method_params": {"orca": {"refine": {"epoch": 5}}}})
+    with pytest.raises(ConfigError, match="unknown preset"):
+        resolve_config(suite, "fast")
+    with pytest.raises(ConfigError, match=r"unknown tasks \['99999'\]"):
+        resolve_config(suite, "smoke", {"tasks": ["99999"]})
+    with pytest.raises(ConfigError, match=r"unknown methods \['xgb'\]"):
+        resolve_config(suite, "smoke", {"methods": ["xgb"]})
+
+
+def test_jobs_expand_and_hash_their_resolved_config(suite) -> None:
+    config = resolve_config(suite, "smoke", {"tasks": ["1510", "37"], "seeds": [0, 1]})
+    jobs = expand_jobs(suite, config)
+    assert len(jobs) == 2 * 2 * 2 and len({j.filename for j in jobs}) == 8
+    other = resolve_config(suite, "smoke", {"tasks": ["1510"], "method_params": {"logreg": {"C": 0.5}}})
+    a = next(j for j in jobs if j.method == "logreg" and j.task == "1510" and j.seed == 0)
+    b = next(j for j in expand_jobs(suite, other) if j.method == "logreg" and j.seed == 0)
+    c = next(j for j in expand_jobs(suite, other) if j.method == "orca" and j.seed == 0)
+    d = next(j for j in jobs if j.method == "orca" and j.task == "1510" and j.seed == 0)
+    assert a.config_hash != b.config_hash  # the logreg setting changed
+    assert c.config_hash == d.config_hash  # the orca job did not
+
+
+def test_runner_writes_skips_and_reruns(tmp_path, suite) -> None:
+    paths = run("openml", "smoke", tasks=["1510", "11"], methods=["logreg"], results=tmp_path)
+    records = [json.loads(p.read_text()) for p in paths]
+    assert [r["status"] for r in records] == ["ok", "ok"]
+    first = records[0]
+    assert first["metrics"]["test"]["roc_auc"] > 0.9 and first["data"]["source"] == "local mirror"
+    assert first["environment"]["git"] and first["resolved_config"]["method_params"]["C"] == 1.0
+    mtime = paths[0].stat().st_mtime_ns
+    run("openml", "smoke", tasks=["1510", "11"], methods=["logreg"], results=tmp_path)
+    assert paths[0].stat().st_mtime_ns == mtime  # skipped: same resolved config
+    paths[0].write_text('{"truncated": ')  # a corrupt file is reported and re-run, never used
+    job = next(j for j in expand_jobs(suite, resolve_config(suite, "smoke", {"tasks": ["1510"], "methods": ["logreg"]})))
+    assert not is_done(paths[0], job)
+    run("openml", "smoke", tasks=["1510"], methods=["logreg"], results=tmp_path)
+    assert json.loads(paths[0].read_text())["status"] == "ok"
+
+
+def test_a_failed_job_is_recorded_and_the_others_run(tmp_path, monkeypatch, suite) -> None:
+    def broken(data, params, seed):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(suite.methods, "orca", broken)
+    paths = run("openml", "smoke", tasks=["1510"], methods=["orca", "logreg"], results=tmp_path)
+    orca_rec, logreg_rec = (json.loads(p.read_text()) for p in paths)
+    assert orca_rec["status"] == "failed" and "RuntimeError: boom" in orca_rec["error"]
+    assert logreg_rec["status"] == "ok"
+
+
+def test_killed_write_leaves_no_corrupt_file(tmp_path, monkeypatch, suite) -> None:
+    job = expand_jobs(suite, resolve_config(suite, "smoke", {"tasks": ["1510"], "methods": ["logreg"]}))[0]
+    target = result_path(tmp_path, job)
+
+    def dies_midway(obj, fh, **kwargs):
+        fh.write('{"status": "ok", "metr')
+        raise KeyboardInterrupt("killed while writing")
+
+    monkeypatch.setattr(orca.io.json, "dump", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        orca.io.write_json(target, {"status": "ok"})
+    assert not target.exists() and not list(target.parent.glob("*"))  # neither the file nor a temporary
+
+
+def _synthetic(folder, rows):
+    folder.mkdir(parents=True)
+    for task, method, seed, value, kind in rows:
+        rec = {"suite": "openml", "task": task, "method": method, "seed": seed, "metric": "roc_auc",
+               "status": "ok", "metrics": {"test": {"roc_auc": value}}, "data": {"kind": kind, "name": f"ds{task}"}}
+        (folder / f"{task}--{method}--s{seed}.json").write_text(json.dumps(rec))
+
+
+def test_report_numbers_come_from_results_or_the_published_csv(tmp_path) -> None:
+    runs = tmp_path / "openml" / "runs"
+    _synthetic(runs, [("1", "orca", 0, 0.91, "real"), ("1", "orca", 1, 0.93, "real"), ("1", "logreg", 0, 0.95, "real"),
+                      ("2", "orca", 0, 0.81, "proxy"), ("2", "logreg", 0, 0.71, "proxy")])
+    (runs / "bad--orca--s0.json").write_text("{not json")
+    path = report_module.report("openml", tmp_path)
+    text = path.read_text()
+    assert "**0.9500 ± 0.0000 (1)**" in text and "0.9200 ± 0.0141 (2)" in text  # mean/std of 0.91, 0.93
+    assert "2 ds2 (proxy data)" in text and "bad--orca--s0.json" in text
+    assert "| orca | 1.50 | 1/2 | –" in text.replace("|  ", "| ")  # mean rank and wins vs logreg
+    published = {r["value"] for r in report_module.published_rows(("openml-cc18-tabpfn30", "openml-lift14"))}
+    ours = {"0.9500", "0.0000", "0.9200", "0.0141", "0.8100", "0.7100", "1.50", "1.50"}
+    table = text.split("## Failed jobs")[0]
+    for number in re.findall(r"(?<![\w.])-?\d+\.\d+(?:e-?\d+)?", table):
+        assert number in ours or number in published, f"{number} comes from neither a result nor the CSV"
+    assert (tmp_path / "openml" / "plots" / "scores.png").stat().st_size > 1000
+    assert (tmp_path / "openml" / "report.csv").read_text().startswith("task,method,mean,std,n")
