@@ -8,7 +8,6 @@ job atomically. A failed job is recorded with its error and does not stop the ot
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from orca.config import parse_override
 from orca.exceptions import OrcaError
 from orca.io import read_json, write_json
 from orca.provenance import environment, peak_memory_mb
@@ -95,15 +95,10 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
 
 
 def _parse_sets(items: list[str]) -> dict:
+    """``--set a.b=1`` items -> a nested override tree."""
     tree: dict = {}
     for item in items:
-        if "=" not in item:
-            raise OrcaError(f"--set {item!r} must look like key.sub=value")
-        key, raw = item.split("=", 1)
-        try:
-            value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            value = raw
+        key, value = parse_override(item)
         node = tree
         *parents, leaf = key.split(".")
         for part in parents:

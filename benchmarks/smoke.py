@@ -14,6 +14,8 @@ goes to ``results/smoke/``.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
 from orca import CrossModalClassifier
-from orca.io import write_json
+from orca.io import read_json, write_json
 from orca.metrics import get_metric
 from orca.registry import get
 
@@ -42,23 +44,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/smoke", help="output folder")
     parser.add_argument("--epochs", type=int, default=SMOKE_PARAMS["epochs"])
+    parser.add_argument("--force", action="store_true", help="run again even if an up-to-date result exists")
     args = parser.parse_args(argv)
+    params = {**SMOKE_PARAMS, "epochs": args.epochs}
+    params_hash = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(args.out) / "wdbc-minilm.json"
+    if not args.force and path.is_file():
+        try:
+            previous = read_json(path)
+        except (json.JSONDecodeError, OSError) as exc:
+            print(f"{path} cannot be read ({type(exc).__name__}); running again")
+        else:
+            if previous.get("params_hash") == params_hash:
+                test = previous["metrics"]["test"]
+                print(f"smoke result up to date ({path}: test ROC AUC {test['roc_auc']:.4f}); --force runs it again")
+                return 0
     X_tr, X_te, y_tr, y_te = load_wdbc()
     start = time.perf_counter()
-    clf = CrossModalClassifier(**{**SMOKE_PARAMS, "epochs": args.epochs}, verbose=True)
+    clf = CrossModalClassifier(**params, verbose=True)
     clf.fit(X_tr, y_tr, X_test=X_te, y_test=y_te)
     orca_seconds = time.perf_counter() - start
     auc = get_metric("roc_auc")
     base = get("baseline", "logreg")(seed=0).fit(X_tr, y_tr)
     result = dict(clf.result_)
     result.update(
-        name="wdbc-minilm", wall_time_s=orca_seconds,
+        name="wdbc-minilm", wall_time_s=orca_seconds, params=params, params_hash=params_hash,
         data={"name": "wdbc (OpenML 1510)", "source": "scikit-learn load_breast_cancer (packaged, offline)",
               "kind": "real", "rows": {"train": len(X_tr), "test": len(X_te)}, "split": "80/20 stratified, seed 0"},
         baselines={"logreg": {"test": {"roc_auc": auc(y_te, base.predict_proba(X_te)),
                                        "accuracy": float(np.mean(base.predict(X_te) == y_te))}}},
     )
-    path = write_json(Path(args.out) / "wdbc-minilm.json", result)
+    path = write_json(path, result)
     test = result["metrics"]["test"]
     align = result["align"]
     print(f"align: {align['objective']} on {align['source']['recipe']} features, {align['steps']} steps, distance "

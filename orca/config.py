@@ -211,7 +211,7 @@ class OrcaConfig:
     def with_overrides(self, overrides: list[str] | dict[str, Any]) -> OrcaConfig:
         """Return a copy with ``section.key=value`` overrides applied (values parsed as Python literals)."""
         data = self.to_dict()
-        items = overrides.items() if isinstance(overrides, dict) else (_split_override(o) for o in overrides)
+        items = overrides.items() if isinstance(overrides, dict) else (parse_override(o) for o in overrides)
         for dotted, value in items:
             node = data
             *parents, leaf = dotted.split(".")
@@ -225,7 +225,8 @@ class OrcaConfig:
         return OrcaConfig.from_dict(data)
 
 
-def _split_override(text: str) -> tuple[str, Any]:
+def parse_override(text: str) -> tuple[str, Any]:
+    """``'section.key=value'`` -> ``('section.key', value)``, the value read as a Python literal or a bare word."""
     if "=" not in text:
         raise ConfigError(f"override {text!r} must look like 'section.key=value', e.g. 'refine.lr=1e-4'")
     key, raw = text.split("=", 1)

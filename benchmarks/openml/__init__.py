@@ -104,7 +104,7 @@ def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     r = clf.result_
     return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
             "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
-            "body_source": r["body_source"]}
+            "body_source": r["body_source"], "device": r["refine"]["device"]}
 
 
 def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
