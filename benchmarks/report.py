@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from orca.exceptions import OrcaError, require
-from orca.io import _atomic, read_json
+from orca.io import atomic_write, read_json
 from orca.metrics import get_metric
 
 from .suite import available_suites, get_suite
@@ -171,8 +171,8 @@ def report(suite_name: str, results: str | Path = "results") -> Path:
     summary = summarise(df)
     summary.attrs["metric"] = df["metric"].iloc[0]
     text = markdown(suite_name, summary, failed, unreadable, published_rows(suite.published))
-    _atomic(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    _atomic(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     plots(suite_name, df, summary, folder / "plots")
     return folder / "report.md"
 

@@ -96,7 +96,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     import torch
 
-    from .io import _atomic
+    from .io import atomic_write
 
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     from .estimators import CrossModalClassifier, CrossModalRegressor
@@ -114,7 +114,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pred = est.predict(X)
     frame = pd.DataFrame({"prediction": pred.reshape(len(pred), -1)[:, 0]} if pred.ndim <= 2 and
                          (pred.ndim == 1 or pred.shape[1] == 1) else pred.reshape(len(pred), -1))
-    _atomic(args.out, lambda tmp: frame.to_csv(tmp, index=False))
+    atomic_write(args.out, lambda tmp: frame.to_csv(tmp, index=False))
     print(f"{len(frame)} predictions written to {args.out}")
     return 0
 

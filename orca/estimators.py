@@ -40,7 +40,6 @@ PARAMS = {
 
 
 class _CrossModalBase(BaseEstimator):
-    _output_kind = "regression"
 
     def __init__(self, body: str | Body = "minilm", *, categorical_features: list | None = None,
                  finetune: str = "all", target_seq_len: int = 128, tabular_mode: str = "tokenizer",
@@ -231,7 +230,6 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         The fitted model and what was measured while fitting it.
     """
 
-    _output_kind = "classification"
 
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         y = np.asarray(y)
@@ -276,7 +274,6 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
     size ``(N, C_out, L)``/``(N, C_out, H, W)`` for sequence and image inputs. Parameters as
     :class:`CrossModalClassifier`."""
 
-    _output_kind = "regression"
 
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         y = np.asarray(y, dtype=np.float32)

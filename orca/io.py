@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 
-def _atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it over ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -52,7 +53,7 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
             json.dump(obj, fh, indent=2, sort_keys=False, default=_json_default, allow_nan=True)
             fh.write("\n")
 
-    return _atomic(path, write)
+    return atomic_write(path, write)
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -64,4 +65,4 @@ def torch_save(path: str | os.PathLike, obj: Any) -> Path:
     """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
     import torch
 
-    return _atomic(path, lambda tmp: torch.save(obj, tmp))
+    return atomic_write(path, lambda tmp: torch.save(obj, tmp))

@@ -17,17 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from orca import CrossModalClassifier, OrcaConfig, Task
 from orca.exceptions import DataError
 from orca.io import read_json
 from orca.metrics import get_metric
+from orca.registry import get
 
 from ..suite import Suite, TaskData, register_suite
 
@@ -92,9 +88,7 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
 
 
 def _scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
-    full = np.zeros((len(proba), n_classes))
-    full[:, : proba.shape[1]] = proba
-    return {"roc_auc": get_metric("roc_auc")(y, full), "accuracy": get_metric("accuracy")(y, full)}
+    return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
 
 
 def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
@@ -110,13 +104,10 @@ def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
 def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     import time
 
-    cat = data.data["categorical"]
-    num = [i for i in range(data.X_train.shape[1]) if i not in cat]
-    encode = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), num),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), cat),
-    ])
-    model = make_pipeline(encode, LogisticRegression(C=params["C"], max_iter=params["max_iter"], random_state=seed))
+    import baselines  # noqa: F401  (registers the baselines)
+
+    model = get("baseline", "logreg")(seed=seed, C=params["C"], max_iter=params["max_iter"],
+                                      n_features=data.X_train.shape[1], categorical=data.data["categorical"])
     start = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     seconds = time.perf_counter() - start
