@@ -51,7 +51,8 @@ def test_config_resolution_and_rejection(suite) -> None:
 def test_jobs_expand_and_hash_their_resolved_config(suite) -> None:
     config = resolve_config(suite, "smoke", {"tasks": ["1510", "37"], "seeds": [0, 1]})
     jobs = expand_jobs(suite, config)
-    assert len(jobs) == 2 * 2 * 2 and len({j.filename for j in jobs}) == 8
+    n = 2 * len(config["methods"]) * 2
+    assert config["methods"] == ["orca", "xgboost", "logreg"] and len(jobs) == n and len({j.filename for j in jobs}) == n
     other = resolve_config(suite, "smoke", {"tasks": ["1510"], "method_params": {"logreg": {"C": 0.5}}})
     a = next(j for j in jobs if j.method == "logreg" and j.task == "1510" and j.seed == 0)
     b = next(j for j in expand_jobs(suite, other) if j.method == "logreg" and j.seed == 0)
@@ -128,3 +129,13 @@ def test_report_numbers_come_from_results_or_the_published_csv(tmp_path) -> None
         assert number in ours or number in published, f"{number} comes from neither a result nor the CSV"
     assert (tmp_path / "openml" / "plots" / "scores.png").stat().st_size > 1000
     assert (tmp_path / "openml" / "report.csv").read_text().startswith("task,method,mean,std,n")
+
+
+def test_xgboost_default_and_tuned_record_their_budget(tmp_path, suite) -> None:
+    paths = run("openml", "smoke", tasks=["1510"], methods=["xgboost", "xgboost-tuned"], results=tmp_path,
+                overrides={"method_params": {"xgboost-tuned": {"n_iter": 2, "cv": 3, "max_estimators": 150}}})
+    default, tuned = (json.loads(p.read_text()) for p in paths)
+    assert default["status"] == tuned["status"] == "ok", (default.get("error"), tuned.get("error"))
+    assert default["metrics"]["test"]["roc_auc"] > 0.95 and tuned["metrics"]["test"]["roc_auc"] > 0.95
+    assert tuned["search"]["budget"] == {"n_iter": 2, "cv_folds": 3, "max_estimators": 150}
+    assert tuned["search"]["kept_defaults"] == (tuned["search"]["best_cv_auc"] <= tuned["search"]["default_cv_auc"])
