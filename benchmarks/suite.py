@@ -2,7 +2,7 @@
 
 A suite (``openml`` now; ``pdebench`` and ``nasbench360`` follow) registers under ``orca.available('suite')``
 with a folder holding ``default.json`` and ``presets/<name>.json``. A preset or command-line override may only
-set keys that ``default.json`` has (``method_params.orca`` is validated by :class:`orca.OrcaConfig` instead), so
+set keys that ``default.json`` has (``method_params.orca*`` are validated by :class:`orca.OrcaConfig` instead), so
 a misspelt key is rejected before any job runs. A job is one (task, method, seed); its resolved config is
 hashed, and the runner skips a job whose result file holds the same hash.
 """
@@ -79,14 +79,18 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
             close = difflib.get_close_matches(key, list(schema), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
-        if path == "method_params.orca":
-            merged = OrcaConfig.from_dict(out.get("orca", {})).with_overrides(_flatten(value)).to_dict()
-            out[key] = merged
+        if _is_orca(path):  # ORCA sections are validated as a whole OrcaConfig
+            out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(_flatten(value)).to_dict()
         elif isinstance(schema[key], dict) and isinstance(value, dict):
             out[key] = _merge(out.get(key, {}), value, schema[key], path)
         else:
             out[key] = value
     return out
+
+
+def _is_orca(path: str) -> bool:
+    """``method_params.orca`` and its variants (``method_params.orca-paper``, ...) hold OrcaConfig sections."""
+    return path.startswith("method_params.orca")
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
@@ -104,8 +108,9 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; expected one of {list(PRESETS)}")
     default = read_json(suite.root / "default.json")
-    if "orca" in default.get("method_params", {}):
-        default["method_params"]["orca"] = OrcaConfig.from_dict(default["method_params"]["orca"]).to_dict()
+    for method, params in default.get("method_params", {}).items():
+        if _is_orca(f"method_params.{method}"):
+            default["method_params"][method] = OrcaConfig.from_dict(params).to_dict()
     config = _merge(default, read_json(suite.root / "presets" / f"{preset}.json"), default, "")
     config = _merge(config, overrides or {}, default, "")
     known_tasks = suite.all_tasks(config)

@@ -36,6 +36,10 @@ def test_config_resolution_and_rejection(suite) -> None:
     assert smoke["method_params"]["orca"]["refine"]["batch_size"] == 32  # the full orca config is expanded
     paper = resolve_config(suite, "paper")
     assert len(paper["tasks"]) == 30 and paper["seeds"] == [0, 1, 2, 3, 4]
+    assert paper["method_params"]["orca-paper"]["embedder"]["tabular_mode"] == "paper"  # the reference encoding
+    assert paper["method_params"]["orca"]["embedder"]["tabular_mode"] == "tokenizer"
+    with pytest.raises(ConfigError, match="tabular_mode"):
+        resolve_config(suite, "smoke", {"method_params": {"orca-paper": {"embedder": {"tabular_mode": "onehot"}}}})
     with pytest.raises(ConfigError, match=r"unknown config key 'protocol.max_trian' \(did you mean 'max_train'\?\)"):
         resolve_config(suite, "smoke", {"protocol": {"max_trian": 5}})
     with pytest.raises(ConfigError, match="unknown config key 'refine.epoch'"):
@@ -139,3 +143,22 @@ def test_xgboost_default_and_tuned_record_their_budget(tmp_path, suite) -> None:
     assert default["metrics"]["test"]["roc_auc"] > 0.95 and tuned["metrics"]["test"]["roc_auc"] > 0.95
     assert tuned["search"]["budget"] == {"n_iter": 2, "cv_folds": 3, "max_estimators": 150}
     assert tuned["search"]["kept_defaults"] == (tuned["search"]["best_cv_auc"] <= tuned["search"]["default_cv_auc"])
+
+
+def test_a_mirror_file_whose_hash_does_not_match_is_never_used(tmp_path, suite) -> None:
+    import shutil
+
+    from benchmarks.openml import load_task, mirror_folder
+    from orca.exceptions import DataError
+
+    config = resolve_config(suite, "smoke")
+    source = mirror_folder(config)
+    copy = tmp_path / "mirror"
+    copy.mkdir()
+    shutil.copy(source / "manifest.json", copy / "manifest.json")
+    entry = next(d for d in json.loads((source / "manifest.json").read_text())["datasets"] if d["openml_id"] == 1510)
+    data = (source / entry["file"]).read_bytes()
+    (copy / entry["file"]).write_bytes(data[:-10] + bytes(10))  # same size, last bytes changed
+    config["data"]["mirror"] = str(copy)
+    with pytest.raises(DataError, match="sha256 .* the manifest says .* not used"):
+        load_task("1510", config, 0)

@@ -1,6 +1,6 @@
 """OpenML-CC18 suite (first cut): TabPFN's 30 datasets from a verified local mirror, ORCA and logistic regression.
 
-Methods: ``orca``, ``logreg``, ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space
+Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's tabular encoding), ``logreg``, ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space
 with 5-fold CV ROC AUC on the training part, budget in the config and the result).
 
 Data: the mirror folder (``data.mirror`` in the config, or ``$ORCA_OPENML_MIRROR``) in the format of
@@ -139,6 +139,7 @@ def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
 
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "logreg": run_logreg, "xgboost": run_xgboost, "xgboost-tuned": run_xgboost},
+    methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_xgboost,
+             "xgboost-tuned": run_xgboost},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
 ))
