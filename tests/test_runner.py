@@ -52,6 +52,12 @@ def test_config_resolution_and_rejection(suite) -> None:
         resolve_config(suite, "smoke", {"methods": ["xgb"]})
 
 
+def test_the_mirror_holds_exactly_tabpfns_30(suite) -> None:
+    from benchmarks.openml import paper_lists
+
+    assert sorted(map(int, suite.all_tasks(resolve_config(suite, "smoke")))) == sorted(paper_lists()["tabpfn30"])
+
+
 def test_jobs_expand_and_hash_their_resolved_config(suite) -> None:
     config = resolve_config(suite, "smoke", {"tasks": ["1510", "37"], "seeds": [0, 1]})
     jobs = expand_jobs(suite, config)

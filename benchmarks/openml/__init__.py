@@ -76,8 +76,35 @@ def tabpfn_split(X: np.ndarray, y: np.ndarray, split: int, max_train: int, max_t
     return X[rest], X[test], y[rest], y[test]
 
 
+@lru_cache(maxsize=1)
+def paper_lists() -> dict[str, list[int]]:
+    """The paper's two dataset lists (TabPFN's 30, LIFT's 14), kept as data in ``lists.json``."""
+    return {name: entry["ids"] for name, entry in read_json(ROOT / "lists.json").items()}
+
+
+def check_in_lists(dataset_id: int) -> None:
+    """Any OpenML id is allowed, but one outside the paper's lists gets a warning saying so."""
+    import warnings
+
+    lists = paper_lists()
+    if not any(dataset_id in ids for ids in lists.values()):
+        warnings.warn(f"OpenML dataset {dataset_id} is not in the paper's benchmark lists "
+                      f"(TabPFN's 30: {lists['tabpfn30']}; LIFT's 14: {lists['lift14']}); its results are not "
+                      "comparable with the paper's", stacklevel=2)
+
+
+def lift_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """LIFT's protocol: one stratified 80/20 dev/test split with ``random_state=0`` (model selection then
+    happens on a validation split carved from the dev part only)."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    dev, test = next(StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(X, y))
+    return X[dev], X[test], y[dev], y[test]
+
+
 def load_task(name: str, config: dict, seed: int) -> TaskData:
     folder = mirror_folder(config)
+    check_in_lists(int(name))
     entry = _manifest(str(folder))[name]
     data = _load_verified(str(folder / entry["file"]), entry["sha256"])
     X, y = data["X"].astype(np.float64), data["y"].astype(np.int64)
