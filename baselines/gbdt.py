@@ -1,4 +1,5 @@
-"""Gradient-boosted trees: XGBoost with its defaults, and with a bounded random search (TabPFN's space).
+"""Gradient-boosted trees: XGBoost with its defaults and with a bounded random search (TabPFN's space); LightGBM
+and CatBoost with their defaults (optional extras).
 
 XGBoost reads the mirror's ordinal category codes and NaN as they are (no one-hot encoding, no imputation),
 as TabPFN's protocol does. On CPU-only machines the ``xgboost-cpu`` distribution provides the same module
@@ -39,6 +40,20 @@ def _xgb():
 def xgboost_default(seed: int = 0, n_jobs: int = 2) -> Any:
     """``XGBClassifier`` with the library's defaults (hist trees), seeded."""
     return _xgb().XGBClassifier(random_state=seed, n_jobs=n_jobs, tree_method="hist")
+
+
+@register("baseline", "lightgbm")
+def lightgbm_default(seed: int = 0, n_jobs: int = 2) -> Any:
+    """``LGBMClassifier`` with the library's defaults, seeded (NaN handled natively)."""
+    lgb = require("lightgbm", "tabular", "The LightGBM baseline")
+    return lgb.LGBMClassifier(random_state=seed, n_jobs=n_jobs, verbose=-1)
+
+
+@register("baseline", "catboost")
+def catboost_default(seed: int = 0, n_jobs: int = 2) -> Any:
+    """``CatBoostClassifier`` with the library's defaults, seeded, silent."""
+    cb = require("catboost", "catboost", "The CatBoost baseline")
+    return cb.CatBoostClassifier(random_seed=seed, thread_count=n_jobs, verbose=False)
 
 
 def fit_xgboost_tuned(X: np.ndarray, y: np.ndarray, seed: int = 0, n_iter: int = 20, cv: int = 5,

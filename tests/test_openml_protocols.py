@@ -62,3 +62,14 @@ def test_suite_auc_equals_sklearn() -> None:
     p = rng.random((300, 3))
     p /= p.sum(1, keepdims=True)
     assert get_metric("roc_auc")(y, p) == pytest.approx(roc_auc_score(y, p, multi_class="ovo"))
+
+
+def test_a_class_with_one_example_gets_a_clear_message() -> None:
+    from orca.exceptions import DataError
+
+    X, y = _data(50)
+    y[0] = 7  # a class with a single example
+    with pytest.raises(DataError, match=r"classes \[7\] have a single example"):
+        tabpfn_split(X, y, 0, 1000, 1000)
+    with pytest.raises(DataError, match="single example"):
+        lift_split(X, y)

@@ -168,3 +168,15 @@ def test_a_mirror_file_whose_hash_does_not_match_is_never_used(tmp_path, suite) 
     config["data"]["mirror"] = str(copy)
     with pytest.raises(DataError, match="sha256 .* the manifest says .* not used"):
         load_task("1510", config, 0)
+
+
+def test_lightgbm_runs_and_a_missing_optional_library_is_a_recorded_error(tmp_path, suite) -> None:
+    import importlib.util
+
+    paths = run("openml", "smoke", tasks=["1510"], methods=["lightgbm", "catboost"], results=tmp_path)
+    lgb, cat = (json.loads(p.read_text()) for p in paths)
+    assert lgb["status"] == "ok" and lgb["metrics"]["test"]["roc_auc"] > 0.95
+    if importlib.util.find_spec("catboost") is None:
+        assert cat["status"] == "failed" and "pip install 'orca-xmodal[catboost]'" in cat["error"]
+    else:
+        assert cat["status"] == "ok"

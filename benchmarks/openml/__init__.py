@@ -1,7 +1,8 @@
 """OpenML-CC18 suite (first cut): TabPFN's 30 datasets from a verified local mirror, ORCA and logistic regression.
 
 Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's tabular encoding), ``logreg``, ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space
-with 5-fold CV ROC AUC on the training part, budget in the config and the result).
+with 5-fold CV ROC AUC on the training part, budget in the config and the result), ``lightgbm`` and ``catboost``
+(defaults; optional extras).
 
 Data: the mirror folder (``data.mirror`` in the config, or ``$ORCA_OPENML_MIRROR``) in the format of
 ``../shared/data/openml-cc18-tabpfn30/``: one npz per dataset plus ``manifest.json`` with sha256 per file,
@@ -62,8 +63,18 @@ def _load_verified(path: str, sha256: str) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+def check_classes(y: np.ndarray) -> None:
+    """Stratified splits need every class at least twice; say which class is too small."""
+    classes, counts = np.unique(y, return_counts=True)
+    small = classes[counts < 2].tolist()
+    if small:
+        raise DataError(f"classes {small} have a single example; a stratified train/test split needs at least 2 "
+                        "per class (drop or merge them)")
+
+
 def tabpfn_split(X: np.ndarray, y: np.ndarray, split: int, max_train: int, max_test: int):
     """50/50 below max_train + max_test rows, else max_train / max_test rows; stratified, seeded by ``split``."""
+    check_classes(y)
     n = len(y)
     if n < max_train + max_test:
         n_train, n_test = n // 2, n - n // 2
@@ -98,6 +109,7 @@ def lift_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     happens on a validation split carved from the dev part only)."""
     from sklearn.model_selection import StratifiedShuffleSplit
 
+    check_classes(y)
     dev, test = next(StratifiedShuffleSplit(n_splits=1, test_size=0.2, random_state=0).split(X, y))
     return X[dev], X[test], y[dev], y[test]
 
@@ -153,7 +165,11 @@ def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     from baselines.gbdt import fit_xgboost_tuned, xgboost_default
 
     start = time.perf_counter()
-    if params["tuned"]:
+    if params.get("library", "xgboost") != "xgboost":  # lightgbm / catboost: defaults through the registry
+        import baselines  # noqa: F401
+
+        model, info = get("baseline", params["library"])(seed).fit(data.X_train, data.y_train), {"budget": "defaults"}
+    elif params["tuned"]:
         model, info = fit_xgboost_tuned(data.X_train, data.y_train, seed, params["n_iter"], params["cv"],
                                         params["max_estimators"])
     else:
@@ -167,6 +183,6 @@ def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_xgboost,
-             "xgboost-tuned": run_xgboost},
+             "xgboost-tuned": run_xgboost, "lightgbm": run_xgboost, "catboost": run_xgboost},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
 ))
