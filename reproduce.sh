@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # orca: set-up, tests and offline reproduction runs.
 #
-#   ./reproduce.sh            offline smoke: the core run, then every suite's smoke preset and its report
+#   ./reproduce.sh [--force]  offline smoke: the core run, then every suite's smoke preset and its report;
+#                             runs whose committed results are up to date are skipped unless --force
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
 #   ./reproduce.sh SUITE [--preset smoke|paper] [runner args]   run a suite (openml; all = every suite), then
@@ -49,7 +50,11 @@ setup() {
 }
 
 cmd=${1:-smoke}
-[ $# -gt 0 ] && shift
+case "$cmd" in
+  -h|--help) [ $# -gt 0 ] && shift ;;
+  --*) cmd=smoke ;;              # ./reproduce.sh --force: options of the smoke run
+  *) [ $# -gt 0 ] && shift ;;
+esac
 case "$cmd" in
   setup)
     setup ;;
@@ -58,9 +63,9 @@ case "$cmd" in
     exec "$PY" -m pytest "$@" ;;
   smoke)
     setup
-    "$PY" -m benchmarks.smoke
+    "$PY" -m benchmarks.smoke "$@"
     for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
-      "$PY" -m benchmarks.run "$suite" --preset smoke
+      "$PY" -m benchmarks.run "$suite" --preset smoke "$@"
       "$PY" -m benchmarks.report "$suite"
     done ;;
   all)
@@ -74,7 +79,7 @@ case "$cmd" in
     "$PY" -m benchmarks.run "$cmd" "$@"
     exec "$PY" -m benchmarks.report "$cmd" ;;
   -h|--help|help)
-    sed -n '2,12p' "$0" ;;
+    sed -n '2,13p' "$0" ;;
   *)
     die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, all (or no argument for the smoke run)" ;;
 esac
