@@ -79,7 +79,7 @@ case "$cmd" in
     "$PY" -m benchmarks.run "$cmd" "$@"
     exec "$PY" -m benchmarks.report "$cmd" ;;
   -h|--help|help)
-    sed -n '2,13p' "$0" ;;
+    sed -n '2,12p' "$0" ;;
   *)
     die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, all (or no argument for the smoke run)" ;;
 esac
