@@ -65,10 +65,8 @@ TASKS = {
 
 
 @torch.no_grad()
-def yardstick(model, X: np.ndarray, labels: np.ndarray, source, seed: int) -> float:
+def yardstick(model, X: np.ndarray, labels: np.ndarray, objective, seed: int) -> float:
     """``otdd-exact`` distance between the embedded (fixed, stratified) batch and the source subset."""
-    cfg = AlignConfig(objective="otdd-exact")
-    objective = get("objective", "otdd-exact")(source.features, source.labels, cfg)
     rng = np.random.default_rng(seed)
     idx = np.concatenate([rng.choice(np.flatnonzero(labels == c), size=min(13, (labels == c).sum()), replace=False)
                           for c in np.unique(labels)])
@@ -86,15 +84,17 @@ def run(task_name: str, seed: int, out: Path) -> dict:
     tr, va = split_train_val(len(X_tr), 0.15, seed, y_tr)
     train, val, test = ArrayDataset(X_tr[tr], y_tr[tr]), ArrayDataset(X_tr[va], y_tr[va]), ArrayDataset(X_te, y_te)
     src = source.subset(2000, seed)
+    # one yardstick objective per task: its source-side terms are computed once for all measurements
+    ruler = get("objective", "otdd-exact")(src.features, src.labels, AlignConfig(objective="otdd-exact"))
     rows = []
     for objective in OBJECTIVES:
         config = OrcaConfig().with_overrides({**spec["overrides"], "align.objective": objective, "seed": seed,
                                               "device": "cpu", "refine.lr": 1e-4, "align.steps": 100})
         start = time.perf_counter()
         model = build(task, config, copy.deepcopy(body))
-        before = yardstick(model, X_tr[tr], labels[tr], src, seed)
+        before = yardstick(model, X_tr[tr], labels[tr], ruler, seed)
         report = align(model, X_tr[tr], labels[tr], source, config.align, seed, "cpu")
-        aligned = yardstick(model, X_tr[tr], labels[tr], src, seed)
+        aligned = yardstick(model, X_tr[tr], labels[tr], ruler, seed)
         info = refine(model, train, val, config.refine, seed=seed, device="cpu", progress=False)
         metrics = evaluate(model, test, extra_metrics=("roc_auc",))
         rows.append({
@@ -103,7 +103,7 @@ def run(task_name: str, seed: int, out: Path) -> dict:
             "distance_after": report.curve[-1] if report.curve else None, "align_steps": report.steps,
             "align_seconds": report.seconds, "refine_seconds": info["seconds"],
             "otdd_exact_before": before, "otdd_exact_aligned": aligned,
-            "otdd_exact_after_refine": yardstick(model, X_tr[tr], labels[tr], src, seed),
+            "otdd_exact_after_refine": yardstick(model, X_tr[tr], labels[tr], ruler, seed),
             "wall_seconds": time.perf_counter() - start,
         })
         r = rows[-1]

@@ -124,6 +124,12 @@ class _CrossModalBase(BaseEstimator):
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         raise NotImplementedError
 
+    def _categorical(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Categorical column indices and cardinalities of a fitted table (empty for other inputs)."""
+        if self.input_kind_ != "tabular":
+            return (), ()
+        return tuple(self.preprocessor_.categorical_), tuple(self.preprocessor_.cardinalities)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X, y) first")
@@ -250,11 +256,6 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         return Task("user-classification", X.shape[1:], "classification", (len(self.classes_),),
                     metric="accuracy", categorical=cat, cardinalities=cards)
 
-    def _categorical(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        if self.input_kind_ != "tabular":
-            return (), ()
-        return tuple(self.preprocessor_.categorical_), tuple(self.preprocessor_.cardinalities)
-
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
         return self._raw_predict(X)
@@ -284,8 +285,7 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
         return y
 
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
-        cat, cards = (tuple(self.preprocessor_.categorical_), tuple(self.preprocessor_.cardinalities)) \
-            if self.input_kind_ == "tabular" else ((), ())
+        cat, cards = self._categorical()
         if y.ndim >= 3:
             return Task("user-dense", X.shape[1:], "dense", y.shape[1:])
         shape = (1,) if y.ndim == 1 else y.shape[1:]

@@ -121,21 +121,16 @@ def entropic_ot(cost: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tens
     return value + (plan * (cost - c)).sum((-2, -1))  # value, with d value / d cost = plan
 
 
-def sinkhorn_divergence(cost_xy: torch.Tensor, cost_xx: torch.Tensor, cost_yy: torch.Tensor | float,
+def sinkhorn_divergence(cost_xy: torch.Tensor, cost_xx: torch.Tensor, cost_yy: torch.Tensor,
                         a: torch.Tensor | None = None, b: torch.Tensor | None = None, eps: float = 0.1,
                         max_iter: int = 1000, tol: float = 1e-5) -> torch.Tensor:
     """Debiased Sinkhorn divergence ``OT(x, y) - OT(x, x) / 2 - OT(y, y) / 2`` (zero when x and y coincide).
 
-    ``cost_yy`` may be a precomputed ``OT(y, y)`` value (a float or tensor of the batch shape) instead of a cost
-    matrix, so a constant source-side term is computed once and reused.
+    The objectives in :mod:`orca.objectives` cache the source self-term instead of calling this per step.
     """
     xy = entropic_ot(cost_xy, a, b, eps, max_iter, tol)
-    xx = entropic_ot(cost_xx, a, a, eps, max_iter, tol, symmetric=True)
-    if isinstance(cost_yy, torch.Tensor) and cost_yy.ndim >= 2 and cost_yy.shape[-1] == cost_xy.shape[-1] \
-            and cost_yy.shape[-2] == cost_xy.shape[-1]:
-        yy = entropic_ot(cost_yy, b, b, eps, max_iter, tol, symmetric=True)
-    else:
-        yy = cost_yy
+    xx = entropic_ot(cost_xx, a, eps=eps, max_iter=max_iter, tol=tol, symmetric=True)
+    yy = entropic_ot(cost_yy, b, eps=eps, max_iter=max_iter, tol=tol, symmetric=True)
     return xy - 0.5 * xx - 0.5 * yy
 
 

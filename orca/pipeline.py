@@ -99,7 +99,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
             source = source_features(model.body, config.align.source, config.align.source_samples, config.seed)
         report = align(model, X, labels, source, config.align, config.seed, device, progress)
     else:
-        report = align(model, X, np.zeros(len(y), np.int64), None, config.align)
+        report = AlignReport(config.align.objective)  # no stage 2 (objective none or zero steps)
     timings["align"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -129,7 +129,7 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
                           "categorical": list(categorical), "rows": {"train": len(y_tr), "test": len(y_te)}})
 
 
-def _scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
+def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
 
 
@@ -156,7 +156,7 @@ def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     k = data.task.output_shape[0]
     proba = np.zeros((len(data.X_test), k))
     proba[:, model.classes_] = model.predict_proba(data.X_test)
-    return {"metrics": {"test": _scores(data.y_test, proba, k)}, "timings_s": {"fit": seconds}}
+    return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
 
 
 def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
@@ -176,7 +176,7 @@ def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
         model, info = xgboost_default(seed).fit(data.X_train, data.y_train), {"budget": "defaults, no search"}
     seconds = time.perf_counter() - start
     proba = model.predict_proba(data.X_test)
-    return {"metrics": {"test": _scores(data.y_test, proba, data.task.output_shape[0])},
+    return {"metrics": {"test": _scores(data.y_test, proba)},
             "timings_s": {"fit": seconds}, "search": info}
 
 
