@@ -66,18 +66,18 @@ case "$cmd" in
     "$PY" -m benchmarks.smoke "$@"
     for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.run "$suite" --preset smoke "$@"
-      "$PY" -m benchmarks.report "$suite"
+      "$PY" -m benchmarks.report "$suite" --preset smoke "$@"
     done ;;
   all)
     setup
     for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.run "$suite" "$@"
-      "$PY" -m benchmarks.report "$suite"
+      "$PY" -m benchmarks.report "$suite" "$@"
     done ;;
   openml|pdebench|nasbench360)
     setup
     "$PY" -m benchmarks.run "$cmd" "$@"
-    exec "$PY" -m benchmarks.report "$cmd" ;;
+    exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
   -h|--help|help)
     sed -n '2,12p' "$0" ;;
   *)

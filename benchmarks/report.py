@@ -1,9 +1,10 @@
 """Reports built only from result JSON: Markdown and CSV tables, ranks and wins, published numbers beside
 ours, and plots.
 
-    python -m benchmarks.report SUITE [--results results]
+    python -m benchmarks.report SUITE [--preset smoke|paper] [--results results]
 
-Writes ``results/<suite>/report.md``, ``report.csv`` and ``plots/``. Every number in the tables comes from a
+Writes ``results/<suite>/<preset>/report.md``, ``report.csv`` and ``plots/`` for the given preset, or for every
+preset that has results. Every number in the tables comes from a
 result file or from ``benchmarks/data/published_results.csv`` (the published rows, copied with their evidence
 tags from the reference material). Published numbers are shown as reported and never ranked against our runs;
 tasks run on generated or proxy data are marked as such.
@@ -25,7 +26,7 @@ from orca.exceptions import OrcaError, require
 from orca.io import atomic_write, read_json
 from orca.metrics import get_metric
 
-from .suite import available_suites, get_suite
+from .suite import PRESETS, available_suites, get_suite
 
 PUBLISHED = Path(__file__).parent / "data" / "published_results.csv"
 
@@ -67,14 +68,33 @@ def _fmt(value: float) -> str:
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
+def against_reference(summary: pd.DataFrame, reference: str, higher: bool) -> list[str]:
+    """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) and
+    wins / ties / losses against it."""
+    pivot = summary.pivot(index="task", columns="method", values="mean")
+    if reference not in pivot:
+        return []
+    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}):", "",
+             f"| method | tasks | mean | mean {reference} | mean difference | wins / ties / losses |", "|---|---|---|---|---|---|"]
+    for m in sorted(c for c in pivot.columns if c != reference):
+        both = pivot[[m, reference]].dropna()
+        if both.empty:
+            continue
+        diff = (both[m] - both[reference]) * (1 if higher else -1)
+        lines.append(f"| {m} | {len(both)} | {_fmt(both[m].mean())} | {_fmt(both[reference].mean())} | "
+                     f"{diff.mean():+.4f} | {int((diff > 0).sum())} / {int((diff == 0).sum())} / "
+                     f"{int((diff < 0).sum())} |")
+    return lines
+
+
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
-             published: list[dict]) -> str:
+             published: list[dict], reference: str | None = None) -> str:
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
     lines = [f"# {suite}: results", "",
              f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
-             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`.", "",
+             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran.", "",
              "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
@@ -90,6 +110,9 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({int(r['n'])})"
             cells.append(f"**{text}**" if r["rank"] == best else text)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    means = summary.groupby("method")["mean"].mean()
+    counts = summary.groupby("method")["mean"].size()
+    lines.append("| mean over tasks (tasks) | " + " | ".join(f"{_fmt(means[m])} ({counts[m]})" for m in methods) + " |")
     lines += ["", "| method | mean rank | " + " | ".join(f"wins vs {m}" for m in methods) + " |",
               "|---|---|" + "---|" * len(methods)]
     pivot = summary.pivot(index="task", columns="method", values="mean")
@@ -104,6 +127,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             better = (both[a] > both[b]) if higher else (both[a] < both[b])
             wins.append(f"{int(better.sum())}/{len(both)}")
         lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
+    if reference:
+        lines += against_reference(summary, reference, higher)
     if published:
         lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
                   "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
@@ -162,15 +187,22 @@ def published_rows(benchmarks: tuple[str, ...]) -> list[dict[str, Any]]:
         return [row for row in csv.DictReader(fh) if row["benchmark"] in benchmarks]
 
 
-def report(suite_name: str, results: str | Path = "results") -> Path:
+def presets_with_results(suite_name: str, results: str | Path = "results") -> list[str]:
+    """The presets that have a ``runs/`` folder under ``results/<suite>/``."""
+    return [p for p in PRESETS if (Path(results) / suite_name / p / "runs").is_dir()]
+
+
+def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
     suite = get_suite(suite_name)
-    folder = Path(results) / suite_name
+    folder = Path(results) / suite_name / preset
     df, failed, unreadable = load_results(folder / "runs")
     if df.empty:
-        raise OrcaError(f"no successful result files under {folder / 'runs'}; run python -m benchmarks.run {suite_name}")
+        raise OrcaError(f"no successful result files under {folder / 'runs'}; "
+                        f"run python -m benchmarks.run {suite_name} --preset {preset}")
     summary = summarise(df)
     summary.attrs["metric"] = df["metric"].iloc[0]
-    text = markdown(suite_name, summary, failed, unreadable, published_rows(suite.published))
+    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
+                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None))
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     plots(suite_name, df, summary, folder / "plots")
@@ -180,16 +212,22 @@ def report(suite_name: str, results: str | Path = "results") -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build a suite's report from its result files.")
     parser.add_argument("suite")
+    parser.add_argument("--preset", choices=PRESETS, help="default: every preset that has results")
     parser.add_argument("--results", default="results")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # the runner's other options may be passed through
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
-        path = report(args.suite, args.results)
+        presets = [args.preset] if args.preset else presets_with_results(args.suite, args.results)
+        if not presets:
+            raise OrcaError(f"no results under {Path(args.results) / args.suite}; "
+                            f"run python -m benchmarks.run {args.suite}")
+        for preset in presets:
+            path = report(args.suite, args.results, preset)
+            print(f"report written to {path} (and report.csv, plots/)")
     except OrcaError as exc:
         print(f"benchmarks.report: error: {exc}", file=sys.stderr)
         return 2
-    print(f"report written to {path} (and report.csv, plots/)")
     return 0
 
 

@@ -26,7 +26,8 @@ from .suite import PRESETS, Job, available_suites, expand_jobs, get_suite, resol
 
 
 def result_path(results: Path, job: Job) -> Path:
-    return results / job.suite / "runs" / job.filename
+    """``results/<suite>/<preset>/runs/<task>--<method>--s<seed>.json``: presets never overwrite each other."""
+    return results / job.suite / job.config["preset"] / "runs" / job.filename
 
 
 def is_done(path: Path, job: Job) -> bool:

@@ -52,6 +52,9 @@ class Suite:
     methods: dict[str, Callable[[TaskData, dict, int], dict]]
     all_tasks: Callable[[dict], list[str]]
     published: tuple[str, ...] = ()
+    reference_methods: tuple[str, ...] = ()
+    """The report compares every method against the first of these that has results (mean difference,
+    wins/ties/losses), as the paper does against XGBoost on tables."""
     """Benchmark names of its rows in ``benchmarks/data/published_results.csv``."""
 
 

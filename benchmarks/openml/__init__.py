@@ -185,4 +185,5 @@ SUITE = register_suite(Suite(
     methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_xgboost,
              "xgboost-tuned": run_xgboost, "lightgbm": run_xgboost, "catboost": run_xgboost},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
+    reference_methods=("xgboost-tuned", "xgboost"),
 ))
