@@ -48,7 +48,9 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
         rows.append({"task": rec["task"], "method": rec["method"], "seed": rec["seed"], "metric": metric,
                      "value": test.get(metric, float("nan")), "data_kind": rec.get("data", {}).get("kind", "real"),
                      "task_name": rec.get("data", {}).get("name", rec["task"]), "file": path.name,
-                     "align_curve": (rec.get("align") or {}).get("curve") or []})
+                     "align_curve": (rec.get("align") or {}).get("curve") or [],
+                     "published_task": rec.get("data", {}).get("published_task"),
+                     "example": rec.get("example")})
     return pd.DataFrame(rows), failed, unreadable
 
 
@@ -87,8 +89,31 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool) -> li
     return lines
 
 
+def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict]) -> list[str]:
+    """Our mean per (task, method) next to the published values of the same task (tasks whose results name a
+    ``published_task``), with the data kind, so generated-data rows are never read as the real benchmark."""
+    mapping = df.dropna(subset=["published_task"]).groupby("task")["published_task"].first()
+    if mapping.empty or not published:
+        return []
+    ours = sorted(summary["method"].unique())
+    theirs = sorted({p["method"] for p in published if p["task"] in set(mapping)})
+    lines = ["", "## Side by side with the published numbers", "",
+             "Ours on the data named in the second column; published values as reported (different data when "
+             "ours are generated).", "",
+             "| task | our data | " + " | ".join(f"ours: {m}" for m in ours) + " | "
+             + " | ".join(f"published: {m}" for m in theirs) + " |", "|---|---|" + "---|" * (len(ours) + len(theirs))]
+    for task, name in mapping.items():
+        rows = summary[summary["task"] == task].set_index("method")
+        kind = rows["data_kind"].iloc[0] if len(rows) else "?"
+        mine = [_fmt(rows.loc[m, "mean"]) if m in rows.index else "–" for m in ours]
+        pub = {p["method"]: p["value"] for p in published if p["task"] == name}
+        lines.append(f"| {task} ({name}) | {kind} | " + " | ".join(mine) + " | "
+                     + " | ".join(pub.get(m, "–") for m in theirs) + " |")
+    return lines
+
+
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
-             published: list[dict], reference: str | None = None) -> str:
+             published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None) -> str:
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -129,6 +154,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
     if reference:
         lines += against_reference(summary, reference, higher)
+    if df is not None:
+        lines += side_by_side(summary, df, published)
     if published:
         lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
                   "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
@@ -166,6 +193,7 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> lis
     paths = [out / "scores.png"]
     fig.savefig(paths[0], dpi=120)
     plt.close(fig)
+    paths += example_plots(suite, df, out)
     curves = df[df["align_curve"].map(len) > 0]
     for task, group in curves.groupby("task"):
         fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -178,6 +206,41 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> lis
         fig.tight_layout()
         paths.append(out / f"align-{task}.png")
         fig.savefig(paths[-1], dpi=120)
+        plt.close(fig)
+    return paths
+
+
+def example_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
+    """Per task, the first test sample's target beside each method's prediction (seed 0 or the lowest seed)."""
+    import matplotlib.pyplot as plt
+
+    paths = []
+    have = df[df["example"].notna()]
+    for task, group in have.groupby("task"):
+        group = group.sort_values(["method", "seed"]).drop_duplicates("method")
+        target = np.asarray(group["example"].iloc[0]["target"])
+        if target.ndim == 1:
+            fig, ax = plt.subplots(figsize=(6, 3.5))
+            ax.plot(np.asarray(group["example"].iloc[0]["input"]), color="0.7", lw=1, label="input")
+            ax.plot(target, color="k", lw=2, label="target")
+            for _, row in group.iterrows():
+                ax.plot(np.asarray(row["example"]["prediction"]), lw=1, label=row["method"])
+            ax.set_xlabel("grid point")
+            ax.legend(fontsize=7)
+        else:
+            panels = [("input", group["example"].iloc[0]["input"]), ("target", target)]
+            panels += [(row["method"], row["example"]["prediction"]) for _, row in group.iterrows()]
+            fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.8))
+            lo, hi = float(np.min(target)), float(np.max(target))
+            for ax, (title, field) in zip(axes, panels):
+                ax.imshow(np.asarray(field), vmin=None if title == "input" else lo, vmax=None if title == "input"
+                          else hi, cmap="viridis")
+                ax.set_title(title, fontsize=8)
+                ax.axis("off")
+        fig.suptitle(f"{suite} {task}: first test sample", fontsize=9)
+        fig.tight_layout()
+        paths.append(out / f"example-{task}.png")
+        fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
     return paths
 
@@ -202,7 +265,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     summary = summarise(df)
     summary.attrs["metric"] = df["metric"].iloc[0]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
-                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None))
+                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     plots(suite_name, df, summary, folder / "plots")

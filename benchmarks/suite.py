@@ -40,6 +40,8 @@ class TaskData:
     data: dict[str, Any] = field(default_factory=dict)
     """``source`` (download, local mirror, generated offline, proxy), ``kind`` (real, generated, proxy),
     ``version`` or ``sha256``."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The task's own settings from the config's ``task_params`` (per-task method overrides, for instance)."""
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,15 @@ def register_suite(suite: Suite) -> Suite:
 
 
 def get_suite(name: str) -> Suite:
-    import benchmarks.openml  # noqa: F401  (registers the suite)
+    import benchmarks.openml  # noqa: F401  (registers the suites)
+    import benchmarks.pdebench  # noqa: F401
 
     return get("suite", name)
 
 
 def available_suites() -> list[str]:
     import benchmarks.openml  # noqa: F401
+    import benchmarks.pdebench  # noqa: F401
 
     return available("suite")
 
@@ -84,6 +88,10 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
             raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
         if _is_orca(path):  # ORCA sections are validated as a whole OrcaConfig
             out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(_flatten(value)).to_dict()
+        elif _is_task_orca(path):  # a task's partial ORCA overrides: any OrcaConfig key, checked as one
+            merged = {**_flatten(out.get(key, {})), **_flatten(value)}
+            OrcaConfig().with_overrides(merged)
+            out[key] = _unflatten(merged)
         elif isinstance(schema[key], dict) and isinstance(value, dict):
             out[key] = _merge(out.get(key, {}), value, schema[key], path)
         else:
@@ -94,6 +102,23 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
 def _is_orca(path: str) -> bool:
     """``method_params.orca`` and its variants (``method_params.orca-paper``, ...) hold OrcaConfig sections."""
     return path.startswith("method_params.orca")
+
+
+def _is_task_orca(path: str) -> bool:
+    """``task_params.<task>.orca``: per-task ORCA overrides (partial OrcaConfig sections)."""
+    parts = path.split(".")
+    return len(parts) == 3 and parts[0] == "task_params" and parts[2] == "orca"
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
@@ -139,9 +164,12 @@ class Job:
     def resolved(self) -> dict[str, Any]:
         """What determines this job's result: suite, task, method, seed, protocol, data and method settings."""
         cfg = self.config
-        return {"suite": self.suite, "task": self.task, "method": self.method, "seed": self.seed,
-                "protocol": cfg.get("protocol", {}), "data": cfg.get("data", {}),
-                "method_params": cfg.get("method_params", {}).get(self.method, {})}
+        resolved = {"suite": self.suite, "task": self.task, "method": self.method, "seed": self.seed,
+                    "protocol": cfg.get("protocol", {}), "data": cfg.get("data", {}),
+                    "method_params": cfg.get("method_params", {}).get(self.method, {})}
+        if "task_params" in cfg:  # suites with per-task settings (pdebench); absent keys keep older hashes
+            resolved["task_params"] = cfg["task_params"].get(self.task, {})
+        return resolved
 
     @property
     def config_hash(self) -> str:

@@ -224,4 +224,20 @@ def stage2_labels(task: Task, y: np.ndarray, seed: int = 0, max_dim: int = 256) 
         proj = rng.standard_normal((flat.shape[1], max_dim)).astype(np.float32) / np.sqrt(max_dim)
         flat = flat @ proj  # (N, max_dim)
     k = min(task.n_pseudo_labels, len(np.unique(flat, axis=0)))
-    return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(flat).astype(np.int64)
+    km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(flat)
+    return merge_singletons(km.labels_.astype(np.int64), km.cluster_centers_)
+
+
+def merge_singletons(labels: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Fold pseudo-label clusters with a single member into the nearest other cluster (stage 2 needs two
+    examples per class), then renumber the clusters 0..k-1. Real class labels are never merged."""
+    labels = labels.copy()
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        if len(ids) < 2 or counts.min() >= 2:
+            break
+        lonely = ids[counts.argmin()]
+        others = ids[ids != lonely]
+        nearest = others[np.argmin(np.linalg.norm(centres[others] - centres[lonely], axis=1))]
+        labels[labels == lonely] = nearest
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)

@@ -97,3 +97,17 @@ def test_kmeans_pseudo_labels_are_bounded_and_deterministic() -> None:
     a, b = stage2_labels(t, y, seed=1), stage2_labels(t, y, seed=1)
     assert np.array_equal(a, b) and set(a) == {0, 1, 2, 3}
     assert all(len(set(a[i * 20:(i + 1) * 20])) == 1 for i in range(4))  # each cluster recovered
+
+
+def test_pseudo_labels_never_leave_a_single_member_cluster() -> None:
+    from orca.tasks import merge_singletons
+
+    centres = np.array([[0.0], [1.0], [10.0], [10.5]])
+    labels = np.array([0, 0, 1, 2, 2, 2, 3])  # clusters 1 and 3 have one member: into 0 and 2
+    merged = merge_singletons(labels, centres)
+    assert merged.tolist() == [0, 0, 0, 1, 1, 1, 1]
+    t = Task("field", (1, 8), "dense", (1, 8))
+    y = np.random.default_rng(0).normal(size=(12, 1, 8))
+    y[0] += 50  # an outlier would be its own k-means cluster
+    lab = stage2_labels(t, y, seed=0)
+    assert np.bincount(lab).min() >= 2

@@ -1,0 +1,209 @@
+"""PDEBench suite: the paper's single-step tasks (initial state -> state at the final training time; Darcy:
+coefficient -> solution) on PDEBench's own files when they are available, or on files our generators write in
+the same layouts (tagged "generated offline" and labelled so in every table).
+
+Data (``data`` in the config):
+
+- ``source``: ``generated`` (default; our solvers, cached under ``root``), ``download`` (the DaRUS file, resumable,
+  MD5-verified; the real paths of ``files.json``) or ``local`` (the DaRUS file already under ``root``, verified).
+- ``version``: ``current`` (today's files) or ``2023`` (the pre-fix advection file the paper most probably used).
+- ``root``: the data folder (default ``$ORCA_PDEBENCH_ROOT`` or ``<orca cache>/pdebench``).
+- ``n_samples``, ``nx_1d``, ``nx_2d``, ``generator_seed``: what the generators write.
+
+Splits (``protocol``): PDEBench's (the first 10 % of samples are test for single files, the last 10 % of seeds
+for group files), plus a validation split carved from the training part with the job's seed; every method gets
+exactly the same three parts. ``resolution_1d``/``resolution_2d`` sub-sample the file's grid (they must divide it).
+
+Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` overrides), ``fno`` and ``unet``
+(our own, PDEBench's configurations). Scores: PDEBench's field metrics on the test frames
+(:mod:`.metrics`), ranked by ``relative_l2`` (ORCA's and PDEBench's nRMSE).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from orca import OrcaConfig, Task
+from orca.bodies import cache_root
+from orca.data import split_train_val
+from orca.exceptions import ConfigError, DataError
+from orca.io import read_json
+
+from ..suite import Suite, TaskData, register_suite
+from . import layouts
+from .generators import GENERATOR_VERSION, GENERATORS
+from .metrics import field_metrics
+
+ROOT = Path(__file__).parent
+SOURCES = ("generated", "download", "local")
+VERSIONS = ("current", "2023")
+
+
+def data_root(config: dict) -> Path:
+    root = config["data"]["root"] or os.environ.get("ORCA_PDEBENCH_ROOT") or str(cache_root() / "pdebench")
+    return Path(root).expanduser()
+
+
+def generated_path(config: dict, family: str, dims: int) -> Path:
+    data = config["data"]
+    nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
+    name = f"{family}__orca-gen-v{GENERATOR_VERSION}_n{data['n_samples']}_nx{nx}_seed{data['generator_seed']}.h5"
+    return data_root(config) / "generated" / name
+
+
+def ensure_generated(config: dict, family: str, dims: int, progress: bool = True) -> Path:
+    """The generated file for ``family`` at the config's size, written (atomically) if it is not cached yet."""
+    path = generated_path(config, family, dims)
+    if path.is_file():
+        return path
+    data = config["data"]
+    nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
+    gen = GENERATORS[family](data["n_samples"], nx, data["generator_seed"], progress=progress)
+    return layouts.write(path, gen, {"orca_source": "generated offline", "generator": f"orca-pdebench {family}",
+                                     "generator_version": GENERATOR_VERSION, "generator_seed": data["generator_seed"],
+                                     "n_requested": data["n_samples"]})
+
+
+def real_path(config: dict, family: str) -> tuple[Path, dict]:
+    """Where the DaRUS file of ``family`` lives under the data root, and its table entry for the version."""
+    table = read_json(ROOT / "files.json")
+    version = config["data"]["version"]
+    if version not in VERSIONS:
+        raise ConfigError(f"data.version {version!r}; expected one of {list(VERSIONS)}")
+    entry = table["files"].get(family)
+    if entry is None:
+        raise DataError(f"no PDEBench file is listed for {family!r}; listed: {sorted(table['files'])}")
+    if entry[version] is None:
+        raise DataError(f"the {version} version of {entry['file']} is not published any more (see files.json); "
+                        "use data.version=current")
+    return data_root(config) / entry["path"] / entry["file"], {**entry[version], "url": table["url"]}
+
+
+def locate(config: dict, family: str, dims: int) -> tuple[Path, dict[str, Any]]:
+    """The file to read and its provenance, by ``data.source``."""
+    from orca.download import download, file_digest, verify
+
+    source = config["data"]["source"]
+    if source not in SOURCES:
+        raise ConfigError(f"data.source {source!r}; expected one of {list(SOURCES)}")
+    if source == "generated":
+        path = ensure_generated(config, family, dims)
+        info = layouts.inspect(path)
+        return path, {"source": "generated offline", "kind": "generated", "generator_version": GENERATOR_VERSION,
+                      "file": path.name, "dropped_non_finite": int(info.attrs.get("dropped_non_finite", 0))}
+    path, entry = real_path(config, family)
+    if source == "download":
+        download(entry["url"].format(id=entry["id"]), path, md5=entry["md5"])
+    elif not path.is_file():
+        raise DataError(f"{path} is missing; download it with data.source=download or from "
+                        f"{entry['url'].format(id=entry['id'])} (MD5 {entry['md5']}) into {path.parent}")
+    else:
+        verify(path, md5=entry["md5"])
+    record = path.with_name(path.name + ".sha256")
+    if entry["md5"] is None:  # no published checksum: record ours on first use and hold the file to it later
+        if record.is_file():
+            verify(path, sha256=record.read_text().split()[0])
+        else:
+            record.write_text(f"{file_digest(path)}  {path.name}\n")
+    return path, {"source": "download", "kind": "real", "version": config["data"]["version"], "file": path.name,
+                  "darus_id": entry["id"], "md5": entry["md5"]}
+
+
+def all_tasks(config: dict) -> list[str]:
+    return list(config["task_params"])
+
+
+def load_task(name: str, config: dict, seed: int) -> TaskData:
+    tp = config["task_params"][name]
+    family, dims = tp["family"], int(tp["dims"])
+    if family not in GENERATORS:
+        raise ConfigError(f"task {name!r}: family {family!r}; expected one of {sorted(GENERATORS)}")
+    path, provenance = locate(config, family, dims)
+    info = layouts.inspect(path)
+    protocol = config["protocol"]
+    resolution = protocol["resolution_1d"] if dims == 1 else protocol["resolution_2d"]
+    train_idx, test_idx = layouts.pdebench_split(info, protocol["test_fraction"])
+    read = dict(input_time=tp["input_time"], target_time=tp["target_time"], resolution=resolution)
+    X_tr, y_tr = layouts.read_pairs(path, train_idx, **read)
+    X_te, y_te = layouts.read_pairs(path, test_idx, **read)
+    task = Task(f"pdebench-{name}", X_tr.shape[1:], "dense", y_tr.shape[1:], loss=tp["loss"], metric="relative_l2",
+                stage2_labels="kmeans")
+    return TaskData(task, X_tr, y_tr, X_te, y_te,
+                    data={**provenance, "name": tp["name"], "published_task": tp["published"], "samples": info.n_samples, "resolution": resolution,
+                          "rows": {"train": len(X_tr), "test": len(X_te)}, "input_time": tp["input_time"],
+                          "target_time": tp["target_time"]},
+                    params={**tp, "val_fraction": protocol["val_fraction"]})
+
+
+def _val_split(data: TaskData, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    tr, va = split_train_val(len(data.X_train), fraction, seed)
+    return data.X_train[tr], data.y_train[tr], data.X_train[va], data.y_train[va]
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+    from orca.data import ArrayDataset
+    from orca.pipeline import fit
+    from orca.refine import predict
+
+    config = OrcaConfig.from_dict(params).with_overrides({**_flatten(data.params.get("orca", {})), "seed": seed})
+    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
+    result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test)
+    _, pred = predict(result.model, ArrayDataset(data.X_test, data.y_test))
+    return {"metrics": {"val": result.metrics.get("val", {}), "test": field_metrics(data.y_test, pred)},
+            "timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
+            "refine": {"best_epoch": result.refine_info.get("best_epoch"), "steps": result.refine_info.get("steps")},
+            "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
+            "device": result.refine_info.get("device"), "split": result.split,
+            "example": _example(data, pred)}
+
+
+def _example(data: TaskData, pred: np.ndarray) -> dict[str, list]:
+    """The first test sample's input, target and prediction (channel 0), for the report's field plot."""
+    step = max(1, data.X_test[0, 0].size // 4096)  # keep result files small
+    flat = (slice(None, None, step),) * (data.X_test.ndim - 2)
+    return {"input": data.X_test[0, 0][flat].tolist(), "target": data.y_test[0, 0][flat].tolist(),
+            "prediction": pred[0, 0][flat].tolist()}
+
+
+def run_operator(data: TaskData, params: dict, seed: int, kind: str) -> dict[str, Any]:
+    import torch
+
+    from baselines.field_training import FieldTrainConfig, predict_fields, train_field_model
+    from baselines.fno import FNO
+    from baselines.unet import UNet
+
+    torch.manual_seed(seed)
+    dims = data.X_train.ndim - 2
+    c_in, c_out = data.X_train.shape[1], data.y_train.shape[1]
+    if kind == "fno":
+        model = FNO(c_in, c_out, dims, modes=params[f"modes_{dims}d"], width=params["width"])
+    else:
+        model = UNet(c_in, c_out, dims, init_features=params["init_features"])
+    cfg = FieldTrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
+                           weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"])
+    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
+    info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed)
+    pred = predict_fields(model, data.X_test)
+    return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": field_metrics(data.y_test, pred)},
+            "timings_s": {"train": info["seconds"]}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
+            "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
+            "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)}, "example": _example(data, pred)}
+
+
+SUITE = register_suite(Suite(
+    name="pdebench", root=ROOT, load_task=load_task,
+    methods={"orca": run_orca, "fno": lambda d, p, s: run_operator(d, p, s, "fno"),
+             "unet": lambda d, p, s: run_operator(d, p, s, "unet")},
+    all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",),
+))

@@ -1,0 +1,26 @@
+"""Offline generators for the PDEBench families: our own NumPy/SciPy numerics, written from the specifications
+in ``benchmarks.md`` §1 (never PDEBench's code), vectorised over samples, seeded, with progress bars.
+
+``GENERATORS[family](n, nx, seed, **params)`` returns a :class:`~.base.Generated` in the family's PDEBench
+layout; :func:`benchmarks.pdebench.layouts.write` stores it tagged "generated offline" with
+:data:`~.base.GENERATOR_VERSION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .base import GENERATOR_VERSION, Generated
+from .darcy import darcy
+from .hyperbolic import advection, burgers, reaction_diffusion
+from .sorption import diffusion_sorption
+
+GENERATORS: dict[str, Callable[..., Generated]] = {
+    "advection": advection,
+    "burgers": burgers,
+    "reaction-diffusion": reaction_diffusion,
+    "diffusion-sorption": diffusion_sorption,
+    "darcy": darcy,
+}
+
+__all__ = ["GENERATORS", "GENERATOR_VERSION", "Generated"]

@@ -1,0 +1,126 @@
+"""The pdebench suite end to end on tiny generated data: tasks, splits shared by every method, provenance, bad
+input, and the CI regression check against the recorded smoke values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("h5py")
+
+from benchmarks.run import run  # noqa: E402
+from benchmarks.suite import get_suite, resolve_config  # noqa: E402
+from orca.exceptions import ConfigError, DataError  # noqa: E402
+from orca.io import read_json  # noqa: E402
+
+TINY = {"data": {"n_samples": 30, "nx_1d": 32, "nx_2d": 16},
+        "protocol": {"resolution_1d": 32, "resolution_2d": 16},
+        "method_params": {"fno": {"epochs": 3, "step_size": 2, "batch_size": 8},
+                          "unet": {"epochs": 2, "step_size": 2, "batch_size": 8},
+                          "orca": {"align": {"steps": 2}, "refine": {"epochs": 1}}}}
+
+
+@pytest.fixture
+def pde_root(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("ORCA_PDEBENCH_ROOT", str(tmp_path / "pde"))
+    return tmp_path / "pde"
+
+
+def test_tasks_splits_and_provenance(pde_root) -> None:
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "smoke", TINY)
+    data = suite.load_task("advection", config, 0)
+    assert data.X_train.shape == (27, 1, 32) and data.X_test.shape == (3, 1, 32)  # first 10 % are test
+    assert data.task.output == "dense" and data.task.output_shape == (1, 32)
+    assert data.data["kind"] == "generated" and data.data["source"] == "generated offline"
+    assert data.data["published_task"] == "Advection"
+    generated = list((pde_root / "generated").glob("advection__orca-gen-v*_n30_nx32_seed0.h5"))
+    assert len(generated) == 1
+    again = suite.load_task("advection", config, 1)  # cached file reused; the split does not depend on the seed
+    assert np.array_equal(again.X_test, data.X_test) and len(list((pde_root / "generated").iterdir())) == 1
+    darcy = suite.load_task("darcy", config, 0)
+    assert darcy.X_train.shape[1:] == (1, 16, 16) and set(np.unique(darcy.X_train)) <= {np.float32(0.1), 1.0}
+    ds = suite.load_task("diffusion-sorption", config, 0)
+    assert ds.X_test.shape == (3, 1, 32) and np.allclose(ds.X_test, ds.X_test[:, :, :1])  # constant start
+
+
+def test_runner_writes_comparable_results_and_skips(pde_root, tmp_path) -> None:
+    paths = run("pdebench", "smoke", tasks=["reaction-diffusion", "darcy"], methods=["fno", "unet"],
+                overrides=TINY, results=tmp_path / "results")
+    records = [json.loads(p.read_text()) for p in paths]
+    assert all(r["status"] == "ok" for r in records), [r["error"] for r in records]
+    for r in records:
+        test = r["metrics"]["test"]
+        assert {"relative_l2", "nrmse", "rmse", "crmse", "brmse", "frmse_low", "max_error"} <= set(test)
+        assert r["split"] == ({"train": 24, "val": 3, "test": 3}) and r["data"]["kind"] == "generated"
+        assert np.isfinite(test["relative_l2"]) and len(r["example"]["prediction"]) > 0
+    again = run("pdebench", "smoke", tasks=["reaction-diffusion", "darcy"], methods=["fno", "unet"],
+                overrides=TINY, results=tmp_path / "results")
+    assert [json.loads(p.read_text())["config_hash"] for p in again] == [r["config_hash"] for r in records]
+    from benchmarks import report
+
+    text = report.report("pdebench", tmp_path / "results", "smoke").read_text()
+    assert "Side by side with the published numbers" in text and "| generated |" in text
+    assert (tmp_path / "results" / "pdebench" / "smoke" / "plots" / "example-darcy.png").is_file()
+
+
+@pytest.mark.slow
+def test_orca_runs_on_a_tiny_1d_task(pde_root, tmp_path) -> None:
+    paths = run("pdebench", "smoke", tasks=["advection"], methods=["orca"], overrides=TINY,
+                results=tmp_path / "results")
+    rec = json.loads(paths[0].read_text())
+    assert rec["status"] == "ok", rec["error"]
+    assert rec["split"]["val"] == 3 and np.isfinite(rec["metrics"]["test"]["relative_l2"])
+    assert rec["orca_config"]["embedder"]["target_seq_len"] == 64  # the smoke preset's per-task override
+
+
+def test_bad_input_is_refused_clearly(pde_root, tmp_path) -> None:
+    suite = get_suite("pdebench")
+    with pytest.raises(ConfigError, match="data.source 'ftp'"):
+        suite.load_task("advection", resolve_config(suite, "smoke", {"data": {"source": "ftp"}}), 0)
+    old = resolve_config(suite, "smoke", {"data": {"source": "local", "version": "2023"}})
+    with pytest.raises(DataError, match="not published any more"):
+        suite.load_task("burgers", old, 0)
+    with pytest.raises(DataError, match="is missing; download it"):
+        suite.load_task("advection", resolve_config(suite, "smoke", {"data": {"source": "local"}}), 0)
+    with pytest.raises(DataError, match="does not divide"):
+        suite.load_task("advection", resolve_config(suite, "smoke", {**TINY, "protocol": {"resolution_1d": 12}}), 0)
+    with pytest.raises(ConfigError, match="unknown config key"):
+        resolve_config(suite, "smoke", {"task_params": {"darcy": {"orca": {"refine": {"epochz": 1}}}}})
+
+
+def test_a_corrupt_local_file_is_never_used(pde_root) -> None:
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "smoke", {"data": {"source": "local"}})
+    from benchmarks.pdebench import real_path
+
+    path, _ = real_path(config, "darcy")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"truncated")
+    with pytest.raises(DataError, match="md5 .* does not match"):
+        suite.load_task("darcy", config, 0)
+
+
+REGRESSION = Path(__file__).parent.parent / "benchmarks" / "pdebench" / "regression.json"
+
+
+@pytest.mark.slow
+def test_pdebench_does_not_regress(pde_root, tmp_path) -> None:
+    """CI check: FNO and ORCA on two smoke tasks must stay within +25 % nRMSE of the recorded values."""
+    recorded = read_json(REGRESSION)
+    tasks = sorted(recorded["relative_l2"])
+    methods = sorted({m for v in recorded["relative_l2"].values() for m in v})
+    paths = run("pdebench", recorded["preset"], tasks=tasks, methods=methods, seeds=[recorded["seed"]],
+                results=tmp_path / "results")
+    worse = []
+    for path in paths:
+        rec = json.loads(path.read_text())
+        assert rec["status"] == "ok", rec["error"]
+        want = recorded["relative_l2"][rec["task"]][rec["method"]]
+        got = rec["metrics"]["test"]["relative_l2"]
+        if got > want * (1 + recorded["tolerance"]):
+            worse.append(f"{rec['method']} on {rec['task']}: {got:.4f} > recorded {want:.4f} x 1.25")
+    assert not worse, "; ".join(worse)
