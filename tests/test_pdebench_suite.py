@@ -18,8 +18,8 @@ from orca.io import read_json  # noqa: E402
 
 TINY = {"data": {"n_samples": 30, "nx_1d": 32, "nx_2d": 16},
         "protocol": {"resolution_1d": 32, "resolution_2d": 16},
-        "method_params": {"fno": {"epochs": 3, "step_size": 2, "batch_size": 8},
-                          "unet": {"epochs": 2, "step_size": 2, "batch_size": 8},
+        "method_params": {"fno": {"epochs_1d": 3, "epochs_2d": 2, "step_size": 2, "batch_size": 8},
+                          "unet": {"epochs_1d": 2, "epochs_2d": 2, "step_size": 2, "batch_size": 8},
                           "orca": {"align": {"steps": 2}, "refine": {"epochs": 1}}}}
 
 

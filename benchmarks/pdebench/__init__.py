@@ -190,7 +190,7 @@ def run_operator(data: TaskData, params: dict, seed: int, kind: str) -> dict[str
         model = FNO(c_in, c_out, dims, modes=params[f"modes_{dims}d"], width=params["width"])
     else:
         model = UNet(c_in, c_out, dims, init_features=params["init_features"])
-    cfg = FieldTrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
+    cfg = FieldTrainConfig(epochs=params[f"epochs_{dims}d"], batch_size=params["batch_size"], lr=params["lr"],
                            weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"])
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed)

@@ -1,0 +1,37 @@
+"""Generation time per sample of each offline PDE generator at the paper preset's sizes (or given ones).
+
+    python -m benchmarks.perf.pde_generation [--n 100] [--nx-1d 256] [--nx-2d 64]
+
+Prints seconds per sample per family, and the ratio to the cheapest, measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from benchmarks.pdebench.generators import GENERATORS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--nx-1d", type=int, default=256)
+    parser.add_argument("--nx-2d", type=int, default=64)
+    args = parser.parse_args(argv)
+    times = {}
+    for family, generate in GENERATORS.items():
+        nx = args.nx_2d if family == "darcy" else args.nx_1d
+        start = time.perf_counter()
+        generate(args.n, nx, 0, progress=False)
+        times[family] = (time.perf_counter() - start) / args.n
+        print(f"{family:20s} nx {nx:4d}: {1e3 * times[family]:8.2f} ms/sample", flush=True)
+    cheapest = min(times.values())
+    costliest = max(times, key=times.get)
+    print(f"costliest: {costliest} ({times[costliest] / cheapest:.1f}x the cheapest); "
+          f"{args.n} samples each, one run")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
