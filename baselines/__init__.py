@@ -1,3 +1,3 @@
 """Baselines registered under ``orca.available('baseline')``, behind the same fit/predict interface."""
 
-from . import gbdt, linear  # noqa: F401  (registers the baselines)
+from . import gbdt, linear, tabpfn  # noqa: F401  (registers the baselines)

@@ -26,7 +26,7 @@ from orca.exceptions import OrcaError, require
 from orca.io import atomic_write, read_json
 from orca.metrics import get_metric
 
-from .suite import PRESETS, available_suites, get_suite
+from .suite import available_suites, get_suite, presets_of
 
 PUBLISHED = Path(__file__).parent / "data" / "published_results.csv"
 
@@ -252,7 +252,7 @@ def published_rows(benchmarks: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def presets_with_results(suite_name: str, results: str | Path = "results") -> list[str]:
     """The presets that have a ``runs/`` folder under ``results/<suite>/``."""
-    return [p for p in PRESETS if (Path(results) / suite_name / p / "runs").is_dir()]
+    return [p for p in presets_of(get_suite(suite_name)) if (Path(results) / suite_name / p / "runs").is_dir()]
 
 
 def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
@@ -275,7 +275,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build a suite's report from its result files.")
     parser.add_argument("suite")
-    parser.add_argument("--preset", choices=PRESETS, help="default: every preset that has results")
+    parser.add_argument("--preset", help="default: every preset that has results")
     parser.add_argument("--results", default="results")
     args, _ = parser.parse_known_args(argv)  # the runner's other options may be passed through
     try:

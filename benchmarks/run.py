@@ -111,7 +111,7 @@ def _parse_sets(items: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a benchmark suite.")
     parser.add_argument("suite")
-    parser.add_argument("--preset", default="smoke", choices=PRESETS)
+    parser.add_argument("--preset", default="smoke", help=f"{', '.join(PRESETS)} or a suite's own preset")
     parser.add_argument("--tasks", nargs="+")
     parser.add_argument("--methods", nargs="+")
     parser.add_argument("--seeds", nargs="+", type=int)

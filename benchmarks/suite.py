@@ -26,6 +26,7 @@ from orca.io import read_json
 from orca.registry import available, get, register
 
 PRESETS = ("smoke", "paper")
+"""The presets every suite has; a suite may add its own (``presets/<name>.json``), e.g. openml's ``lift``."""
 
 
 @dataclass
@@ -54,10 +55,19 @@ class Suite:
     methods: dict[str, Callable[[TaskData, dict, int], dict]]
     all_tasks: Callable[[dict], list[str]]
     published: tuple[str, ...] = ()
+    hash_neutral: tuple[tuple[str, Any], ...] = ()
+    """(dotted key, default) pairs of settings added after results were recorded: at their default (which
+    reproduces the earlier behaviour) they are left out of the job hash, so recorded results stay valid."""
     reference_methods: tuple[str, ...] = ()
     """The report compares every method against the first of these that has results (mean difference,
     wins/ties/losses), as the paper does against XGBoost on tables."""
     """Benchmark names of its rows in ``benchmarks/data/published_results.csv``."""
+
+
+def presets_of(suite: Suite) -> list[str]:
+    """The suite's presets: the files in ``presets/``, the common ones first."""
+    names = sorted(p.stem for p in (suite.root / "presets").glob("*.json"))
+    return [p for p in PRESETS if p in names] + [p for p in names if p not in PRESETS]
 
 
 def register_suite(suite: Suite) -> Suite:
@@ -133,8 +143,8 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
 
 def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:
     """``default.json`` + ``presets/<preset>.json`` + overrides, validated; the orca section fully expanded."""
-    if preset not in PRESETS:
-        raise ConfigError(f"unknown preset {preset!r}; expected one of {list(PRESETS)}")
+    if preset not in presets_of(suite):
+        raise ConfigError(f"unknown preset {preset!r} for suite {suite.name!r}; expected one of {presets_of(suite)}")
     default = read_json(suite.root / "default.json")
     for method, params in default.get("method_params", {}).items():
         if _is_orca(f"method_params.{method}"):
@@ -172,8 +182,18 @@ class Job:
         return resolved
 
     @property
+    def hashed(self) -> dict[str, Any]:
+        """:attr:`resolved` without the suite's hash-neutral settings that are at their defaults."""
+        out = copy.deepcopy(self.resolved)
+        for key, default in get_suite(self.suite).hash_neutral:
+            section, leaf = key.split(".")
+            if out.get(section, {}).get(leaf, default) == default:
+                out.get(section, {}).pop(leaf, None)
+        return out
+
+    @property
     def config_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.resolved, sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.hashed, sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def filename(self) -> str:

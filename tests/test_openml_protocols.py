@@ -73,3 +73,89 @@ def test_a_class_with_one_example_gets_a_clear_message() -> None:
         tabpfn_split(X, y, 0, 1000, 1000)
     with pytest.raises(DataError, match="single example"):
         lift_split(X, y)
+
+
+@pytest.mark.parametrize("n,expected", [(600, (300, 300)), (1999, (999, 1000)), (5000, (1000, 1000))])
+def test_tabpfn_window_protocol(n, expected) -> None:
+    from benchmarks.openml import tabpfn_window_split
+
+    X, y = _data(n)
+    tests = []
+    for split in range(5):
+        X_tr, X_te, y_tr, y_te = tabpfn_window_split(X, y, split, 1000, 1000)
+        assert (len(y_tr), len(y_te)) == expected
+        assert set(y_tr) == set(y_te) == {0, 1, 2} and not set(X_tr[:, 0]) & set(X_te[:, 0])
+        rows = np.r_[X_tr[:, 0], X_te[:, 0]]
+        if split == 0:  # split 0 keeps the order: a contiguous window of the original rows
+            assert np.array_equal(np.diff(rows), np.ones(len(rows) - 1))
+        tests.append(X_te[:, 0])
+    assert not np.array_equal(tests[1], tests[2])
+    y_bad = np.r_[np.zeros(n - 2, int), 1, 1]  # class 1 only at the very end: never in both halves of split 0
+    from orca.exceptions import DataError
+
+    with pytest.raises(DataError, match="no window in 8 attempts"):
+        tabpfn_window_split(X, y_bad, 0, 1000, 1000)
+
+
+def test_all_missing_column_and_unknown_split_are_refused(monkeypatch, tmp_path) -> None:
+    from benchmarks.openml import check_columns
+    from orca.exceptions import DataError
+
+    X = np.ones((5, 3))
+    X[:, 1] = np.nan
+    with pytest.raises(DataError, match=r"columns \[1\] hold only missing values"):
+        check_columns(X, "toy")
+    check_columns(np.ones((5, 3)), "toy")
+
+
+def test_online_source_goes_through_the_openml_client(monkeypatch) -> None:
+    import sys
+    import types
+
+    from benchmarks.suite import get_suite, resolve_config
+
+    class FakeDataset:
+        name, version, default_target_attribute = "toy-online", 3, "class"
+
+        def get_data(self, target, dataset_format):
+            assert target == "class" and dataset_format == "array"
+            X = np.c_[np.arange(40.0), np.arange(40) % 2]
+            return X, np.array(["a", "b"] * 20), [False, True], ["x", "c"]
+
+    fake = types.ModuleType("openml")
+    fake.datasets = types.SimpleNamespace(get_dataset=lambda i, download_data: FakeDataset())
+    monkeypatch.setitem(sys.modules, "openml", fake)
+    suite = get_suite("openml")
+    config = resolve_config(suite, "lift", {"tasks": ["61"]})
+    data = suite.load_task("61", config, 0)
+    assert data.data["source"] == "openml client (online)" and data.data["name"] == "toy-online"
+    assert data.data["categorical"] == [1] and (len(data.y_train), len(data.y_test)) == (32, 8)  # LIFT's 80/20
+    assert data.task.metric == "accuracy"
+    with pytest.warns(UserWarning, match="not in the paper's benchmark lists"):
+        suite.load_task("999999", resolve_config(suite, "lift", {"tasks": ["999999"]}), 0)
+
+
+def test_tabpfn_needs_local_weights_and_says_where(monkeypatch, tmp_path) -> None:
+    from baselines.tabpfn import tabpfn_weights
+    from orca.exceptions import DataError
+
+    monkeypatch.delenv("ORCA_TABPFN_WEIGHTS", raising=False)
+    with pytest.raises(DataError, match="never downloads them inside a run"):
+        tabpfn_weights(None)
+    with pytest.raises(DataError, match="weights not found at"):
+        tabpfn_weights(str(tmp_path / "missing.ckpt"))
+    ckpt = tmp_path / "w.ckpt"
+    ckpt.write_bytes(b"x")
+    monkeypatch.setenv("ORCA_TABPFN_WEIGHTS", str(ckpt))
+    assert tabpfn_weights(None) == ckpt
+
+
+def test_new_settings_at_their_defaults_keep_recorded_hashes() -> None:
+    from benchmarks.suite import expand_jobs, get_suite, resolve_config
+
+    suite = get_suite("openml")
+    default = expand_jobs(suite, resolve_config(suite, "smoke"))[0]
+    explicit = expand_jobs(suite, resolve_config(suite, "smoke", {"protocol": {"split": "stratified"}}))[0]
+    window = expand_jobs(suite, resolve_config(suite, "smoke", {"protocol": {"split": "tabpfn-window"}}))[0]
+    assert default.config_hash == explicit.config_hash != window.config_hash
+    assert "split" not in default.hashed["protocol"] and window.hashed["protocol"]["split"] == "tabpfn-window"

@@ -50,6 +50,10 @@ def _manifest(folder: str) -> dict[str, dict]:
 
 
 def all_tasks(config: dict) -> list[str]:
+    """The mirror's datasets; online, any OpenML id (one outside the paper's lists gets a warning when run)."""
+    if config["data"]["source"] == "openml":
+        ids = {str(i) for ids in paper_lists().values() for i in ids}
+        return sorted(ids | {str(t) for t in config["tasks"] if str(t).isdigit()}, key=int)
     return sorted(_manifest(str(mirror_folder(config))), key=int)
 
 
@@ -114,19 +118,93 @@ def lift_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     return X[dev], X[test], y[dev], y[test]
 
 
+def tabpfn_window_split(X: np.ndarray, y: np.ndarray, split: int, max_train: int, max_test: int,
+                        attempts: int = 8):
+    """TabPFN v1's protocol (benchmarks.md §3.2): split 0 keeps the row order, split k permutes the rows with
+    ``torch.manual_seed(k)``; a contiguous window of ``max_train + max_test`` rows at a random offset
+    (``random.seed(13 + attempt)``) is cut in two halves (50/50 when the dataset is smaller); a window is kept
+    only if both halves hold every class, and the split is given up after ``attempts`` failures."""
+    import random
+
+    import torch
+
+    check_classes(y)
+    n, window = len(y), max_train + max_test
+    order = np.arange(n) if split == 0 else torch.randperm(n, generator=torch.Generator().manual_seed(split)).numpy()
+    classes = set(np.unique(y).tolist())
+    for attempt in range(attempts):
+        random.seed(13 + attempt)
+        start = random.randint(0, max(0, n - window))
+        rows = order[start:start + window]
+        cut = max_train if len(rows) == window else len(rows) // 2
+        train, test = rows[:cut], rows[cut:]
+        if set(np.unique(y[train]).tolist()) == classes == set(np.unique(y[test]).tolist()):
+            return X[train], X[test], y[train], y[test]
+    raise DataError(f"split {split}: no window in {attempts} attempts has every class in both halves (TabPFN "
+                    "skips such splits); use protocol.split=stratified for this dataset")
+
+
+SPLITS = ("stratified", "tabpfn-window", "lift")
+
+
+def check_columns(X: np.ndarray, name: str) -> None:
+    """A column with no observed value cannot be used by any method: say which, and what to do."""
+    empty = np.flatnonzero(np.isnan(X).all(axis=0)).tolist()
+    if empty:
+        raise DataError(f"dataset {name}: columns {empty} hold only missing values; drop them from the data "
+                        "(no method can use them, and the ORCA preprocessor refuses them)")
+
+
+def fetch_online(dataset_id: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], dict[str, Any]]:
+    """X (ordinal codes for categoricals, NaN kept), integer labels, categorical column indices, provenance,
+    through the ``openml`` client and its cache (needs the network the first time)."""
+    from orca.exceptions import require
+
+    openml = require("openml", "openml", "Reading OpenML datasets online")
+    try:
+        ds = openml.datasets.get_dataset(dataset_id, download_data=True)
+        X, y, categorical, _ = ds.get_data(target=ds.default_target_attribute, dataset_format="array")
+    except Exception as exc:  # noqa: BLE001 - the client raises many types; the message says what to do
+        raise DataError(f"OpenML dataset {dataset_id} could not be fetched ({type(exc).__name__}: {exc}); it needs "
+                        "the network once (then the openml cache), or a local mirror (data.source=mirror)") from exc
+    y = np.asarray(y)
+    keep = ~np.isnan(y.astype(float)) if y.dtype.kind == "f" else np.ones(len(y), bool)
+    _, y_int = np.unique(y[keep], return_inverse=True)
+    return (np.asarray(X, dtype=np.float64)[keep], y_int.astype(np.int64),
+            tuple(int(i) for i, c in enumerate(categorical) if c),
+            {"source": "openml client (online)", "kind": "real", "name": ds.name, "version": int(ds.version)})
+
+
 def load_task(name: str, config: dict, seed: int) -> TaskData:
-    folder = mirror_folder(config)
     check_in_lists(int(name))
-    entry = _manifest(str(folder))[name]
-    data = _load_verified(str(folder / entry["file"]), entry["sha256"])
-    X, y = data["X"].astype(np.float64), data["y"].astype(np.int64)
-    categorical = tuple(int(c) for c in data["categorical"])
-    protocol = config["protocol"]
-    X_tr, X_te, y_tr, y_te = tabpfn_split(X, y, seed, protocol["max_train"], protocol["max_test"])
-    task = Task(f"openml-{name}", (X.shape[1],), "classification", (int(y.max()) + 1,), metric="roc_auc")
+    data_cfg, protocol = config["data"], config["protocol"]
+    if data_cfg["source"] == "openml":
+        X, y, categorical, provenance = fetch_online(int(name))
+    elif data_cfg["source"] == "mirror":
+        folder = mirror_folder(config)
+        entry = _manifest(str(folder)).get(name)
+        if entry is None:
+            raise DataError(f"dataset {name} is not in the mirror {folder}; use data.source=openml (online)")
+        data = _load_verified(str(folder / entry["file"]), entry["sha256"])
+        X, y = data["X"].astype(np.float64), data["y"].astype(np.int64)
+        categorical = tuple(int(c) for c in data["categorical"])
+        provenance = {"source": "local mirror", "kind": "real", "name": entry["name"], "sha256": entry["sha256"]}
+    else:
+        raise DataError(f"data.source {data_cfg['source']!r}; expected one of ['mirror', 'openml']")
+    check_columns(X, provenance["name"])
+    split = protocol["split"]
+    if split == "stratified":
+        X_tr, X_te, y_tr, y_te = tabpfn_split(X, y, seed, protocol["max_train"], protocol["max_test"])
+    elif split == "tabpfn-window":
+        X_tr, X_te, y_tr, y_te = tabpfn_window_split(X, y, seed, protocol["max_train"], protocol["max_test"])
+    elif split == "lift":
+        X_tr, X_te, y_tr, y_te = lift_split(X, y)
+    else:
+        raise DataError(f"protocol.split {split!r}; expected one of {list(SPLITS)}")
+    task = Task(f"openml-{name}", (X.shape[1],), "classification", (int(y.max()) + 1,), metric=config["metric"])
     return TaskData(task, X_tr, y_tr, X_te, y_te,
-                    data={"source": "local mirror", "kind": "real", "name": entry["name"], "sha256": entry["sha256"],
-                          "categorical": list(categorical), "rows": {"train": len(y_tr), "test": len(y_te)}})
+                    data={**provenance, "categorical": list(categorical), "split": split,
+                          "rows": {"train": len(y_tr), "test": len(y_te)}})
 
 
 def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
@@ -159,6 +237,19 @@ def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
 
 
+def run_tabpfn(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+    import time
+
+    from baselines.tabpfn import tabpfn_classifier
+
+    model = tabpfn_classifier(seed, params["weights"] or None, params["n_ensemble"], params["device"])
+    start = time.perf_counter()
+    model.fit(data.X_train, data.y_train)
+    proba = np.zeros((len(data.X_test), data.task.output_shape[0]))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(data.X_test)
+    return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
+
+
 def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     import time
 
@@ -183,7 +274,8 @@ def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_xgboost,
-             "xgboost-tuned": run_xgboost, "lightgbm": run_xgboost, "catboost": run_xgboost},
+             "xgboost-tuned": run_xgboost, "lightgbm": run_xgboost, "catboost": run_xgboost, "tabpfn": run_tabpfn},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
     reference_methods=("xgboost-tuned", "xgboost"),
+    hash_neutral=(("data.source", "mirror"), ("protocol.split", "stratified")),
 ))
