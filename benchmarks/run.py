@@ -2,7 +2,10 @@
 job atomically. A failed job is recorded with its error and does not stop the others.
 
     python -m benchmarks.run SUITE [--preset smoke|paper] [--tasks ...] [--methods ...] [--seeds ...]
-                              [--set key.sub=value ...] [--force] [--results results]
+                              [--set key.sub=value ...] [--force] [--results results] [--jobs N]
+
+``--jobs N`` runs N jobs at a time, each in its own process with its CPU threads capped at
+``max(1, cores // N)``; the result files are the same as a serial run's (written by the parent, atomically).
 """
 
 from __future__ import annotations
@@ -68,9 +71,42 @@ def run_job(job: Job, cache: dict) -> dict[str, Any]:
     return record
 
 
+def _worker_init(threads: int) -> None:
+    """Cap a job process's CPU threads before it does any numerical work."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _run_in_worker(job: Job) -> dict[str, Any]:
+    return run_job(job, {})
+
+
+def _execute(todo: list[Job], jobs: int, cache: dict):
+    """Yield (job, record) as jobs finish: in this process, or in ``jobs`` worker processes."""
+    if jobs <= 1:
+        for job in todo:
+            yield job, run_job(job, cache)
+        return
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(_run_in_worker, job): job for job in todo}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
 def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
-        force: bool = False) -> list[Path]:
+        force: bool = False, jobs: int = 1) -> list[Path]:
     """Run (or skip) every job of the suite's resolved config; return the result files."""
     suite = get_suite(suite_name)
     extra = dict(overrides or {})
@@ -78,21 +114,24 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
         if value:
             extra[key] = value
     config = resolve_config(suite, preset, extra)
-    jobs = expand_jobs(suite, config)
+    planned = expand_jobs(suite, config)
     results = Path(results)
-    todo = [j for j in jobs if force or not is_done(result_path(results, j), j)]
-    print(f"{suite_name} ({preset}): {len(jobs)} jobs, {len(jobs) - len(todo)} already done, {len(todo)} to run")
+    todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
+    print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
+          f"{len(todo)} to run" + (f", {jobs} at a time" if jobs > 1 and todo else ""))
+    if jobs < 1:
+        raise OrcaError(f"--jobs must be at least 1, got {jobs}")
     cache: dict = {}
     failed = 0
-    for job in tqdm(todo, desc=f"{suite_name} jobs", disable=not todo):
-        record = run_job(job, cache)
+    for job, record in tqdm(_execute(todo, jobs, cache), total=len(todo), desc=f"{suite_name} jobs",
+                            disable=not todo):
         write_json(result_path(results, job), record)
         if record["status"] != "ok":
             failed += 1
             print(f"job {job.filename} failed: {record['error']}", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(todo)} jobs failed; their result files hold the errors", file=sys.stderr)
-    return [result_path(results, j) for j in jobs]
+    return [result_path(results, j) for j in planned]
 
 
 def _parse_sets(items: list[str]) -> dict:
@@ -118,12 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--results", default="results")
     parser.add_argument("--force", action="store_true", help="re-run jobs that already have a result")
+    parser.add_argument("--jobs", type=int, default=1, help="jobs run at a time, one process each")
     args = parser.parse_args(argv)
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
         run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
-            args.force)
+            args.force, args.jobs)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ whose every number comes from a result file or the published CSV."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import re
 
 import pytest
@@ -182,3 +183,30 @@ def test_lightgbm_runs_and_a_missing_optional_library_is_a_recorded_error(tmp_pa
         assert cat["status"] == "failed" and "pip install 'orca-xmodal[catboost]'" in cat["error"]
     else:
         assert cat["status"] == "ok"
+
+
+def _comparable(path) -> dict:
+    """A result without what legitimately differs between runs (timings, memory, environment)."""
+    rec = json.loads(path.read_text())
+    for key in ("wall_time_s", "peak_memory_mb", "environment", "timings_s", "search"):
+        rec.pop(key, None)
+    return rec
+
+
+@pytest.mark.slow
+def test_parallel_jobs_write_the_same_results_as_a_serial_run(tmp_path) -> None:
+    from benchmarks.openml import mirror_folder
+    from benchmarks.run import run
+    from orca.exceptions import DataError
+    from orca.io import read_json as rj
+
+    try:
+        mirror_folder(rj(Path(__file__).parent.parent / "benchmarks" / "openml" / "default.json"))
+    except DataError as exc:
+        pytest.skip(f"OpenML mirror not available here: {exc}")
+    kwargs = dict(tasks=["1510", "37"], methods=["logreg", "xgboost"], seeds=[0, 1])
+    serial = run("openml", "smoke", results=tmp_path / "serial", **kwargs)
+    parallel = run("openml", "smoke", results=tmp_path / "parallel", jobs=2, **kwargs)
+    assert len(serial) == len(parallel) == 8
+    for a, b in zip(serial, parallel):
+        assert a.name == b.name and _comparable(a) == _comparable(b)
