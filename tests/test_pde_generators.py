@@ -130,11 +130,11 @@ def test_darcy_satisfies_its_discrete_equation() -> None:
 
 
 def test_every_generator_is_registered_and_tags_its_layout() -> None:
-    assert set(GENERATORS) == {"advection", "burgers", "reaction-diffusion", "diffusion-sorption", "darcy"}
+    assert set(GENERATORS) == {"advection", "burgers", "reaction-diffusion", "diffusion-sorption", "darcy", "darcy-fno"}
     layouts = {name: fn(2, 16, 0, progress=False).layout if name != "diffusion-sorption"
                else fn(2, 16, 0, t_end=5.0, n_frames=3, progress=False).layout for name, fn in GENERATORS.items()}
     assert layouts == {"advection": "tensor", "burgers": "tensor", "reaction-diffusion": "tensor",
-                       "diffusion-sorption": "groups", "darcy": "darcy"}
+                       "diffusion-sorption": "groups", "darcy": "darcy", "darcy-fno": "darcy"}
 
 
 def test_non_finite_samples_are_dropped_and_counted() -> None:
@@ -145,3 +145,29 @@ def test_non_finite_samples_are_dropped_and_counted() -> None:
     fields[3, 0, 4] = np.inf
     kept, (other,), dropped = drop_non_finite(fields, np.arange(4))
     assert dropped == 2 and kept.shape == (2, 3, 5) and other.tolist() == [0, 2]
+
+
+def test_fno_darcy_regeneration() -> None:
+    from scipy.sparse.linalg import spsolve as solve
+
+    from benchmarks.pdebench.generators.darcy_fno import _to_nodes, darcy_fno, grf_fields, node_matrix, threshold
+
+    g = grf_fields(400, 24, np.random.default_rng(0))
+    assert abs(g.mean()) < 1e-12 and np.allclose(g.mean(axis=(1, 2)), 0, atol=1e-12)  # no constant mode
+    a = threshold(g)
+    assert set(np.unique(a)) == {3.0, 12.0} and 0.35 < (a == 12).mean() < 0.65
+    s = 21
+    nodes = _to_nodes(threshold(grf_fields(1, s, np.random.default_rng(1)))[0], s)
+    A = node_matrix(nodes)
+    assert abs(A - A.T).max() == 0  # symmetric five-point operator
+    u = np.zeros((s, s))
+    u[1:-1, 1:-1] = solve(A, np.ones((s - 2) ** 2)).reshape(s - 2, s - 2)
+    # the discrete equation, by an independent stencil on the nodes (spacing 1/(s-1), zero boundary)
+    face = lambda p, q: 0.5 * (p + q)  # noqa: E731
+    c, uc = nodes[1:-1, 1:-1], u[1:-1, 1:-1]
+    div = (face(c, nodes[1:-1, 2:]) * (u[1:-1, 2:] - uc) - face(c, nodes[1:-1, :-2]) * (uc - u[1:-1, :-2])
+           + face(c, nodes[2:, 1:-1]) * (u[2:, 1:-1] - uc) - face(c, nodes[:-2, 1:-1]) * (uc - u[:-2, 1:-1]))
+    assert np.abs(-div * (s - 1) ** 2 - 1).max() < 1e-9
+    data = darcy_fno(3, 17, seed=0, progress=False)
+    assert data.fields.shape == (3, 1, 17, 17) and data.coefficient.shape == (3, 17, 17)
+    assert (data.fields.max(axis=(1, 2, 3)) > 0).all() and data.layout == "darcy"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from .base import GENERATOR_VERSION, Generated
 from .darcy import darcy
+from .darcy_fno import darcy_fno
 from .hyperbolic import advection, burgers, reaction_diffusion
 from .sorption import diffusion_sorption
 
@@ -21,6 +22,7 @@ GENERATORS: dict[str, Callable[..., Generated]] = {
     "reaction-diffusion": reaction_diffusion,
     "diffusion-sorption": diffusion_sorption,
     "darcy": darcy,
+    "darcy-fno": darcy_fno,
 }
 
 __all__ = ["GENERATORS", "GENERATOR_VERSION", "Generated"]
