@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 import traceback
@@ -25,7 +26,7 @@ from orca.exceptions import OrcaError
 from orca.io import read_json, write_json
 from orca.provenance import environment, peak_memory_mb
 
-from .suite import PRESETS, Job, available_suites, expand_jobs, get_suite, resolve_config
+from .suite import PRESETS, Job, JobContext, available_suites, expand_jobs, get_suite, resolve_config
 
 
 def result_path(results: Path, job: Job) -> Path:
@@ -45,7 +46,12 @@ def is_done(path: Path, job: Job) -> bool:
     return previous.get("config_hash") == job.config_hash and previous.get("status") == "ok"
 
 
-def run_job(job: Job, cache: dict) -> dict[str, Any]:
+def checkpoint_path(results: Path, job: Job) -> Path:
+    """Where a job's training checkpoints live while it runs (removed once its result is written)."""
+    return results / job.suite / job.config["preset"] / "checkpoints" / job.filename.removesuffix(".json")
+
+
+def run_job(job: Job, cache: dict, ctx: JobContext = JobContext()) -> dict[str, Any]:
     suite = get_suite(job.suite)
     record: dict[str, Any] = {"suite": job.suite, "task": job.task, "method": job.method, "seed": job.seed,
                               "config_hash": job.config_hash, "resolved_config": job.resolved,
@@ -58,7 +64,7 @@ def run_job(job: Job, cache: dict) -> dict[str, Any]:
             cache[key] = suite.load_task(job.task, job.config, job.seed)
         data = cache[key]
         record["data"] = data.data
-        record.update(suite.methods[job.method](data, job.resolved["method_params"], job.seed))
+        record.update(suite.methods[job.method](data, job.resolved["method_params"], job.seed, ctx))
         record["status"] = "ok"
         record["error"] = None
     except Exception as exc:  # noqa: BLE001 - recorded in the result file; the other jobs go on
@@ -82,15 +88,15 @@ def _worker_init(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _run_in_worker(job: Job) -> dict[str, Any]:
-    return run_job(job, {})
+def _run_in_worker(job: Job, ctx: JobContext) -> dict[str, Any]:
+    return run_job(job, {}, ctx)
 
 
-def _execute(todo: list[Job], jobs: int, cache: dict):
+def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict):
     """Yield (job, record) as jobs finish: in this process, or in ``jobs`` worker processes."""
     if jobs <= 1:
-        for job in todo:
-            yield job, run_job(job, cache)
+        for job, ctx in zip(todo, contexts):
+            yield job, run_job(job, cache, ctx)
         return
     import multiprocessing as mp
     import os
@@ -99,14 +105,14 @@ def _execute(todo: list[Job], jobs: int, cache: dict):
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                              initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_in_worker, job): job for job in todo}
+        futures = {pool.submit(_run_in_worker, job, ctx): job for job, ctx in zip(todo, contexts)}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 
 def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
-        force: bool = False, jobs: int = 1) -> list[Path]:
+        force: bool = False, jobs: int = 1, resume: bool = False) -> list[Path]:
     """Run (or skip) every job of the suite's resolved config; return the result files."""
     suite = get_suite(suite_name)
     extra = dict(overrides or {})
@@ -121,11 +127,22 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
           f"{len(todo)} to run" + (f", {jobs} at a time" if jobs > 1 and todo else ""))
     if jobs < 1:
         raise OrcaError(f"--jobs must be at least 1, got {jobs}")
+    if planned:  # temporaries of writes a killed run never finished (one runner per results folder)
+        for stale in result_path(results, planned[0]).parent.glob(".*.tmp"):
+            stale.unlink()
+    contexts = []
+    for job in todo:
+        ckpt = checkpoint_path(results, job)
+        if not resume and ckpt.exists():
+            shutil.rmtree(ckpt)  # without --resume an interrupted job starts afresh
+        contexts.append(JobContext(ckpt, resume and (ckpt / "last.pt").is_file()))
     cache: dict = {}
     failed = 0
-    for job, record in tqdm(_execute(todo, jobs, cache), total=len(todo), desc=f"{suite_name} jobs",
+    for job, record in tqdm(_execute(todo, contexts, jobs, cache), total=len(todo), desc=f"{suite_name} jobs",
                             disable=not todo):
         write_json(result_path(results, job), record)
+        if record["status"] == "ok":
+            shutil.rmtree(checkpoint_path(results, job), ignore_errors=True)
         if record["status"] != "ok":
             failed += 1
             print(f"job {job.filename} failed: {record['error']}", file=sys.stderr)
@@ -158,12 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default="results")
     parser.add_argument("--force", action="store_true", help="re-run jobs that already have a result")
     parser.add_argument("--jobs", type=int, default=1, help="jobs run at a time, one process each")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue interrupted jobs from their last checkpoint (finished jobs are always skipped)")
     args = parser.parse_args(argv)
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
         run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
-            args.force, args.jobs)
+            args.force, args.jobs, args.resume)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

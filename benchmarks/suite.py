@@ -46,13 +46,22 @@ class TaskData:
 
 
 @dataclass(frozen=True)
+class JobContext:
+    """What the runner gives a method besides data, settings and seed: where to checkpoint, and whether to
+    continue from a checkpoint an interrupted run left there (``--resume``)."""
+
+    checkpoint_dir: Path | None = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
 class Suite:
     """A benchmark suite: its config folder, how to load a task split, and its methods."""
 
     name: str
     root: Path
     load_task: Callable[[str, dict, int], TaskData]
-    methods: dict[str, Callable[[TaskData, dict, int], dict]]
+    methods: dict[str, Callable[[TaskData, dict, int, JobContext], dict]]
     all_tasks: Callable[[dict], list[str]]
     published: tuple[str, ...] = ()
     hash_neutral: tuple[tuple[str, Any], ...] = ()

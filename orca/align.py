@@ -144,5 +144,6 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
         if cfg.patience is not None and since_best >= cfg.patience:
             report.stopped_early = True
             break
+    model.zero_grad(set_to_none=True)  # no alignment gradient may leak into the first refine step
     report.seconds = time.perf_counter() - start
     return report

@@ -190,6 +190,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         if (ckpt / "best.pt").is_file():
             best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=False)["model"]
 
+    unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = time.perf_counter()
     done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)

@@ -120,3 +120,19 @@ def test_target_scaler_round_trip() -> None:
     field = rng.normal(3.0, 0.5, size=(10, 1, 8, 8))
     assert TargetScaler.fit(field).mean.shape == ()  # fields: one global scale
     assert TargetScaler.from_state(scaler.state()).std.tolist() == scaler.std.tolist()
+
+
+def test_gradients_left_by_earlier_stages_do_not_leak_into_refine(tiny_body) -> None:
+    """Stage 2 leaves gradients on the embedder; refine must start from clean gradients (else a resumed run,
+    which re-runs stage 2 and then skips epochs, would not match an uninterrupted one)."""
+    train, val = _data()
+    torch.manual_seed(0)
+    clean = _model(tiny_body)
+    torch.manual_seed(0)
+    dirty = _model(tiny_body)
+    for p in dirty.parameters():
+        p.grad = torch.full_like(p, 5.0)
+    refine(clean, train, val, CFG, seed=1, device="cpu", progress=False)
+    refine(dirty, train, val, CFG, seed=1, device="cpu", progress=False)
+    for (k, a), b in zip(clean.state_dict().items(), dirty.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=f"{k} differs when stale gradients were present")

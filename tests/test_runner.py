@@ -91,7 +91,7 @@ def test_runner_writes_skips_and_reruns(tmp_path, suite) -> None:
 
 
 def test_a_failed_job_is_recorded_and_the_others_run(tmp_path, monkeypatch, suite) -> None:
-    def broken(data, params, seed):
+    def broken(data, params, seed, ctx):
         raise RuntimeError("boom")
 
     monkeypatch.setitem(suite.methods, "orca", broken)

@@ -29,7 +29,7 @@ from orca.io import read_json
 from orca.metrics import get_metric
 from orca.registry import get
 
-from ..suite import Suite, TaskData, register_suite
+from ..suite import JobContext, Suite, TaskData, register_suite
 
 ROOT = Path(__file__).parent
 
@@ -211,17 +211,18 @@ def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
 
 
-def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
     clf = CrossModalClassifier.from_config(config, categorical_features=data.data["categorical"])
-    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test)
+    clf.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
+    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
     r = clf.result_
     return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
             "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
             "body_source": r["body_source"], "device": r["refine"]["device"]}
 
 
-def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     import time
 
     import baselines  # noqa: F401  (registers the baselines)
@@ -237,7 +238,7 @@ def run_logreg(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
 
 
-def run_tabpfn(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     import time
 
     from baselines.tabpfn import tabpfn_classifier
@@ -250,7 +251,7 @@ def run_tabpfn(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
     return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
 
 
-def run_xgboost(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+def run_xgboost(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     import time
 
     from baselines.gbdt import fit_xgboost_tuned, xgboost_default

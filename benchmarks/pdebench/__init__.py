@@ -21,6 +21,7 @@ Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` o
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from orca.data import split_train_val
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import Suite, TaskData, register_suite
+from ..suite import JobContext, Suite, TaskData, register_suite
 from . import layouts
 from .generators import GENERATOR_VERSION, GENERATORS
 from .metrics import field_metrics
@@ -151,18 +152,19 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def run_orca(data: TaskData, params: dict, seed: int) -> dict[str, Any]:
+def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     from orca.data import ArrayDataset
     from orca.pipeline import fit
     from orca.refine import predict
 
     config = OrcaConfig.from_dict(params).with_overrides({**_flatten(data.params.get("orca", {})), "seed": seed})
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
-    result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test)
+    result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test,
+                 checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume)
     _, pred = predict(result.model, ArrayDataset(data.X_test, data.y_test))
     return {"metrics": {"val": result.metrics.get("val", {}), "test": field_metrics(data.y_test, pred)},
             "timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
-            "refine": {"best_epoch": result.refine_info.get("best_epoch"), "steps": result.refine_info.get("steps")},
+            "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history")},
             "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
             "device": result.refine_info.get("device"), "split": result.split,
             "example": _example(data, pred)}
@@ -176,7 +178,8 @@ def _example(data: TaskData, pred: np.ndarray) -> dict[str, list]:
             "prediction": pred[0, 0][flat].tolist()}
 
 
-def run_operator(data: TaskData, params: dict, seed: int, kind: str) -> dict[str, Any]:
+def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind: str) -> dict[str, Any]:
+    """FNO or U-Net; they train in minutes and restart from scratch when a run is resumed."""
     import torch
 
     from baselines.field_training import FieldTrainConfig, predict_fields, train_field_model
@@ -203,7 +206,7 @@ def run_operator(data: TaskData, params: dict, seed: int, kind: str) -> dict[str
 
 SUITE = register_suite(Suite(
     name="pdebench", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "fno": lambda d, p, s: run_operator(d, p, s, "fno"),
-             "unet": lambda d, p, s: run_operator(d, p, s, "unet")},
+    methods={"orca": run_orca, "fno": functools.partial(run_operator, kind="fno"),
+             "unet": functools.partial(run_operator, kind="unet")},
     all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",),
 ))
