@@ -130,11 +130,14 @@ def test_darcy_satisfies_its_discrete_equation() -> None:
 
 
 def test_every_generator_is_registered_and_tags_its_layout() -> None:
-    assert set(GENERATORS) == {"advection", "burgers", "reaction-diffusion", "diffusion-sorption", "darcy", "darcy-fno"}
-    layouts = {name: fn(2, 16, 0, progress=False).layout if name != "diffusion-sorption"
-               else fn(2, 16, 0, t_end=5.0, n_frames=3, progress=False).layout for name, fn in GENERATORS.items()}
+    assert set(GENERATORS) == {"advection", "burgers", "reaction-diffusion", "diffusion-sorption", "darcy", "darcy-fno",
+                               "shallow-water", "reaction-diffusion-2d"}
+    short = {"diffusion-sorption": {"t_end": 5.0, "n_frames": 3}, "shallow-water": {"t_end": 0.1, "n_frames": 3},
+             "reaction-diffusion-2d": {"t_end": 0.1, "n_frames": 3}}
+    layouts = {name: fn(2, 16, 0, progress=False, **short.get(name, {})).layout for name, fn in GENERATORS.items()}
     assert layouts == {"advection": "tensor", "burgers": "tensor", "reaction-diffusion": "tensor",
-                       "diffusion-sorption": "groups", "darcy": "darcy", "darcy-fno": "darcy"}
+                       "diffusion-sorption": "groups", "darcy": "darcy", "darcy-fno": "darcy",
+                       "shallow-water": "groups", "reaction-diffusion-2d": "groups"}
 
 
 def test_non_finite_samples_are_dropped_and_counted() -> None:
@@ -171,3 +174,47 @@ def test_fno_darcy_regeneration() -> None:
     data = darcy_fno(3, 17, seed=0, progress=False)
     assert data.fields.shape == (3, 1, 17, 17) and data.coefficient.shape == (3, 17, 17)
     assert (data.fields.max(axis=(1, 2, 3)) > 0).all() and data.layout == "darcy"
+
+
+def test_fitzhugh_nagumo_pieces_and_generator() -> None:
+    from scipy.integrate import solve_ivp
+
+    from benchmarks.pdebench.generators.planar import diffusion_reaction_2d, fhn_reaction, fhn_reaction_step, neumann_heat
+
+    rng = np.random.default_rng(0)
+    field = rng.normal(size=(2, 16, 12))
+    dx = 2.0 / 16
+    smoothed = neumann_heat(field, 1e-3 * 0.5, dx)
+    assert np.allclose(smoothed.mean(axis=(1, 2)), field.mean(axis=(1, 2)))  # no flux through the walls
+    # against many small explicit steps of the same no-flux five-point Laplacian
+    ref = field.copy()
+    for _ in range(2000):
+        g = np.pad(ref, ((0, 0), (1, 1), (1, 1)), mode="edge")  # mirrored ghosts = zero flux
+        lap = (g[:, 2:, 1:-1] + g[:, :-2, 1:-1] + g[:, 1:-1, 2:] + g[:, 1:-1, :-2] - 4 * ref) / dx**2
+        ref = ref + 1e-3 * (0.5 / 2000) * lap
+    assert np.abs(smoothed - ref).max() < 1e-4
+    # the reaction step against an accurate ODE solve of one cell
+    u0, v0 = np.array([1.5]), np.array([-0.7])
+    u, v = u0, v0
+    for _ in range(100):
+        u, v = fhn_reaction_step(u, v, 0.01, 5e-3)
+    exact = solve_ivp(lambda t, y: np.array(fhn_reaction(y[0], y[1], 5e-3)), (0, 1), [1.5, -0.7], rtol=1e-10,
+                      atol=1e-12).y[:, -1]
+    assert np.allclose([u[0], v[0]], exact, atol=1e-7)
+    g = diffusion_reaction_2d(2, 16, seed=0, t_end=0.5, n_frames=6, progress=False)
+    assert g.fields.shape == (2, 6, 16, 16, 2) and np.isfinite(g.fields).all() and g.layout == "groups"
+
+
+def test_shallow_water_rest_symmetry_and_mass() -> None:
+    from benchmarks.pdebench.generators.planar import shallow_water, swe_rhs
+
+    rest = np.zeros((3, 1, 8, 8))
+    rest[0] = 1.3
+    assert np.abs(swe_rhs(rest, 0.1)).max() < 1e-12  # a lake at rest stays at rest
+    g = shallow_water(2, 32, seed=0, t_end=0.5, n_frames=6, progress=False)
+    h = g.fields[..., 0].astype(np.float64)
+    assert g.fields.shape == (2, 6, 32, 32, 1) and (h > 0).all()
+    mass = h.sum(axis=(2, 3))
+    assert np.allclose(mass, mass[:, :1], rtol=1e-6)  # waves have not reached the outflow walls by t = 0.5
+    assert np.allclose(h[:, -1], h[:, -1].transpose(0, 2, 1)) and np.allclose(h[:, -1], h[:, -1, ::-1])  # radial
+    assert not np.allclose(h[:, -1], h[:, 0])  # the dam broke

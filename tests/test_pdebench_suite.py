@@ -124,3 +124,15 @@ def test_pdebench_does_not_regress(pde_root, tmp_path) -> None:
         if got > want * (1 + recorded["tolerance"]):
             worse.append(f"{rec['method']} on {rec['task']}: {got:.4f} > recorded {want:.4f} x 1.25")
     assert not worse, "; ".join(worse)
+
+
+def test_two_dimensional_time_dependent_tasks(pde_root) -> None:
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "smoke", {**TINY, "task_params": {"shallow-water": {"n_samples": 20},
+                                                                     "reaction-diffusion-2d": {"n_samples": 20}}})
+    swe = suite.load_task("shallow-water", config, 0)
+    assert swe.X_train.shape == (18, 1, 16, 16) and swe.X_test.shape == (2, 1, 16, 16)  # last 10 % of seeds
+    assert set(np.unique(swe.X_train)) == {np.float32(1.0), np.float32(2.0)}  # the dam: h = 2 inside, 1 outside
+    rd = suite.load_task("reaction-diffusion-2d", config, 0)
+    assert rd.X_train.shape == (18, 2, 16, 16) and rd.task.output_shape == (2, 16, 16)
+    assert rd.data["published_task"] == "Diffusion-Reaction 2D" and rd.data["kind"] == "generated"

@@ -49,24 +49,27 @@ def data_root(config: dict) -> Path:
     return Path(root).expanduser()
 
 
-def generated_path(config: dict, family: str, dims: int) -> Path:
+def generated_path(config: dict, family: str, dims: int, n_samples: int | None = None) -> Path:
     data = config["data"]
     nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
-    name = f"{family}__orca-gen-v{GENERATOR_VERSION}_n{data['n_samples']}_nx{nx}_seed{data['generator_seed']}.h5"
+    n = n_samples or data["n_samples"]
+    name = f"{family}__orca-gen-v{GENERATOR_VERSION}_n{n}_nx{nx}_seed{data['generator_seed']}.h5"
     return data_root(config) / "generated" / name
 
 
-def ensure_generated(config: dict, family: str, dims: int, progress: bool = True) -> Path:
-    """The generated file for ``family`` at the config's size, written (atomically) if it is not cached yet."""
-    path = generated_path(config, family, dims)
+def ensure_generated(config: dict, family: str, dims: int, n_samples: int | None = None,
+                     progress: bool = True) -> Path:
+    """The generated file for ``family`` at the config's size (``n_samples`` overrides the config's count, for
+    the costly families), written atomically if it is not cached yet."""
+    path = generated_path(config, family, dims, n_samples)
     if path.is_file():
         return path
     data = config["data"]
     nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
-    gen = GENERATORS[family](data["n_samples"], nx, data["generator_seed"], progress=progress)
+    gen = GENERATORS[family](n_samples or data["n_samples"], nx, data["generator_seed"], progress=progress)
     return layouts.write(path, gen, {"orca_source": "generated offline", "generator": f"orca-pdebench {family}",
                                      "generator_version": GENERATOR_VERSION, "generator_seed": data["generator_seed"],
-                                     "n_requested": data["n_samples"]})
+                                     "n_requested": n_samples or data["n_samples"]})
 
 
 def real_path(config: dict, family: str) -> tuple[Path, dict]:
@@ -84,7 +87,7 @@ def real_path(config: dict, family: str) -> tuple[Path, dict]:
     return data_root(config) / entry["path"] / entry["file"], {**entry[version], "url": table["url"]}
 
 
-def locate(config: dict, family: str, dims: int) -> tuple[Path, dict[str, Any]]:
+def locate(config: dict, family: str, dims: int, n_samples: int | None = None) -> tuple[Path, dict[str, Any]]:
     """The file to read and its provenance, by ``data.source``."""
     from orca.download import download, file_digest, verify
 
@@ -92,7 +95,7 @@ def locate(config: dict, family: str, dims: int) -> tuple[Path, dict[str, Any]]:
     if source not in SOURCES:
         raise ConfigError(f"data.source {source!r}; expected one of {list(SOURCES)}")
     if source == "generated":
-        path = ensure_generated(config, family, dims)
+        path = ensure_generated(config, family, dims, n_samples)
         info = layouts.inspect(path)
         return path, {"source": "generated offline", "kind": "generated", "generator_version": GENERATOR_VERSION,
                       "file": path.name, "dropped_non_finite": int(info.attrs.get("dropped_non_finite", 0))}
@@ -123,7 +126,7 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     family, dims = tp["family"], int(tp["dims"])
     if family not in GENERATORS:
         raise ConfigError(f"task {name!r}: family {family!r}; expected one of {sorted(GENERATORS)}")
-    path, provenance = locate(config, family, dims)
+    path, provenance = locate(config, family, dims, tp.get("n_samples"))
     info = layouts.inspect(path)
     protocol = config["protocol"]
     resolution = protocol["resolution_1d"] if dims == 1 else protocol["resolution_2d"]

@@ -14,6 +14,7 @@ from .base import GENERATOR_VERSION, Generated
 from .darcy import darcy
 from .darcy_fno import darcy_fno
 from .hyperbolic import advection, burgers, reaction_diffusion
+from .planar import diffusion_reaction_2d, shallow_water
 from .sorption import diffusion_sorption
 
 GENERATORS: dict[str, Callable[..., Generated]] = {
@@ -23,6 +24,8 @@ GENERATORS: dict[str, Callable[..., Generated]] = {
     "diffusion-sorption": diffusion_sorption,
     "darcy": darcy,
     "darcy-fno": darcy_fno,
+    "shallow-water": shallow_water,
+    "reaction-diffusion-2d": diffusion_reaction_2d,
 }
 
 __all__ = ["GENERATORS", "GENERATOR_VERSION", "Generated"]
