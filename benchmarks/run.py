@@ -112,7 +112,7 @@ def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict
 
 def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
-        force: bool = False, jobs: int = 1, resume: bool = False) -> list[Path]:
+        force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0) -> list[Path]:
     """Run (or skip) every job of the suite's resolved config; return the result files."""
     suite = get_suite(suite_name)
     extra = dict(overrides or {})
@@ -135,7 +135,7 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
         ckpt = checkpoint_path(results, job)
         if not resume and ckpt.exists():
             shutil.rmtree(ckpt)  # without --resume an interrupted job starts afresh
-        contexts.append(JobContext(ckpt, resume and (ckpt / "last.pt").is_file()))
+        contexts.append(JobContext(ckpt, resume and (ckpt / "last.pt").is_file(), checkpoint_every_s))
     cache: dict = {}
     failed = 0
     for job, record in tqdm(_execute(todo, contexts, jobs, cache), total=len(todo), desc=f"{suite_name} jobs",
@@ -177,12 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="jobs run at a time, one process each")
     parser.add_argument("--resume", action="store_true",
                         help="continue interrupted jobs from their last checkpoint (finished jobs are always skipped)")
+    parser.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
+                        help="write a training job's checkpoint at most this often (0: every epoch; default 300)")
     args = parser.parse_args(argv)
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
         run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
-            args.force, args.jobs, args.resume)
+            args.force, args.jobs, args.resume, args.checkpoint_every)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

@@ -52,6 +52,7 @@ class JobContext:
 
     checkpoint_dir: Path | None = None
     resume: bool = False
+    checkpoint_every_s: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ class _CrossModalBase(BaseEstimator):
                  weight_decay: float = 0.01, warmup_ratio: float = 0.1, schedule: str = "cosine",
                  grad_clip: float | None = 1.0, val_fraction: float = 0.1, patience: int | None = None,
                  max_steps: int | None = None, seed: int = 0, device: str = "auto", verbose: bool = False,
-                 checkpoint_dir: str | None = None, standardize_target: bool = True) -> None:
+                 checkpoint_dir: str | None = None, standardize_target: bool = True,
+                 checkpoint_every_s: float = 0.0) -> None:
         self.body = body
         self.categorical_features = categorical_features
         self.finetune = finetune
@@ -77,6 +78,7 @@ class _CrossModalBase(BaseEstimator):
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
         self.standardize_target = standardize_target
+        self.checkpoint_every_s = checkpoint_every_s
 
     # ---- config <-> parameters ---------------------------------------------------------------------------
     def make_config(self) -> OrcaConfig:
@@ -154,7 +156,8 @@ class _CrossModalBase(BaseEstimator):
         run: RunResult = fit_pipeline(task, Xa, ya, config, X_val=val[0], y_val=val[1], X_test=test[0],
                                       y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir,
                                       resume=resume, progress=self.verbose, extra_metrics=extra,
-                                      standardize_target=self.standardize_target)
+                                      standardize_target=self.standardize_target,
+                                      checkpoint_every_s=self.checkpoint_every_s)
         self.target_scaler_ = run.target_scaler
         self.task_, self.config_, self.model_ = task, config, run.model
         self.history_ = run.refine_info["history"]

@@ -62,7 +62,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         y_val: np.ndarray | None = None, X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
         body: Body | None = None, source: SourceFeatures | None = None, checkpoint_dir: str | Path | None = None,
         resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = (),
-        standardize_target: bool = False) -> RunResult:
+        standardize_target: bool = False, checkpoint_every_s: float = 0.0) -> RunResult:
     """Run ORCA's three stages on arrays and evaluate the selected model once on the test split.
 
     When no validation set is given, ``config.refine.val_fraction`` of the training data is held out
@@ -107,7 +107,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
              "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
-                  config_extra=extra)
+                  config_extra=extra, checkpoint_every_s=checkpoint_every_s)
     timings["refine"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -133,6 +133,7 @@ def _better(value: float, best: float | None, higher: bool) -> bool:
 
 def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
            device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
+           checkpoint_every_s: float = 0.0,
            progress: bool = True, config_extra: dict | None = None) -> dict[str, Any]:
     """Fine-tune all trainable weights; keep the checkpoint that is best on ``val``.
 
@@ -146,6 +147,10 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         Where ``last.pt`` (every epoch) and ``best.pt`` go, each written atomically.
     resume : bool
         Continue from ``checkpoint_dir/last.pt``; an error if there is none or it was made under another config.
+    checkpoint_every_s : float
+        Write the checkpoints after an epoch only when this many seconds have passed since the last write (0:
+        after every epoch). A full checkpoint holds the body and the optimizer state (hundreds of MB for a base
+        model), so long runs write it every few minutes and a resume repeats at most that much work.
     config_extra : dict, optional
         More settings that must match on resume (e.g. body and embedder config).
 
@@ -191,7 +196,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=False)["model"]
 
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
-    start = time.perf_counter()
+    start = last_save = time.perf_counter()
+    best_unsaved = False
     done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
     while not done and state["epoch"] < cfg.epochs:
@@ -223,15 +229,19 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         if _better(value, state["best_val"], higher):
             state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
             best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
-            if ckpt is not None and acc.is_main_process:
-                torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": epoch, "val": value})
+            best_unsaved = True
         else:
             state["bad_epochs"] += 1
         state["epoch"] = epoch + 1
-        if ckpt is not None and acc.is_main_process:
+        if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
+            if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk
+                torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],
+                                              "val": state["best_val"]})
+                best_unsaved = False
             torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
                                           "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
                                           "state": copy.deepcopy(state), "fingerprint": fingerprint})
+            last_save = time.perf_counter()
         done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar.close()
     if best_weights is not None:

@@ -22,7 +22,7 @@ SETS = ["data.n_samples=30", "data.nx_1d=32", "protocol.resolution_1d=32", "meth
 
 def _args(results: Path) -> list[str]:
     args = ["pdebench", "--preset", "smoke", "--tasks", "advection", "--methods", "fno", "orca",
-            "--results", str(results)]
+            "--results", str(results), "--checkpoint-every", "0"]
     for item in SETS:
         args += ["--set", item]
     return args

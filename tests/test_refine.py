@@ -136,3 +136,13 @@ def test_gradients_left_by_earlier_stages_do_not_leak_into_refine(tiny_body) -> 
     refine(dirty, train, val, CFG, seed=1, device="cpu", progress=False)
     for (k, a), b in zip(clean.state_dict().items(), dirty.state_dict().values()):
         torch.testing.assert_close(a, b, msg=f"{k} differs when stale gradients were present")
+
+
+def test_checkpoints_are_written_at_most_as_often_as_asked(tiny_body, tmp_path) -> None:
+    train, val = _data(32)
+    refine(_model(tiny_body), train, val, CFG, device="cpu", checkpoint_dir=tmp_path / "rare",
+           checkpoint_every_s=1e9, progress=False)
+    assert not (tmp_path / "rare" / "last.pt").exists()  # the run was shorter than the interval
+    refine(_model(tiny_body), train, val, CFG, device="cpu", checkpoint_dir=tmp_path / "every",
+           checkpoint_every_s=0.0, progress=False)
+    assert (tmp_path / "every" / "last.pt").is_file() and (tmp_path / "every" / "best.pt").is_file()

@@ -215,6 +215,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
     clf = CrossModalClassifier.from_config(config, categorical_features=data.data["categorical"])
     clf.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
+    clf.checkpoint_every_s = ctx.checkpoint_every_s
     clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
     r = clf.result_
     return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],

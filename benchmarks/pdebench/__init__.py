@@ -163,7 +163,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     config = OrcaConfig.from_dict(params).with_overrides({**_flatten(data.params.get("orca", {})), "seed": seed})
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test,
-                 checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume)
+                 checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume, checkpoint_every_s=ctx.checkpoint_every_s)
     _, pred = predict(result.model, ArrayDataset(data.X_test, data.y_test))
     return {"metrics": {"val": result.metrics.get("val", {}), "test": field_metrics(data.y_test, pred)},
             "timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
