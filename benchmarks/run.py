@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from orca.config import parse_override
 from orca.exceptions import OrcaError
 from orca.io import read_json, write_json
-from orca.provenance import environment, peak_memory_mb
+from orca.provenance import environment, git_commit, peak_memory_mb
 
 from .suite import PRESETS, Job, JobContext, available_suites, expand_jobs, get_suite, resolve_config
 
@@ -51,7 +51,9 @@ def checkpoint_path(results: Path, job: Job) -> Path:
     return results / job.suite / job.config["preset"] / "checkpoints" / job.filename.removesuffix(".json")
 
 
-def run_job(job: Job, cache: dict, ctx: JobContext = JobContext()) -> dict[str, Any]:
+def run_job(job: Job, cache: dict, ctx: JobContext = JobContext(), code: dict | None = None) -> dict[str, Any]:
+    """Run one job; ``code`` is the git state the runner started from (the code in memory), recorded instead of
+    the working tree's state when the job ends, which may have moved on."""
     suite = get_suite(job.suite)
     record: dict[str, Any] = {"suite": job.suite, "task": job.task, "method": job.method, "seed": job.seed,
                               "config_hash": job.config_hash, "resolved_config": job.resolved,
@@ -73,7 +75,7 @@ def run_job(job: Job, cache: dict, ctx: JobContext = JobContext()) -> dict[str, 
         record["traceback"] = traceback.format_exc()
     record["wall_time_s"] = time.perf_counter() - start
     record["peak_memory_mb"] = peak_memory_mb()
-    record["environment"] = environment()
+    record["environment"] = {**environment(), **({"git": code} if code is not None else {})}
     return record
 
 
@@ -88,15 +90,16 @@ def _worker_init(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _run_in_worker(job: Job, ctx: JobContext) -> dict[str, Any]:
-    return run_job(job, {}, ctx)
+def _run_in_worker(job: Job, ctx: JobContext, code: dict) -> dict[str, Any]:
+    return run_job(job, {}, ctx, code)
 
 
 def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict):
     """Yield (job, record) as jobs finish: in this process, or in ``jobs`` worker processes."""
+    code = git_commit()
     if jobs <= 1:
         for job, ctx in zip(todo, contexts):
-            yield job, run_job(job, cache, ctx)
+            yield job, run_job(job, cache, ctx, code)
         return
     import multiprocessing as mp
     import os
@@ -105,7 +108,7 @@ def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                              initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_in_worker, job, ctx): job for job, ctx in zip(todo, contexts)}
+        futures = {pool.submit(_run_in_worker, job, ctx, code): job for job, ctx in zip(todo, contexts)}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
