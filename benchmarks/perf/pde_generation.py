@@ -18,10 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--nx-1d", type=int, default=256)
     parser.add_argument("--nx-2d", type=int, default=64)
+    parser.add_argument("--families", nargs="+", help="only these (default: all)")
     args = parser.parse_args(argv)
     times = {}
+    two_d = {"darcy", "darcy-fno", "shallow-water", "reaction-diffusion-2d"}
     for family, generate in GENERATORS.items():
-        nx = args.nx_2d if family == "darcy" else args.nx_1d
+        if args.families and family not in args.families:
+            continue
+        nx = args.nx_2d if family in two_d else args.nx_1d
         start = time.perf_counter()
         generate(args.n, nx, 0, progress=False)
         times[family] = (time.perf_counter() - start) / args.n
