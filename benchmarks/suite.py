@@ -107,9 +107,9 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
         if _is_orca(path):  # ORCA sections are validated as a whole OrcaConfig
-            out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(_flatten(value)).to_dict()
+            out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(flatten(value)).to_dict()
         elif _is_task_orca(path):  # a task's partial ORCA overrides: any OrcaConfig key, checked as one
-            merged = {**_flatten(out.get(key, {})), **_flatten(value)}
+            merged = {**flatten(out.get(key, {})), **flatten(value)}
             OrcaConfig().with_overrides(merged)
             out[key] = _unflatten(merged)
         elif isinstance(schema[key], dict) and isinstance(value, dict):
@@ -141,11 +141,12 @@ def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
+    """A nested settings tree as dotted ``key.sub`` -> value pairs (the form ``OrcaConfig.with_overrides`` takes)."""
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat

@@ -34,7 +34,7 @@ from orca.data import split_train_val
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, Suite, TaskData, register_suite
+from ..suite import JobContext, Suite, TaskData, flatten, register_suite
 from . import layouts
 from .generators import GENERATOR_VERSION, GENERATORS
 from .metrics import field_metrics
@@ -148,19 +148,12 @@ def _val_split(data: TaskData, fraction: float, seed: int) -> tuple[np.ndarray, 
     return data.X_train[tr], data.y_train[tr], data.X_train[va], data.y_train[va]
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in tree.items():
-        out.update(_flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return out
-
-
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     from orca.data import ArrayDataset
     from orca.pipeline import fit
     from orca.refine import predict
 
-    config = OrcaConfig.from_dict(params).with_overrides({**_flatten(data.params.get("orca", {})), "seed": seed})
+    config = OrcaConfig.from_dict(params).with_overrides({**flatten(data.params.get("orca", {})), "seed": seed})
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test,
                  checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume, checkpoint_every_s=ctx.checkpoint_every_s)
