@@ -50,7 +50,9 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
                      "task_name": rec.get("data", {}).get("name", rec["task"]), "file": path.name,
                      "align_curve": (rec.get("align") or {}).get("curve") or [],
                      "published_task": rec.get("data", {}).get("published_task"),
-                     "example": rec.get("example")})
+                     "example": rec.get("example"),
+                     "rollout": (rec.get("rollout") or {}).get("relative_l2_per_step"),
+                     "final": rec.get("metrics", {}).get("test_final", {}).get(metric)})
     return pd.DataFrame(rows), failed, unreadable
 
 
@@ -86,6 +88,23 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool) -> li
         lines.append(f"| {m} | {len(both)} | {_fmt(both[m].mean())} | {_fmt(both[reference].mean())} | "
                      f"{diff.mean():+.4f} | {int((diff > 0).sum())} / {int((diff == 0).sum())} / "
                      f"{int((diff < 0).sum())} |")
+    return lines
+
+
+def rollout_table(df: pd.DataFrame) -> list[str]:
+    """Roll-out tasks: each method's error after every step (mean over seeds), then the final step's."""
+    rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
+    if rows.empty:
+        return []
+    steps = max(len(r) for r in rows["rollout"])
+    lines = ["", "## Autoregressive roll-outs", "",
+             "The table above scores roll-out tasks by the error averaged over the steps (PDEBench); here is the "
+             "error after each step, mean over seeds.", "",
+             "| task | method | " + " | ".join(f"step {k + 1}" for k in range(steps)) + " |",
+             "|---|---|" + "---|" * steps]
+    for (task, method), group in rows.groupby(["task", "method"]):
+        curve = np.nanmean(np.array([r for r in group["rollout"] if len(r) == steps], dtype=float), axis=0)
+        lines.append(f"| {task} | {method} | " + " | ".join(_fmt(v) for v in curve) + " |")
     return lines
 
 
@@ -156,6 +175,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines += against_reference(summary, reference, higher)
     if df is not None:
         lines += side_by_side(summary, df, published)
+        lines += rollout_table(df)
     if published:
         lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
                   "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
@@ -194,6 +214,7 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> lis
     fig.savefig(paths[0], dpi=120)
     plt.close(fig)
     paths += example_plots(suite, df, out)
+    paths += rollout_plots(suite, df, out)
     curves = df[df["align_curve"].map(len) > 0]
     for task, group in curves.groupby("task"):
         fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -241,6 +262,29 @@ def example_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
         fig.tight_layout()
         paths.append(out / f"example-{task}.png")
         fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths
+
+
+def rollout_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
+    """Per roll-out task, each method's error against the roll-out step (log scale)."""
+    import matplotlib.pyplot as plt
+
+    rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
+    paths = []
+    for task, group in rows.groupby("task"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        for method, sub in group.groupby("method"):
+            curves = np.array(list(sub["rollout"]), dtype=float)
+            ax.plot(np.arange(1, curves.shape[1] + 1), np.nanmean(curves, axis=0), marker="o", label=method)
+        ax.set_xlabel("roll-out step")
+        ax.set_ylabel(f"test {group['metric'].iloc[0]}")
+        ax.set_yscale("log")
+        ax.set_title(f"{suite} {task}: error growth")
+        ax.legend()
+        fig.tight_layout()
+        paths.append(out / f"rollout-{task}.png")
+        fig.savefig(paths[-1], dpi=120)
         plt.close(fig)
     return paths
 

@@ -6,6 +6,12 @@ job atomically. A failed job is recorded with its error and does not stop the ot
 
 ``--jobs N`` runs N jobs at a time, each in its own process with its CPU threads capped at
 ``max(1, cores // N)``; the result files are the same as a serial run's (written by the parent, atomically).
+
+``--ray ADDRESS`` runs every job as a Ray task asking for ``--job-cpus`` CPUs and ``--job-gpus`` GPUs
+(``ADDRESS`` is a cluster's address, ``auto`` for the cluster this machine belongs to, or ``local`` to start a
+private instance on this machine). Workers send their records back and this process writes the result files, so
+they are the same as a serial run's. Workers need the data where the suite looks for it and, for ``--resume``
+across nodes, a results folder every node sees (checkpoints are written by the node that runs the job).
 """
 
 from __future__ import annotations
@@ -94,9 +100,44 @@ def _run_in_worker(job: Job, ctx: JobContext, code: dict) -> dict[str, Any]:
     return run_job(job, {}, ctx, code)
 
 
-def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict):
-    """Yield (job, record) as jobs finish: in this process, or in ``jobs`` worker processes."""
+def _run_on_ray(job: Job, ctx: JobContext, code: dict, threads: int) -> dict[str, Any]:
+    _worker_init(threads)
+    return run_job(job, {}, ctx, code)
+
+
+def _execute_ray(todo: list[Job], contexts: list[JobContext], address: str, cpus: int, gpus: float, code: dict):
+    """Yield (job, record) as Ray tasks finish; a Ray instance this call started is shut down at the end."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise OrcaError("--ray needs Ray, which is an extra: pip install -e '.[ray]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        root = Path(__file__).resolve().parent.parent
+        if address == "local":  # a private instance on loopback, sized to this machine
+            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
+                     logging_level="WARNING", log_to_driver=False)
+        else:  # ship the code (not results, data or environments) to the cluster's workers
+            ray.init(address=address, logging_level="WARNING", runtime_env={
+                "working_dir": str(root), "excludes": ["results/", ".venv/", ".git/", "*.pt", "*.h5", "*.npz"]})
+    try:
+        remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(_run_on_ray)
+        pending = {remote.remote(job, ctx, code, cpus): job for job, ctx in zip(todo, contexts)}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            yield pending.pop(done[0]), ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict, ray: str | None = None,
+             job_cpus: int = 1, job_gpus: float = 0.0):
+    """Yield (job, record) as jobs finish: in this process, in ``jobs`` worker processes, or as Ray tasks."""
     code = git_commit()
+    if ray is not None:
+        yield from _execute_ray(todo, contexts, ray, job_cpus, job_gpus, code)
+        return
     if jobs <= 1:
         for job, ctx in zip(todo, contexts):
             yield job, run_job(job, cache, ctx, code)
@@ -115,8 +156,13 @@ def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict
 
 def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
-        force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0) -> list[Path]:
-    """Run (or skip) every job of the suite's resolved config; return the result files."""
+        force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0,
+        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0) -> list[Path]:
+    """Run (or skip) every job of the suite's resolved config; return the result files.
+
+    ``jobs`` > 1 runs jobs in local worker processes; ``ray`` (an address, ``auto`` or ``local``) runs them as
+    Ray tasks of ``job_cpus`` CPUs and ``job_gpus`` GPUs each instead.
+    """
     suite = get_suite(suite_name)
     extra = dict(overrides or {})
     for key, value in (("tasks", tasks), ("methods", methods), ("seeds", seeds)):
@@ -126,10 +172,15 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
     planned = expand_jobs(suite, config)
     results = Path(results)
     todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
-    print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
-          f"{len(todo)} to run" + (f", {jobs} at a time" if jobs > 1 and todo else ""))
     if jobs < 1:
         raise OrcaError(f"--jobs must be at least 1, got {jobs}")
+    if ray is not None and jobs > 1:
+        raise OrcaError("--jobs and --ray are alternatives: Ray schedules its tasks itself; give one of them")
+    if job_cpus < 1 or job_gpus < 0:
+        raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
+    where = f", on Ray at {ray}" if ray is not None else f", {jobs} at a time" if jobs > 1 else ""
+    print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
+          f"{len(todo)} to run" + (where if todo else ""))
     if planned:  # temporaries of writes a killed run never finished (one runner per results folder)
         for stale in result_path(results, planned[0]).parent.glob(".*.tmp"):
             stale.unlink()
@@ -141,7 +192,7 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
         contexts.append(JobContext(ckpt, resume and (ckpt / "last.pt").is_file(), checkpoint_every_s))
     cache: dict = {}
     failed = 0
-    for job, record in tqdm(_execute(todo, contexts, jobs, cache), total=len(todo), desc=f"{suite_name} jobs",
+    for job, record in tqdm(_execute(todo, contexts, jobs, cache, ray, job_cpus, job_gpus), total=len(todo), desc=f"{suite_name} jobs",
                             disable=not todo):
         write_json(result_path(results, job), record)
         if record["status"] == "ok":
@@ -182,12 +233,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="continue interrupted jobs from their last checkpoint (finished jobs are always skipped)")
     parser.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
                         help="write a training job's checkpoint at most this often (0: every epoch; default 300)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="run jobs as Ray tasks: a cluster address, 'auto', or 'local' (a private instance)")
+    parser.add_argument("--job-cpus", type=int, default=1, help="CPUs each Ray task asks for (default 1)")
+    parser.add_argument("--job-gpus", type=float, default=0.0, help="GPUs each Ray task asks for (default 0)")
     args = parser.parse_args(argv)
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
         run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
-            args.force, args.jobs, args.resume, args.checkpoint_every)
+            args.force, args.jobs, args.resume, args.checkpoint_every, args.ray, args.job_cpus, args.job_gpus)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

@@ -43,6 +43,11 @@ class TaskData:
     ``version`` or ``sha256``."""
     params: dict[str, Any] = field(default_factory=dict)
     """The task's own settings from the config's ``task_params`` (per-task method overrides, for instance)."""
+    groups: np.ndarray | None = None
+    """Per training row, the unit it was cut from (e.g. the trajectory of a PDE pair); rows of one group are
+    never split between training and validation."""
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    """Further arrays a suite's methods use (e.g. PDEBench's roll-out targets)."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ the embedder to the body's own modality, ``refine`` everything on the task loss.
 
 from __future__ import annotations
 
-from . import losses, metrics, objectives  # noqa: F401  (register losses, metrics, objectives)
+from . import distributed, losses, metrics, objectives  # noqa: F401  (register losses, metrics, objectives)
 from .align import AlignReport, SourceFeatures, align
 from .bodies import Body, load_body
 from .config import OrcaConfig

@@ -5,6 +5,8 @@ Only embedder parameters are in the optimiser and only they can change; body and
 its source-side constants are computed once per run. The loop takes many mini-batch steps (the reference code
 takes one optimiser step per "epoch"), draws class-stratified target batches (every class present with at least
 two samples, which OTDD's per-class terms need), logs the distance curve and stops when it stops improving.
+Under a multi-process launch each rank embeds a block of the batch and the distance is computed on the gathered
+whole batch (:mod:`orca.distributed`), so the objective and its gradient are those of one process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from . import distributed
 from .config import AlignConfig
 from .exceptions import DataError
 from .model import CrossModalModel
@@ -127,12 +130,16 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
     y_t = torch.as_tensor(labels)
     batches = stratified_batches(labels, cfg.batch_size, np.random.default_rng(seed))
     best, since_best = float("inf"), 0
-    for step in tqdm(range(cfg.steps), desc=f"align[{cfg.objective}]", disable=not progress, leave=False):
-        idx = torch.from_numpy(next(batches))
-        feats = model.embed_pooled(X_t[idx].to(device))  # (b, D)
-        loss = objective(feats, y_t[idx].to(device))
+    trainable = [p for p in model.embedder.parameters() if p.requires_grad]
+    for step in tqdm(range(cfg.steps), desc=f"align[{cfg.objective}]", leave=False,
+                     disable=not progress or distributed.rank() != 0):
+        idx = next(batches)  # the same indices on every rank (same seed)
+        mine = torch.from_numpy(distributed.shard(idx))
+        feats = distributed.gather_rows(model.embed_pooled(X_t[mine].to(device)))  # (b, D), all ranks' rows
+        loss = objective(feats, y_t[torch.from_numpy(idx)].to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        distributed.all_reduce_grads(trainable)  # sum of per-block gradients = the whole-batch gradient
         optimizer.step()
         value = float(loss.detach())
         report.curve.append(value)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from . import distributed
 from .align import AlignReport, SourceFeatures, align
 from .bodies import Body
 from .config import OrcaConfig
@@ -92,7 +92,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     timings["build"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    device = torch.device("cuda" if config.device != "cpu" and torch.cuda.is_available() else "cpu")
+    distributed.init_from_env(config.device)  # under `accelerate launch`: join the group before stage 2
+    device = distributed.local_device(config.device)
     if config.align.objective != "none" and config.align.steps > 0:
         labels = stage2_labels(task, y, config.seed)
         if source is None:

@@ -73,6 +73,8 @@ def make_accelerator(device: str = "auto", grad_accum: int = 1, seed: int = 0):
 
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device='cuda' was asked for but no CUDA device is available; use 'auto' or 'cpu'")
+    # every trainable weight is used in each forward pass (bodies drop their poolers and keep the token table
+    # outside the module), so DDP runs without its unused-parameter search
     acc = Accelerator(cpu=device == "cpu", gradient_accumulation_steps=grad_accum,
                       dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
     set_seed(seed)

@@ -69,12 +69,15 @@ def test_runner_writes_comparable_results_and_skips(pde_root, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_orca_runs_on_a_tiny_1d_task(pde_root, tmp_path) -> None:
-    paths = run("pdebench", "smoke", tasks=["advection"], methods=["orca"], overrides=TINY,
-                results=tmp_path / "results")
-    rec = json.loads(paths[0].read_text())
+    paths = run("pdebench", "smoke", tasks=["advection", "reaction-diffusion-rollout"], methods=["orca"],
+                overrides=TINY, results=tmp_path / "results")
+    rec, rolled = (json.loads(p.read_text()) for p in paths)
     assert rec["status"] == "ok", rec["error"]
     assert rec["split"]["val"] == 3 and np.isfinite(rec["metrics"]["test"]["relative_l2"])
     assert rec["orca_config"]["embedder"]["target_seq_len"] == 64  # the smoke preset's per-task override
+    assert rolled["status"] == "ok", rolled["error"]
+    assert rolled["orca_config"]["refine"]["epochs"] == 5  # the roll-out task's own setting
+    assert len(rolled["rollout"]["relative_l2_per_step"]) == 5 and np.isfinite(rolled["metrics"]["test"]["relative_l2"])
 
 
 def test_bad_input_is_refused_clearly(pde_root, tmp_path) -> None:
@@ -136,3 +139,66 @@ def test_two_dimensional_time_dependent_tasks(pde_root) -> None:
     rd = suite.load_task("reaction-diffusion-2d", config, 0)
     assert rd.X_train.shape == (18, 2, 16, 16) and rd.task.output_shape == (2, 16, 16)
     assert rd.data["published_task"] == "Diffusion-Reaction 2D" and rd.data["kind"] == "generated"
+
+
+def test_rollout_task_pairs_splits_and_scores(pde_root, tmp_path) -> None:
+    """A roll-out task: consecutive-frame pairs for training, val split by trajectory, K-step roll-out on test."""
+    from benchmarks.pdebench import _val_split, rollout, score
+
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "smoke", TINY)
+    data = suite.load_task("reaction-diffusion-rollout", config, 0)
+    k = data.data["rollout_steps"]
+    assert k == 5 and data.data["rollout_times"] == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert data.X_train.shape == (27 * k, 1, 32) and data.y_train.shape == (27 * k, 1, 32)
+    assert data.extra["rollout_targets"].shape == (3, k, 1, 32)
+    # pair j of trajectory i: frame j -> frame j + 1, and frame j + 1 is the next pair's input
+    assert np.array_equal(data.y_train[0], data.X_train[1]) and not np.array_equal(data.X_train[0], data.X_train[1])
+    single = suite.load_task("reaction-diffusion", config, 0)
+    assert np.array_equal(data.X_test, single.X_test)  # the same first frames of the same test samples
+    X, y, X_val, y_val = _val_split(data, 0.1, 0)
+    assert len(X) + len(X_val) == len(data.X_train) and len(X_val) % k == 0
+    held = {tuple(r.ravel()) for r in X_val}
+    assert not held & {tuple(r.ravel()) for r in X}  # no trajectory on both sides
+
+    truth = data.extra["rollout_targets"]
+    calls = []
+
+    def oracle(x: np.ndarray) -> np.ndarray:  # steps along the true trajectories
+        calls.append(len(calls))
+        return truth[:, len(calls) - 1]
+
+    states = rollout(oracle, data.X_test, k)
+    assert states.shape == (3, k, 1, 32) and len(calls) == k and np.array_equal(states, truth)
+    scores, final = score(data, lambda x: x)  # persistence: predict "nothing changes"
+    persistence = [np.mean(np.linalg.norm((truth[:, j] - data.X_test).reshape(3, -1), axis=1)
+                           / np.linalg.norm(truth[:, j].reshape(3, -1), axis=1)) for j in range(k)]
+    assert scores["rollout"]["relative_l2_per_step"] == pytest.approx(persistence, rel=1e-6)
+    assert scores["test"]["relative_l2"] == pytest.approx(np.mean(persistence), rel=1e-6)
+    assert scores["test_final"]["relative_l2"] == pytest.approx(persistence[-1], rel=1e-6)
+    assert np.array_equal(final, data.X_test)
+
+
+def test_rollout_runs_end_to_end_with_report(pde_root, tmp_path) -> None:
+    paths = run("pdebench", "smoke", tasks=["reaction-diffusion-rollout"], methods=["fno"], overrides=TINY,
+                results=tmp_path / "results")
+    rec = json.loads(paths[0].read_text())
+    assert rec["status"] == "ok", rec["error"]
+    assert len(rec["rollout"]["relative_l2_per_step"]) == 5 and rec["split"]["val"] % 5 == 0
+    assert rec["metrics"]["test"]["relative_l2"] == pytest.approx(np.mean(rec["rollout"]["relative_l2_per_step"]))
+    from benchmarks import report
+
+    text = report.report("pdebench", tmp_path / "results", "smoke").read_text()
+    assert "## Autoregressive roll-outs" in text
+    assert (tmp_path / "results" / "pdebench" / "smoke" / "plots" / "rollout-reaction-diffusion-rollout.png").is_file()
+
+
+def test_per_family_baseline_settings(pde_root, tmp_path) -> None:
+    """PDEBench's diffusion-sorption FNO (16 modes, width 64) and a clear error for an unknown key."""
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "smoke", TINY)
+    assert config["task_params"]["diffusion-sorption"]["fno"] == {"modes_1d": 16, "width": 64}
+    data = suite.load_task("diffusion-sorption", config, 0)
+    bad = type(data)(**{**data.__dict__, "params": {**data.params, "fno": {"modez": 3}}})
+    with pytest.raises(ConfigError, match=r"unknown keys \['modez'\]"):
+        suite.methods["fno"](bad, config["method_params"]["fno"], 0, None)

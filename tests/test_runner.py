@@ -13,7 +13,7 @@ import orca.io
 from benchmarks import report as report_module
 from benchmarks.run import is_done, result_path, run
 from benchmarks.suite import expand_jobs, get_suite, resolve_config
-from orca.exceptions import ConfigError
+from orca.exceptions import ConfigError, OrcaError
 
 
 @pytest.fixture
@@ -210,3 +210,19 @@ def test_parallel_jobs_write_the_same_results_as_a_serial_run(tmp_path) -> None:
     assert len(serial) == len(parallel) == 8
     for a, b in zip(serial, parallel):
         assert a.name == b.name and _comparable(a) == _comparable(b)
+
+
+def test_ray_jobs_write_the_same_results_as_a_serial_run(tmp_path, suite) -> None:
+    """Two jobs as tasks of a private Ray instance on loopback; skipped, saying why, without Ray."""
+    pytest.importorskip("ray", reason="Ray is an extra (pip install -e '.[ray]'); the --ray path is not tested")
+    kwargs = dict(tasks=["1510"], methods=["logreg", "xgboost"], seeds=[0])
+    serial = run("openml", "smoke", results=tmp_path / "serial", **kwargs)
+    on_ray = run("openml", "smoke", results=tmp_path / "ray", ray="local", **kwargs)
+    assert len(serial) == len(on_ray) == 2
+    for a, b in zip(serial, on_ray):
+        assert a.name == b.name and _comparable(a) == _comparable(b)
+
+
+def test_ray_and_jobs_are_alternatives(tmp_path, suite) -> None:
+    with pytest.raises(OrcaError, match="alternatives"):
+        run("openml", "smoke", tasks=["1510"], methods=["logreg"], results=tmp_path, ray="local", jobs=2)

@@ -10,6 +10,12 @@ Data (``data`` in the config):
 - ``root``: the data folder (default ``$ORCA_PDEBENCH_ROOT`` or ``<orca cache>/pdebench``).
 - ``n_samples``, ``nx_1d``, ``nx_2d``, ``generator_seed``: what the generators write.
 
+Tasks: single-step (the paper's) by default. A task with ``rollout_steps: K`` is PDEBench's autoregressive
+evaluation instead: K + 1 frames evenly spaced from ``input_time`` to ``target_time``; every method learns the
+one-step map between consecutive frames (teacher forcing, one input frame), and on test it starts from the first
+frame and feeds its own predictions back K times. Its test scores average each step's metrics over the K steps
+(PDEBench's time averaging); the final step's are kept as ``test_final`` and the per-step nRMSE as ``rollout``.
+
 Splits (``protocol``): PDEBench's (the first 10 % of samples are test for single files, the last 10 % of seeds
 for group files), plus a validation split carved from the training part with the job's seed; every method gets
 exactly the same three parts. ``resolution_1d``/``resolution_2d`` sub-sample the file's grid (they must divide it).
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +128,19 @@ def all_tasks(config: dict) -> list[str]:
     return list(config["task_params"])
 
 
+def rollout_frames(info: layouts.FileInfo, tp: dict) -> list[int]:
+    """Frame indices of a roll-out task: ``rollout_steps + 1`` evenly spaced times from input to target time."""
+    steps = int(tp["rollout_steps"])
+    if steps < 1:
+        raise ConfigError(f"rollout_steps must be at least 1, got {steps}")
+    times = np.linspace(tp["input_time"], tp["target_time"], steps + 1)
+    frames = [layouts.frame_index(info, float(t), None) for t in times]
+    if len(set(frames)) != len(frames):
+        raise ConfigError(f"rollout_steps={steps} asks for frames closer than the file's time step "
+                          f"({info.t[1] - info.t[0]:g}); use fewer steps")
+    return frames
+
+
 def load_task(name: str, config: dict, seed: int) -> TaskData:
     tp = config["task_params"][name]
     family, dims = tp["family"], int(tp["dims"])
@@ -131,21 +151,72 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     protocol = config["protocol"]
     resolution = protocol["resolution_1d"] if dims == 1 else protocol["resolution_2d"]
     train_idx, test_idx = layouts.pdebench_split(info, protocol["test_fraction"])
-    read = dict(input_time=tp["input_time"], target_time=tp["target_time"], resolution=resolution)
-    X_tr, y_tr = layouts.read_pairs(path, train_idx, **read)
-    X_te, y_te = layouts.read_pairs(path, test_idx, **read)
+    groups, extra, frames = None, {}, None
+    if tp.get("rollout_steps"):
+        frames = rollout_frames(info, tp)
+        train = layouts.read_frames(path, train_idx, frames, resolution)  # (n, K+1, C, *space)
+        test = layouts.read_frames(path, test_idx, frames, resolution)
+        k = len(frames) - 1
+        # consecutive frames become one-step pairs: (n, K, C, *space) -> (n*K, C, *space), trajectory-major
+        X_tr = train[:, :-1].reshape(-1, *train.shape[2:])
+        y_tr = train[:, 1:].reshape(-1, *train.shape[2:])
+        groups = np.repeat(np.arange(len(train)), k)
+        X_te, y_te = test[:, 0], test[:, -1]
+        extra = {"rollout_targets": test[:, 1:]}  # (n_test, K, C, *space)
+    else:
+        read = dict(input_time=tp["input_time"], target_time=tp["target_time"], resolution=resolution)
+        X_tr, y_tr = layouts.read_pairs(path, train_idx, **read)
+        X_te, y_te = layouts.read_pairs(path, test_idx, **read)
     task = Task(f"pdebench-{name}", X_tr.shape[1:], "dense", y_tr.shape[1:], loss=tp["loss"], metric="relative_l2",
                 stage2_labels="kmeans")
-    return TaskData(task, X_tr, y_tr, X_te, y_te,
-                    data={**provenance, "name": tp["name"], "published_task": tp["published"], "samples": info.n_samples, "resolution": resolution,
-                          "rows": {"train": len(X_tr), "test": len(X_te)}, "input_time": tp["input_time"],
-                          "target_time": tp["target_time"]},
-                    params={**tp, "val_fraction": protocol["val_fraction"]})
+    meta = {**provenance, "name": tp["name"], "published_task": tp["published"], "samples": info.n_samples,
+            "resolution": resolution, "rows": {"train": len(X_tr), "test": len(X_te)},
+            "input_time": tp["input_time"], "target_time": tp["target_time"]}
+    if frames is not None:
+        meta.update(rollout_steps=len(frames) - 1, rollout_times=[float(info.t[i]) for i in frames])
+    return TaskData(task, X_tr, y_tr, X_te, y_te, data=meta, params={**tp, "val_fraction": protocol["val_fraction"]},
+                    groups=groups, extra=extra)
 
 
 def _val_split(data: TaskData, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
-    tr, va = split_train_val(len(data.X_train), fraction, seed)
+    """Training and validation parts of the training rows; rows of one trajectory stay on one side."""
+    if data.groups is None:
+        tr, va = split_train_val(len(data.X_train), fraction, seed)
+    else:
+        units = np.unique(data.groups)
+        tr_u, va_u = split_train_val(len(units), fraction, seed)
+        held = np.isin(data.groups, units[va_u])
+        tr, va = np.flatnonzero(~held), np.flatnonzero(held)
     return data.X_train[tr], data.y_train[tr], data.X_train[va], data.y_train[va]
+
+
+def rollout(step: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, steps: int) -> np.ndarray:
+    """Feed ``step``'s predictions back ``steps`` times from ``x0`` (N, C, *space); returns (N, steps, C, *space)."""
+    states, x = [], x0
+    for _ in range(steps):
+        x = np.asarray(step(x), dtype=np.float32)
+        if not np.isfinite(x).all():  # a diverged roll-out is scored as it is; later steps stay NaN
+            x = np.where(np.isfinite(x), x, np.nan).astype(np.float32)
+        states.append(x)
+    return np.stack(states, axis=1)
+
+
+def score(data: TaskData, step: Callable[[np.ndarray], np.ndarray]) -> tuple[dict[str, Any], np.ndarray]:
+    """Test metrics of a trained one-step map ``step`` and its final-time prediction (N, C, *space).
+
+    Single-step tasks: the metrics of ``step(X_test)``. Roll-out tasks: each step's metrics averaged over the
+    steps (PDEBench), the final step's as ``test_final``, and the nRMSE after each step."""
+    if "rollout_targets" not in data.extra:
+        pred = np.asarray(step(data.X_test))
+        return {"test": field_metrics(data.y_test, pred)}, pred
+    truth = data.extra["rollout_targets"]  # (N, K, C, *space)
+    pred = rollout(step, data.X_test, truth.shape[1])
+    per_step = [field_metrics(truth[:, k], pred[:, k]) for k in range(truth.shape[1])]
+    averaged = {name: float(np.mean([m[name] for m in per_step])) for name in per_step[0]}
+    averaged["max_error"] = float(max(m["max_error"] for m in per_step))
+    return {"test": averaged, "test_final": per_step[-1],
+            "rollout": {"relative_l2_per_step": [m["relative_l2"] for m in per_step],
+                        "times": data.data.get("rollout_times")}}, pred[:, -1]
 
 
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
@@ -157,8 +228,12 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     result = fit(data.task, X, y, config, X_val=X_val, y_val=y_val, X_test=data.X_test, y_test=data.y_test,
                  checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume, checkpoint_every_s=ctx.checkpoint_every_s)
-    _, pred = predict(result.model, ArrayDataset(data.X_test, data.y_test))
-    return {"metrics": {"val": result.metrics.get("val", {}), "test": field_metrics(data.y_test, pred)},
+
+    def step(x: np.ndarray) -> np.ndarray:
+        return predict(result.model, ArrayDataset(x, np.zeros_like(x)))[1]
+
+    scores, pred = score(data, step)
+    return {"metrics": {"val": result.metrics.get("val", {}), "test": scores.pop("test")}, **scores,
             "timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
             "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history")},
             "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
@@ -182,6 +257,11 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
     from baselines.fno import FNO
     from baselines.unet import UNet
 
+    own = data.params.get(kind, {})  # PDEBench's per-family settings (e.g. FNO modes and width)
+    unknown = sorted(set(own) - set(params))
+    if unknown:
+        raise ConfigError(f"task_params.<task>.{kind}: unknown keys {unknown}; expected some of {sorted(params)}")
+    params = {**params, **own}
     torch.manual_seed(seed)
     dims = data.X_train.ndim - 2
     c_in, c_out = data.X_train.shape[1], data.y_train.shape[1]
@@ -193,8 +273,8 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
                            weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"])
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed)
-    pred = predict_fields(model, data.X_test)
-    return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": field_metrics(data.y_test, pred)},
+    scores, pred = score(data, functools.partial(predict_fields, model))
+    return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": scores.pop("test")}, **scores,
             "timings_s": {"train": info["seconds"]}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
             "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)}, "example": _example(data, pred)}

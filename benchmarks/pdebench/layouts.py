@@ -126,6 +126,39 @@ def stride_for(spatial: tuple[int, ...], resolution: int | None) -> int:
     return spatial[0] // resolution
 
 
+def _sorted_samples(samples: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Increasing sample indices (h5py wants them) and the permutation that restores the caller's order."""
+    samples = np.asarray(samples)
+    order = np.argsort(samples)
+    return samples[order].tolist(), np.argsort(order)
+
+
+def read_frames(path: str | Path, samples: np.ndarray, frames: list[int],
+                resolution: int | None = None) -> np.ndarray:
+    """Frames ``frames`` of the given samples of a time-dependent file: (n, len(frames), C, *space), float32.
+
+    Only the asked-for frames are read from disk."""
+    h5py = _h5py()
+    info = inspect(path)
+    if info.layout == "darcy":
+        raise DataError("a darcy file has no time axis; read it with read_pairs")
+    s = stride_for(info.spatial, resolution)
+    sorted_idx, inverse = _sorted_samples(samples)
+    space = (slice(None, None, s),) * len(info.spatial)
+    with h5py.File(path, "r") as f:
+        if info.layout == "tensor":  # tensor (N, T, *space)
+            out = np.stack([f["tensor"][(sorted_idx, i, *space)] for i in frames], axis=1)[:, :, None]
+        elif info.layout == "cfd":  # one (N, T, *space) dataset per field -> channels
+            fields = [k for k in CFD_FIELDS if k in f]
+            out = np.stack([np.stack([f[k][(sorted_idx, i, *space)] for k in fields], axis=1) for i in frames],
+                           axis=1)
+        else:  # each group: data (T, *space, C) -> (T, C, *space)
+            keys = sorted(f.keys())
+            out = np.stack([np.moveaxis(np.stack([f[keys[k]]["data"][(i, *space)] for i in frames]), -1, 1)
+                            for k in sorted_idx])
+    return out[inverse].astype(np.float32)
+
+
 def read_pairs(path: str | Path, samples: np.ndarray, input_time: float | None = None,
                target_time: float | None = None, resolution: int | None = None, input_index: int | None = None,
                target_index: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -133,32 +166,18 @@ def read_pairs(path: str | Path, samples: np.ndarray, input_time: float | None =
 
     Time-dependent layouts give the frames at ``input_time`` and ``target_time`` (or the given indices); the
     Darcy layout gives (coefficient, solution)."""
-    h5py = _h5py()
     info = inspect(path)
+    if info.layout != "darcy":
+        i, j = frame_index(info, input_time, input_index), frame_index(info, target_time, target_index)
+        both = read_frames(path, samples, [i, j], resolution)  # (n, 2, C, *space)
+        return both[:, 0], both[:, 1]
+    h5py = _h5py()
     s = stride_for(info.spatial, resolution)
-    samples = np.asarray(samples)
-    order = np.argsort(samples)
-    inverse = np.argsort(order)
-    sorted_idx = samples[order].tolist()  # h5py wants increasing indices
+    sorted_idx, inverse = _sorted_samples(samples)
     space = (slice(None, None, s),) * len(info.spatial)
     with h5py.File(path, "r") as f:
-        if info.layout == "darcy":
-            x = np.asarray(f["nu"][(sorted_idx, *space)])[:, None]
-            y = np.asarray(f["tensor"][(sorted_idx, slice(None), *space)])
-            return x[inverse], y[inverse]
-        i, j = frame_index(info, input_time, input_index), frame_index(info, target_time, target_index)
-        if info.layout == "tensor":
-            x = np.asarray(f["tensor"][(sorted_idx, i, *space)])[:, None]
-            y = np.asarray(f["tensor"][(sorted_idx, j, *space)])[:, None]
-        elif info.layout == "cfd":
-            fields = [k for k in CFD_FIELDS if k in f]
-            x = np.stack([f[k][(sorted_idx, i, *space)] for k in fields], axis=1)
-            y = np.stack([f[k][(sorted_idx, j, *space)] for k in fields], axis=1)
-        else:
-            keys = sorted(f.keys())
-            # each group: data (T, *space, C) -> (C, *space)
-            x = np.stack([np.moveaxis(f[keys[k]]["data"][(i, *space)], -1, 0) for k in sorted_idx])
-            y = np.stack([np.moveaxis(f[keys[k]]["data"][(j, *space)], -1, 0) for k in sorted_idx])
+        x = np.asarray(f["nu"][(sorted_idx, *space)])[:, None]
+        y = np.asarray(f["tensor"][(sorted_idx, slice(None), *space)])
     return x[inverse].astype(np.float32), y[inverse].astype(np.float32)
 
 
