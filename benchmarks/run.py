@@ -100,6 +100,21 @@ def _run_in_worker(job: Job, ctx: JobContext, code: dict) -> dict[str, Any]:
     return run_job(job, {}, ctx, code)
 
 
+def longest_first(todo: list[Job], paths: list[Path]) -> list[Job]:
+    """Jobs ordered for a parallel run: those whose earlier result (any config) took longest first, jobs with no
+    earlier result before all of them (unknown may be long), so the run does not end waiting on one long job."""
+
+    def seconds(path: Path) -> float:
+        try:
+            return float(read_json(path).get("wall_time_s", float("inf")))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return float("inf")
+
+    cost = [seconds(p) for p in paths]
+    order = sorted(range(len(todo)), key=lambda i: -cost[i])  # stable: ties keep the planned order
+    return [todo[i] for i in order]
+
+
 def _run_on_ray(job: Job, ctx: JobContext, code: dict, threads: int) -> dict[str, Any]:
     _worker_init(threads)
     return run_job(job, {}, ctx, code)
@@ -184,6 +199,8 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
     if planned:  # temporaries of writes a killed run never finished (one runner per results folder)
         for stale in result_path(results, planned[0]).parent.glob(".*.tmp"):
             stale.unlink()
+    if (jobs > 1 or ray is not None) and len(todo) > 1:
+        todo = longest_first(todo, [result_path(results, j) for j in todo])
     contexts = []
     for job in todo:
         ckpt = checkpoint_path(results, job)

@@ -90,13 +90,15 @@ def register_suite(suite: Suite) -> Suite:
 
 
 def get_suite(name: str) -> Suite:
-    import benchmarks.openml  # noqa: F401  (registers the suites)
+    import benchmarks.nasbench360  # noqa: F401  (registers the suites)
+    import benchmarks.openml  # noqa: F401
     import benchmarks.pdebench  # noqa: F401
 
     return get("suite", name)
 
 
 def available_suites() -> list[str]:
+    import benchmarks.nasbench360  # noqa: F401
     import benchmarks.openml  # noqa: F401
     import benchmarks.pdebench  # noqa: F401
 
@@ -218,5 +220,9 @@ class Job:
 
 def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
     """All (task x method x seed) jobs of a resolved config, in a stable order."""
+    def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it
+        only = config.get("task_params", {}).get(task, {}).get("methods")
+        return only is None or method in only
+
     return [Job(suite.name, str(t), m, int(s), config) for t in config["tasks"] for m in config["methods"]
-            for s in config["seeds"]]
+            for s in config["seeds"] if applies(str(t), m)]

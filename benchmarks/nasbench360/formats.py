@@ -1,0 +1,401 @@
+"""Readers for the ten NAS-Bench-360 tasks' on-disk formats, with the splits NAS-Bench-360 defines.
+
+Each ``read_<task>(folder)`` takes the folder the task's files were downloaded or unpacked into
+(``benchmarks.md`` §2.2) and returns a :class:`Splits`: arrays for ``train``, ``val`` and ``test``, plus what a
+metric needs beyond the targets (ECG record ids, FSD50K clip ids, Cosmic ignore masks, PSICOV lengths). Pickled
+files go through :mod:`.safe_pickle`, never :mod:`pickle`. A missing file raises :class:`MissingFile`, naming the
+file, where it was looked for and how to get it.
+
+Where we differ from NAS-Bench-360 on purpose, the docstring says so (all of it is listed in docs/nasbench360.md).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tarfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from orca.exceptions import DataError
+
+from . import safe_pickle
+
+
+class MissingFile(DataError):
+    """A task file that is not where the suite looked for it."""
+
+
+@dataclass
+class Split:
+    """Inputs ``X``, targets ``y`` and per-row extras (record or clip ids, ignore masks, lengths)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+@dataclass
+class Splits:
+    train: Split
+    val: Split
+    test: Split
+    notes: list[str] = field(default_factory=list)
+    """Preprocessing facts worth recording in results (e.g. which variant of a split was used)."""
+
+
+def need(folder: Path, name: str, hint: str) -> Path:
+    """``folder / name`` if it exists, else a :class:`MissingFile` that says where it was looked for."""
+    path = Path(folder) / name
+    if not path.exists():
+        raise MissingFile(f"{name} was not found in {Path(folder).resolve()}; {hint}")
+    return path
+
+
+def _get(d: dict, key: str):
+    """A key of a dict unpickled from Python 2 (bytes keys) or 3 (str keys)."""
+    if key in d:
+        return d[key]
+    if key.encode() in d:
+        return d[key.encode()]
+    raise DataError(f"expected key {key!r}; the file has {sorted(map(str, d))}")
+
+
+def _tail_split(X: np.ndarray, y: np.ndarray, n_val: int) -> tuple[Split, Split]:
+    """The last ``n_val`` rows as validation, the rest as training (NAS-Bench-360's rule for several tasks)."""
+    return Split(X[:-n_val], y[:-n_val]), Split(X[-n_val:], y[-n_val:])
+
+
+# ---- images ------------------------------------------------------------------------------------------------
+CIFAR100_MEAN = np.array([0.5071, 0.4867, 0.4408], dtype=np.float32)
+CIFAR100_STD = np.array([0.2675, 0.2565, 0.2761], dtype=np.float32)
+
+
+def read_cifar100(folder: Path) -> Splits:
+    """``cifar-100-python/{train,test}`` (the torchvision tarball, unpacked): 40 000 / 10 000 / 10 000, the last
+    10 000 training images as validation, normalised per channel. Training augmentation (crop and flip) is not
+    applied: the suite trains on fixed arrays."""
+    hint = "download cifar-100-python.tar.gz (see files.json) and unpack it there"
+    parts = {}
+    for name in ("train", "test"):
+        d = safe_pickle.load_file(need(folder, f"cifar-100-python/{name}", hint), encoding="bytes")
+        images = np.asarray(_get(d, "data"), dtype=np.uint8).reshape(-1, 3, 32, 32)  # (N, 3072) -> (N, 3, 32, 32)
+        X = (images.astype(np.float32) / 255.0 - CIFAR100_MEAN[:, None, None]) / CIFAR100_STD[:, None, None]
+        parts[name] = (X, np.asarray(_get(d, "fine_labels"), dtype=np.int64))
+    train, val = _tail_split(*parts["train"], n_val=10_000 if len(parts["train"][0]) > 20_000 else
+                             max(1, len(parts["train"][0]) // 5))
+    return Splits(train, val, Split(*parts["test"]))
+
+
+def read_spherical(folder: Path) -> Splits:
+    """``s2_cifar100.gz``: a gzipped pickle ``{"train": {"images", "labels"}, "test": ...}``, images
+    (N, 3, 60, 60) in 0..255 (divided by 255, as ORCA does); the last 20 % of training as validation."""
+    d = safe_pickle.load_file(need(folder, "s2_cifar100.gz", "download spherical/s2_cifar100.gz (files.json)"))
+    parts = {}
+    for name in ("train", "test"):
+        part = _get(d, name)
+        parts[name] = (np.asarray(_get(part, "images"), dtype=np.float32) / 255.0,
+                       np.asarray(_get(part, "labels"), dtype=np.int64))
+    n_val = max(1, int(round(0.2 * len(parts["train"][0]))))
+    train, val = _tail_split(*parts["train"], n_val=n_val)
+    return Splits(train, val, Split(*parts["test"]))
+
+
+def read_ninapro(folder: Path) -> Splits:
+    """``ninapro_{train,val,test}.npy`` and ``label_*.npy``: sEMG windows stored (N, 52, 16) (time x channel),
+    returned (N, 1, 16, 52); 18 classes; NAS-Bench-360's own three splits."""
+    splits = []
+    for name in ("train", "val", "test"):
+        hint = "download ninapro/*.npy (files.json; MD5-checked)"
+        X = np.asarray(safe_pickle.load_npy(need(folder, f"ninapro_{name}.npy", hint)), dtype=np.float32)
+        y = np.asarray(safe_pickle.load_npy(need(folder, f"label_{name}.npy", hint)), dtype=np.int64)
+        splits.append(Split(np.transpose(X, (0, 2, 1))[:, None], y))  # (N, 52, 16) -> (N, 1, 16, 52)
+    return Splits(*splits)
+
+
+def read_satellite(folder: Path, zscore_rows: bool = True) -> Splits:
+    """``satellite_{train,test}.npy``: pickled dicts ``{"data": (N, 46), "label": 1..24}`` (labels minus 1); the
+    last ``len(test)`` training rows as validation. NAS-Bench-360 z-scores each row (``zscore_rows``); ORCA does
+    not."""
+    parts = {}
+    for name in ("train", "test"):
+        d = safe_pickle.load_npy(need(folder, f"satellite_{name}.npy", "download satellite/*.npy (files.json)"))
+        X = np.asarray(_get(d, "data"), dtype=np.float32)
+        if zscore_rows:
+            X = (X - X.mean(axis=1, keepdims=True)) / np.maximum(X.std(axis=1, keepdims=True), 1e-8)
+        parts[name] = (X[:, None, :], np.asarray(_get(d, "label"), dtype=np.int64) - 1)  # (N, 46) -> (N, 1, 46)
+    train, val = _tail_split(*parts["train"], n_val=len(parts["test"][0]))
+    return Splits(train, val, Split(*parts["test"]), notes=[f"rows z-scored: {zscore_rows}"])
+
+
+def read_deepsea(folder: Path) -> Splits:
+    """``deepsea_filtered.npz``: ``x_{train,val,test}`` (N, 1000, 4) one-hot, returned (N, 4, 1000), and
+    ``y_*`` (N, 36) binary labels."""
+    path = need(folder, "deepsea_filtered.npz", "download deepsea/deepsea_filtered.npz (files.json)")
+    with np.load(path, allow_pickle=False) as z:
+        return Splits(*[Split(np.transpose(z[f"x_{s}"], (0, 2, 1)).astype(np.float32), z[f"y_{s}"].astype(np.float32))
+                        for s in ("train", "val", "test")])
+
+
+# ---- ECG ---------------------------------------------------------------------------------------------------
+ECG_CLASSES = ("N", "A", "O", "~")
+ECG_STRIDE = {"N": 500, "A": 83, "O": 250, "~": 25}
+"""Window stride per class: NAS-Bench-360 oversamples the rare classes, in the test set too."""
+
+
+def ecg_windows(records: list[np.ndarray], labels: np.ndarray, ids: np.ndarray, window: int = 1000
+                ) -> Split:
+    """Z-score every record, then cut windows of ``window`` samples with the class's stride; a record shorter
+    than a window is zero-padded to one window."""
+    xs, ys, rec = [], [], []
+    for signal, label, rid in zip(records, labels, ids):
+        s = np.asarray(signal, dtype=np.float32)
+        s = (s - s.mean()) / max(float(s.std()), 1e-8)
+        if len(s) < window:
+            s = np.pad(s, (0, window - len(s)))
+        stride = ECG_STRIDE[ECG_CLASSES[label]]
+        starts = range(0, len(s) - window + 1, stride)
+        xs += [s[i:i + window] for i in starts]
+        ys += [label] * len(starts)
+        rec += [rid] * len(starts)
+    return Split(np.stack(xs)[:, None, :], np.asarray(ys, dtype=np.int64), {"record": np.asarray(rec)})
+
+
+def read_ecg(folder: Path, seed: int = 0) -> Splits:
+    """``challenge2017.pkl``: ``{"data": [records at 300 Hz], "label": [N|A|O|~ or 0..3]}``. Records are split
+    80/10/10 with scikit-learn's ``train_test_split(random_state=0)`` (10 % test first, then 1/9 of the rest as
+    validation), then cut into windows (:func:`ecg_windows`). ``extra["record"]`` names each window's record for
+    the record-level F1."""
+    from sklearn.model_selection import train_test_split
+
+    d = safe_pickle.load_file(need(folder, "challenge2017.pkl", "download ECG/challenge2017.pkl (files.json)"),
+                              encoding="latin1")
+    records = list(_get(d, "data"))
+    raw = list(_get(d, "label"))
+    labels = np.asarray([ECG_CLASSES.index(v.decode() if isinstance(v, bytes) else v) if not
+                         isinstance(v, (int, np.integer)) else int(v) for v in raw], dtype=np.int64)
+    ids = np.arange(len(records))
+    rest, test = train_test_split(ids, test_size=0.1, random_state=seed)
+    train, val = train_test_split(rest, test_size=1 / 9, random_state=seed)
+    return Splits(*[ecg_windows([records[i] for i in part], labels[part], part) for part in (train, val, test)])
+
+
+# ---- Darcy Flow --------------------------------------------------------------------------------------------
+def read_mat(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Arrays from a MATLAB file: SciPy for v5 files, h5py for v7.3 (HDF5; its axes are reversed)."""
+    from scipy.io import loadmat
+
+    try:
+        m = loadmat(path, variable_names=list(keys))
+        return {k: np.asarray(m[k]) for k in keys}
+    except NotImplementedError:  # v7.3
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            return {k: np.asarray(f[k]).transpose() for k in keys}
+
+
+def read_darcy(folder: Path, sub: int = 5) -> Splits:
+    """``piececonst_r421_N1024_smooth{1,2}.mat`` (``coeff``, ``sol``), sub-sampled ``::5`` to 85 x 85: train =
+    smooth1[:900], val = smooth1[900:1000], test = smooth2[:100]. Inputs (N, 1, 85, 85) coefficients, targets
+    (N, 1, 85, 85) solutions; the pointwise normalisation and grid channels are added by the task."""
+    hint = "download darcy/piececonst_r421_N1024_smooth{1,2}.mat (files.json), or use the regenerated task"
+    one = read_mat(need(folder, "piececonst_r421_N1024_smooth1.mat", hint), ("coeff", "sol"))
+    two = read_mat(need(folder, "piececonst_r421_N1024_smooth2.mat", hint), ("coeff", "sol"))
+
+    def cut(m: dict, rows: slice) -> Split:
+        return Split(m["coeff"][rows, ::sub, ::sub][:, None].astype(np.float32),
+                     m["sol"][rows, ::sub, ::sub][:, None].astype(np.float32))
+
+    return Splits(cut(one, slice(0, 900)), cut(one, slice(900, 1000)), cut(two, slice(0, 100)))
+
+
+# ---- PSICOV ------------------------------------------------------------------------------------------------
+def psicov_features(feat: dict) -> np.ndarray:
+    """57 channels (57, L, L) from one DeepCov feature dict: ss (3, L), pssm (L, 22), sa (L) and entropy (L), each
+    tiled along rows and along columns (2 x 27 = 54), then ccmpred, freecon and potential (L, L)."""
+    one_d = [np.asarray(_get(feat, "ss"), dtype=np.float32).reshape(3, -1),
+             np.asarray(_get(feat, "pssm"), dtype=np.float32).T,  # (L, 22) -> (22, L)
+             np.asarray(_get(feat, "sa"), dtype=np.float32).reshape(1, -1),
+             np.asarray(_get(feat, "entropy"), dtype=np.float32).reshape(1, -1)]
+    stacked = np.concatenate(one_d)  # (27, L)
+    L = stacked.shape[1]
+    rows = np.broadcast_to(stacked[:, :, None], (27, L, L))  # channel c at (i, j) = f_c(i)
+    cols = np.broadcast_to(stacked[:, None, :], (27, L, L))  # channel c at (i, j) = f_c(j)
+    pair = [np.asarray(_get(feat, k), dtype=np.float32).reshape(L, L) for k in ("ccmpred", "freecon", "potential")]
+    return np.concatenate([rows, cols, np.stack(pair)])
+
+
+def read_psicov_set(folder: Path, subset: str, ids: list[str]) -> Split:
+    """Features and Cβ distance maps of ``ids`` under ``<subset>/{features,distance}``; maps vary in size, so
+    ``X`` and ``y`` are object arrays of (57, L, L) and (L, L), with ``extra["length"]``."""
+    hint = "download protein.zip (files.json) and unpack it there"
+    xs, ys = [], []
+    for pid in ids:
+        feat = safe_pickle.load_file(need(folder, f"{subset}/features/{pid}.pkl", hint), encoding="latin1")
+        dist = safe_pickle.load_npy(need(folder, f"{subset}/distance/{pid}-cb.npy", hint), encoding="latin1")
+        cb = np.asarray(dist[-1] if isinstance(dist, (tuple, list)) or getattr(dist, "dtype", None) == object
+                        else dist, dtype=np.float32)
+        cb = np.maximum(cb, 1.0)  # distances below 1 Å are set to 1
+        x = psicov_features(feat)
+        if x.shape[1:] != cb.shape:
+            raise DataError(f"{pid}: features are {x.shape[1:]} but the distance map is {cb.shape}")
+        xs.append(x)
+        ys.append(cb)
+    X, y = np.empty(len(xs), dtype=object), np.empty(len(ys), dtype=object)
+    X[:], y[:] = xs, ys
+    return Split(X, y, {"length": np.asarray([len(c) for c in ys]), "id": np.asarray(ids)})
+
+
+def read_psicov(folder: Path) -> Splits:
+    """``deepcov.lst`` (train = entries 100 on, val = the first 100) and ``psicov.lst`` (test, 150 proteins)."""
+    hint = "download protein.zip (files.json) and unpack it there"
+
+    def listed(name: str) -> list[str]:
+        return [ln.split()[0] for ln in need(folder, name, hint).read_text().splitlines() if ln.strip()]
+
+    deepcov = listed("deepcov.lst")
+    n_val = min(100, max(1, len(deepcov) // 10))
+    return Splits(read_psicov_set(folder, "deepcov", deepcov[n_val:]),
+                  read_psicov_set(folder, "deepcov", deepcov[:n_val]),
+                  read_psicov_set(folder, "psicov", listed("psicov.lst")))
+
+
+# ---- Cosmic ------------------------------------------------------------------------------------------------
+def read_cosmic(folder: Path, filter_name: str = "f435w", fields: dict[str, str] | None = None,
+                crop: int = 128, offset: int = 64) -> Splits:
+    """``deepCR.ACS-WFC.{train,test}.tar``: members ``npy_<split>/<filter>/<prop>/<visit>/*.npy`` of (3, H, W)
+    (image, cosmic-ray mask, ignore mask), the ``sky.npy`` of each visit left out. Only ``filter_name``; with
+    ``fields`` (a ``"<prop>/<visit>" -> GC|GAL|EX`` table) only GAL visits, as NAS-Bench-360 does; without
+    it every visit of the filter (the table is not published with the data). A fixed ``crop`` x ``crop`` window
+    at ``(offset, offset)``; the last 10 % of training paths are validation. Inputs (N, 1, crop, crop), targets
+    the mask, ``extra["ignore"]`` the ignore mask. Sky augmentation is not applied."""
+    parts = {}
+    for name in ("train", "test"):
+        path = need(folder, f"deepCR.ACS-WFC.{name}.tar", "download cosmic/deepCR.ACS-WFC.*.tar (files.json)")
+        images, masks, ignores = [], [], []
+        with tarfile.open(path) as tar:
+            members = sorted((m for m in tar.getmembers() if m.isfile() and m.name.endswith(".npy")
+                              and not m.name.endswith("sky.npy")), key=lambda m: m.name)
+            for m in members:
+                bits = Path(m.name).parts
+                if filter_name not in bits:
+                    continue
+                at = bits.index(filter_name)
+                if fields is not None and fields.get("/".join(bits[at + 1:at + 3])) != "GAL":
+                    continue
+                arr = np.lib.format.read_array(io.BytesIO(tar.extractfile(m).read()), allow_pickle=False)
+                if arr.ndim != 3 or arr.shape[0] != 3:
+                    raise DataError(f"{m.name}: expected (3, H, W) image/mask/ignore, got {arr.shape}")
+                window = arr[:, offset:offset + crop, offset:offset + crop].astype(np.float32)
+                images.append(window[0:1])
+                masks.append(window[1:2])
+                ignores.append(window[2:3])
+        if not images:
+            raise DataError(f"{path.name} holds no {filter_name} images" + (" of GAL fields" if fields else ""))
+        parts[name] = Split(np.stack(images), np.stack(masks), {"ignore": np.stack(ignores)})
+    tr = parts["train"]
+    n_val = max(1, len(tr) // 10)
+    head, tail = slice(0, len(tr) - n_val), slice(len(tr) - n_val, len(tr))
+    notes = ["GAL fields only" if fields else f"all {filter_name} visits (no field-type table given)"]
+    return Splits(Split(tr.X[head], tr.y[head], {"ignore": tr.extra["ignore"][head]}),
+                  Split(tr.X[tail], tr.y[tail], {"ignore": tr.extra["ignore"][tail]}), parts["test"], notes)
+
+
+# ---- FSD50K ------------------------------------------------------------------------------------------------
+SR = 22050
+N_FFT, WIN, HOP, N_MELS = 1920, 661, 220, 96
+
+
+def mel_filterbank(sr: int = SR, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
+    """Triangular mel filters (n_mels, n_fft // 2 + 1) on the Slaney mel scale with Slaney area normalisation
+    (the convention of the common audio libraries' defaults)."""
+
+    def hz_to_mel(f):
+        f = np.asarray(f, dtype=np.float64)
+        lin = f / (200.0 / 3)
+        log = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+        return np.where(f >= 1000.0, log, lin)
+
+    def mel_to_hz(m):
+        m = np.asarray(m, dtype=np.float64)
+        return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), m * (200.0 / 3))
+
+    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2), n_mels + 2))
+    lower = (freqs[None, :] - edges[:-2, None]) / (edges[1:-1] - edges[:-2])[:, None]
+    upper = (edges[2:, None] - freqs[None, :]) / (edges[2:] - edges[1:-1])[:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    return (weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]).astype(np.float32)
+
+
+def log_mel(audio: np.ndarray, fb: np.ndarray | None = None) -> np.ndarray:
+    """(96, frames) log-mel of a 22 050 Hz signal: centred STFT (n_fft 1920, Hann window 661 zero-padded to
+    1920, hop 220), power mel, 10·log10 with a 1e-10 floor and an 80 dB range below the maximum, +75, minus the
+    chunk's mean."""
+    fb = mel_filterbank() if fb is None else fb
+    window = np.zeros(N_FFT)
+    lead = (N_FFT - WIN) // 2
+    window[lead:lead + WIN] = np.hanning(WIN + 1)[:-1]  # periodic Hann, centred in the FFT frame
+    padded = np.pad(np.asarray(audio, dtype=np.float64), N_FFT // 2, mode="reflect")
+    n_frames = 1 + (len(padded) - N_FFT) // HOP
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]  # (T, n_fft)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2  # (T, n_fft // 2 + 1)
+    db = 10.0 * np.log10(np.maximum(fb @ power.T, 1e-10))  # (96, T)
+    db = np.maximum(db, db.max() - 80.0) + 75.0
+    return (db - db.mean()).astype(np.float32)
+
+
+def read_wav(path: Path) -> np.ndarray:
+    """Mono float samples of a 16-bit PCM WAV at 22 050 Hz (the rate the chunks were written at)."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2 or w.getframerate() != SR:
+            raise DataError(f"{path}: expected 16-bit PCM at {SR} Hz, got {8 * w.getsampwidth()}-bit at "
+                            f"{w.getframerate()} Hz")
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+        return data.reshape(-1, w.getnchannels()).mean(axis=1)
+
+
+def clip_chunks(audio: np.ndarray, seconds: float = 1.0) -> list[np.ndarray]:
+    """Non-overlapping chunks of ``seconds``; a clip shorter than one chunk is tiled to fill it, and a shorter
+    last chunk is dropped unless it is the only one."""
+    n = int(SR * seconds)
+    if len(audio) < n:
+        audio = np.tile(audio, int(np.ceil(n / max(1, len(audio)))))[:n]
+    return [audio[i:i + n] for i in range(0, len(audio) - n + 1, n)]
+
+
+def read_fsd50k(folder: Path) -> Splits:
+    """``chunks/{tr,val,eval}.csv`` (columns ``files``, ``labels`` comma-separated names, ``ext``) and
+    ``chunks/lbl_map.json`` (name -> index). Every listed audio file is cut into 1 s chunks (inputs (N, 1, 96,
+    101) log-mel); ``extra["clip"]`` names each chunk's clip, so evaluation averages a clip's chunk logits."""
+    hint = "download audio.zip (files.json) and unpack it there"
+    label_map = json.loads(need(folder, "chunks/lbl_map.json", hint).read_text())
+    fb = mel_filterbank()
+    out = []
+    for name in ("tr", "val", "eval"):
+        xs, ys, clips = [], [], []
+        with open(need(folder, f"chunks/{name}.csv", hint), newline="", encoding="utf-8") as fh:
+            for row_id, row in enumerate(csv.DictReader(fh)):
+                target = np.zeros(len(label_map), dtype=np.float32)
+                for lab in row["labels"].split(","):
+                    if lab not in label_map:
+                        raise DataError(f"{name}.csv row {row_id}: label {lab!r} is not in lbl_map.json")
+                    target[label_map[lab]] = 1.0
+                audio_path = Path(folder) / row["files"]
+                if not audio_path.is_file():
+                    raise MissingFile(f"{row['files']} (listed in chunks/{name}.csv) was not found in "
+                                      f"{Path(folder).resolve()}; {hint}")
+                for chunk in clip_chunks(read_wav(audio_path)):
+                    xs.append(log_mel(chunk, fb)[None])
+                    ys.append(target)
+                    clips.append(row_id)
+        out.append(Split(np.stack(xs), np.stack(ys), {"clip": np.asarray(clips)}))
+    return Splits(*out)
