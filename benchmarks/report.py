@@ -72,9 +72,9 @@ def _fmt(value: float) -> str:
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
-def against_reference(summary: pd.DataFrame, reference: str, higher: bool) -> list[str]:
+def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True) -> list[str]:
     """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) and
-    wins / ties / losses against it."""
+    wins / ties / losses against it (only the last when the tasks' scores are on different scales)."""
     pivot = summary.pivot(index="task", columns="method", values="mean")
     if reference not in pivot:
         return []
@@ -85,9 +85,9 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool) -> li
         if both.empty:
             continue
         diff = (both[m] - both[reference]) * (1 if higher else -1)
-        lines.append(f"| {m} | {len(both)} | {_fmt(both[m].mean())} | {_fmt(both[reference].mean())} | "
-                     f"{diff.mean():+.4f} | {int((diff > 0).sum())} / {int((diff == 0).sum())} / "
-                     f"{int((diff < 0).sum())} |")
+        avg = (_fmt(both[m].mean()), _fmt(both[reference].mean()), f"{diff.mean():+.4f}") if means else ("–",) * 3
+        lines.append(f"| {m} | {len(both)} | {avg[0]} | {avg[1]} | {avg[2]} | {int((diff > 0).sum())} / "
+                     f"{int((diff == 0).sum())} / {int((diff < 0).sum())} |")
     return lines
 
 
@@ -132,7 +132,9 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
 
 
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
-             published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None) -> str:
+             published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
+             means: bool = True) -> str:
+    """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales)."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -154,9 +156,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({int(r['n'])})"
             cells.append(f"**{text}**" if r["rank"] == best else text)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    means = summary.groupby("method")["mean"].mean()
     counts = summary.groupby("method")["mean"].size()
-    lines.append("| mean over tasks (tasks) | " + " | ".join(f"{_fmt(means[m])} ({counts[m]})" for m in methods) + " |")
+    if means:
+        avg = summary.groupby("method")["mean"].mean()
+        lines.append("| mean over tasks (tasks) | " + " | ".join(f"{_fmt(avg[m])} ({counts[m]})" for m in methods) + " |")
     lines += ["", "| method | mean rank | " + " | ".join(f"wins vs {m}" for m in methods) + " |",
               "|---|---|" + "---|" * len(methods)]
     pivot = summary.pivot(index="task", columns="method", values="mean")
@@ -172,7 +175,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             wins.append(f"{int(better.sum())}/{len(both)}")
         lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
     if reference:
-        lines += against_reference(summary, reference, higher)
+        lines += against_reference(summary, reference, higher, means)
     if df is not None:
         lines += side_by_side(summary, df, published)
         lines += rollout_table(df)
@@ -309,7 +312,8 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     summary = summarise(df)
     summary.attrs["metric"] = df["metric"].iloc[0]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
-                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df)
+                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df,
+                    means=suite.comparable_means)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     plots(suite_name, df, summary, folder / "plots")

@@ -73,6 +73,8 @@ class Suite:
     hash_neutral: tuple[tuple[str, Any], ...] = ()
     """(dotted key, default) pairs of settings added after results were recorded: at their default (which
     reproduces the earlier behaviour) they are left out of the job hash, so recorded results stay valid."""
+    comparable_means: bool = True
+    """Whether averages over tasks mean anything (False when tasks are scored on different scales)."""
     reference_methods: tuple[str, ...] = ()
     """The report compares every method against the first of these that has results (mean difference,
     wins/ties/losses), as the paper does against XGBoost on tables."""

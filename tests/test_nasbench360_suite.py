@@ -96,3 +96,79 @@ def test_darcy_task_normalises_pointwise_and_scores_decoded_fields(nb_root, monk
     assert perfect == 0.0
     expect = np.mean(0.1 * 3 / np.linalg.norm(decoded_truth.reshape(100, -1), axis=1))
     assert off == pytest.approx(expect, rel=1e-4)
+
+
+def _idx(path: Path, arr: np.ndarray) -> None:
+    import gzip
+
+    header = (0x0800 + arr.ndim).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in arr.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + arr.astype(np.uint8).tobytes())
+
+
+def test_fashion_proxy_from_an_unpacked_package(nb_root) -> None:
+    """The Debian package's IDX files (written here in their format; no download) become a CIFAR-format task."""
+    from benchmarks.nasbench360 import offline
+
+    base = nb_root / "debian" / "dataset-fashion-mnist"
+    files = base / "usr/share/datasets/fashion-mnist"
+    files.mkdir(parents=True)
+    (base / ".complete").write_text("fixture\n")
+    rng = np.random.default_rng(0)
+    _idx(files / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (10_050, 28, 28)))
+    _idx(files / "train-labels-idx1-ubyte.gz", np.arange(10_050) % 10)
+    _idx(files / "t10k-images-idx3-ubyte.gz", np.zeros((5, 28, 28)))
+    _idx(files / "t10k-labels-idx1-ubyte.gz", np.arange(5))
+    splits, provenance = offline.fashion_mnist(nb_root)
+    assert splits.train.X.shape == (50, 3, 32, 32) and len(splits.val) == 10_000 and len(splits.test) == 5
+    assert provenance["kind"] == "proxy" and np.all(splits.test.X[:, :, :2] == splits.test.X[0, 0, 0, 0])  # padding
+    assert np.array_equal(splits.train.X[:, 0], splits.train.X[:, 2])  # grey repeated to 3 channels
+
+
+def test_dna_splice_proxy_decodes_mlbench_bases(nb_root) -> None:
+    pyreadr = pytest.importorskip("pyreadr")
+    import pandas as pd
+
+    from benchmarks.nasbench360 import offline
+
+    base = nb_root / "debian" / "r-cran-mlbench"
+    folder = base / "usr/lib/R/site-library/mlbench/data"
+    folder.mkdir(parents=True)
+    (base / ".complete").write_text("fixture\n")
+    rng = np.random.default_rng(0)
+    codes = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])  # A, C, G, T
+    bases = rng.integers(0, 4, (60, 60))
+    bits = codes[bases].reshape(60, 180)
+    frame = pd.DataFrame({f"V{i + 1}": bits[:, i].astype(str) for i in range(180)})
+    frame["Class"] = np.array(["ei", "ie", "n"])[np.arange(60) % 3]
+    pyreadr.write_rdata(str(folder / "DNA.rda"), frame, df_name="DNA")
+    splits, _ = offline.dna_splice(nb_root)
+    assert splits.train.X.shape[1:] == (4, 60) and len(splits.train) + len(splits.val) + len(splits.test) == 60
+    assert len(splits.test) == 12 and set(splits.test.y) == {0, 1, 2}  # stratified 20 %
+    everything = np.concatenate([splits.train.X, splits.val.X, splits.test.X])
+    assert np.array_equal(everything.sum(axis=1), np.ones((60, 60)))  # one base per position
+    # row 0 is in some split; find it by its one-hot and check the AGCT channel order
+    want = np.stack([(bases[0] == b) for b in (0, 2, 1, 3)]).astype(np.float32)  # A, G, C, T
+    assert any(np.array_equal(x, want) for x in everything)
+
+
+REGRESSION = Path(__file__).parent.parent / "benchmarks" / "nasbench360" / "regression.json"
+
+
+@pytest.mark.slow
+def test_nasbench360_does_not_regress(nb_root, tmp_path) -> None:
+    """CI check: FNO and ORCA on the regenerated Darcy smoke task stay within +25 % of the recorded errors."""
+    from orca.io import read_json
+
+    recorded = read_json(REGRESSION)
+    paths = run("nasbench360", recorded["preset"], tasks=list(recorded["error"]),
+                methods=sorted({m for v in recorded["error"].values() for m in v}), seeds=[recorded["seed"]],
+                results=tmp_path / "results")
+    worse = []
+    for path in paths:
+        rec = json.loads(path.read_text())
+        assert rec["status"] == "ok", rec["error"]
+        want, got = recorded["error"][rec["task"]][rec["method"]], rec["metrics"]["test"]["error"]
+        if got > want * (1 + recorded["tolerance"]):
+            worse.append(f"{rec['method']} on {rec['task']}: {got:.4f} > recorded {want:.4f} x 1.25")
+    assert not worse, "; ".join(worse)
