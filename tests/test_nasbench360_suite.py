@@ -172,3 +172,44 @@ def test_nasbench360_does_not_regress(nb_root, tmp_path) -> None:
         if got > want * (1 + recorded["tolerance"]):
             worse.append(f"{rec['method']} on {rec['task']}: {got:.4f} > recorded {want:.4f} x 1.25")
     assert not worse, "; ".join(worse)
+
+
+def test_psicov_crops_tiles_and_scores_whole_maps(nb_root, tmp_path) -> None:
+    """PSICOV end to end on fixture proteins: fixed crops for training, whole maps (own lengths) for MAE_8."""
+    import pickle
+
+    from benchmarks.nasbench360 import psicov_predict_maps
+
+    rng = np.random.default_rng(0)
+    folder = nb_root / "psicov"
+    ids = {"deepcov": [f"d{i}" for i in range(14)], "psicov": ["p0", "p1"]}
+    for subset, names in ids.items():
+        for sub in ("features", "distance"):
+            (folder / subset / sub).mkdir(parents=True, exist_ok=True)
+        for k, pid in enumerate(names):
+            L = 30 + 3 * k
+            feat = {"ss": rng.random((3, L)), "pssm": rng.random((L, 22)), "sa": rng.random(L),
+                    "entropy": rng.random(L), "ccmpred": rng.random((L, L)), "freecon": rng.random((L, L)),
+                    "potential": rng.random((L, L))}
+            (folder / subset / "features" / f"{pid}.pkl").write_bytes(pickle.dumps(feat, protocol=2))
+            d = np.abs(np.arange(L)[:, None] - np.arange(L)[None, :]) * 0.2 + 1.0  # 8 Å within 35 residues
+            obj = np.empty(3, dtype=object)
+            obj[:] = [L, "A" * L, d]
+            np.save(folder / subset / "distance" / f"{pid}-cb.npy", obj, allow_pickle=True)
+    (folder / "deepcov.lst").write_text("\n".join(ids["deepcov"]) + "\n")
+    (folder / "psicov.lst").write_text("\n".join(ids["psicov"]) + "\n")
+    (folder / "protein.zip").write_bytes(b"fixture")  # the archive is verified (SHA-256 recorded) ...
+    (folder / ".protein.zip.unpacked").write_text("ok\n")  # ... and counts as unpacked
+
+    suite = get_suite("nasbench360")
+    data = suite.load_task("psicov", resolve_config(suite, "smoke"), 0)
+    assert data.X_train.shape == (13, 57, 64, 64) and data.y_train.shape == (13, 1, 64, 64)
+    assert data.y_train.max() <= 16.0 and len(data.extra["test_maps"]) == 2
+    # tiling: a model that copies the ccmpred channel (index 54) back reassembles it exactly, cut to each L x L
+    maps = psicov_predict_maps(lambda tiles: tiles[:, 54:55], data.extra["test_features"], 16)
+    assert [m.shape for m in maps] == [(30, 30), (33, 33)]
+    assert all(np.allclose(m, f[54]) for m, f in zip(maps, data.extra["test_features"]))
+    paths = run("nasbench360", "smoke", tasks=["psicov"], methods=["cnn"], overrides=TINY, results=tmp_path / "r")
+    rec = json.loads(paths[0].read_text())
+    assert rec["status"] == "ok", rec["error"]
+    assert np.isfinite(rec["metrics"]["test"]["error"]) and rec["split"]["train"] == 13

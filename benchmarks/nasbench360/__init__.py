@@ -85,7 +85,8 @@ def fetch(config: dict, reader: str) -> tuple[Path, dict[str, Any]]:
 
 READERS = {"cifar100": formats.read_cifar100, "spherical": formats.read_spherical, "ninapro": formats.read_ninapro,
            "fsd50k": formats.read_fsd50k, "darcy": formats.read_darcy, "cosmic": formats.read_cosmic,
-           "ecg": formats.read_ecg, "satellite": formats.read_satellite, "deepsea": formats.read_deepsea}
+           "ecg": formats.read_ecg, "satellite": formats.read_satellite, "deepsea": formats.read_deepsea,
+           "psicov": formats.read_psicov}
 
 
 def all_tasks(config: dict) -> list[str]:
@@ -121,7 +122,11 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     limits = {**config["protocol"]["max_rows"], **own}
     train, val, test = (_limit(s, limits.get(part), 0) for s, part in
                         ((splits.train, "train"), (splits.val, "val"), (splits.test, "test")))
-    extra: dict[str, np.ndarray] = {"X_val": val.X, "y_val": val.y}
+    whole = {}
+    if tp.get("crop"):  # PSICOV: maps vary in size; train and select on fixed crops, score whole maps by tiles
+        whole = {"test_features": test.X, "test_maps": test.y}
+        train, val, test = (psicov_crops(s, int(tp["crop"]), seed=i) for i, s in enumerate((train, val, test)))
+    extra: dict[str, np.ndarray] = {"X_val": val.X, "y_val": val.y, **whole}
     extra.update({f"test_{k}": v for k, v in test.extra.items()})
     extra.update({f"val_{k}": v for k, v in val.extra.items()})
     X_tr, y_tr, X_va, X_te = train.X, train.y, val.X, test.X
@@ -147,6 +152,50 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     return TaskData(task, X_tr, y_tr, X_te, y_te, data=data, params=tp, extra=extra)
 
 
+PSICOV_PAD, PSICOV_CLIP = 5, 16.0
+
+
+def psicov_crops(split: formats.Split, crop: int, seed: int) -> formats.Split:
+    """One seeded ``crop`` x ``crop`` window per protein from its map padded by 5 on each side (zero-padded when
+    the protein is smaller), targets clipped at 16 Å as NAS-Bench-360 trains: (N, 57, c, c) and (N, 1, c, c)."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for x, y in zip(split.X, split.y):
+        x, y = _pad_map(x, crop), _pad_map(y[None], crop, value=PSICOV_CLIP)
+        i, j = rng.integers(0, x.shape[1] - crop + 1), rng.integers(0, x.shape[2] - crop + 1)
+        xs.append(x[:, i:i + crop, j:j + crop])
+        ys.append(np.minimum(y[:, i:i + crop, j:j + crop], PSICOV_CLIP))
+    return formats.Split(np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32),
+                         {k: v for k, v in split.extra.items()})
+
+
+def _pad_map(a: np.ndarray, size: int, value: float = 0.0) -> np.ndarray:
+    """(C, L, L) padded by 5 on each side, then at the end up to at least ``size``."""
+    a = np.pad(a, ((0, 0), (PSICOV_PAD, PSICOV_PAD), (PSICOV_PAD, PSICOV_PAD)), constant_values=value)
+    extra = max(0, size - a.shape[1])
+    return np.pad(a, ((0, 0), (0, extra), (0, extra)), constant_values=value)
+
+
+def psicov_predict_maps(predict, features: np.ndarray, crop: int) -> list[np.ndarray]:
+    """Whole-protein distance maps from a model of ``crop`` x ``crop`` windows: the padded canvas is covered by
+    windows (the last ones flush with the edge), overlaps averaged, then cut back to the protein's L x L."""
+    maps = []
+    for x in features:
+        L = x.shape[1]
+        canvas = _pad_map(x, crop)
+        n = canvas.shape[1]
+        starts = sorted({*range(0, n - crop + 1, crop), n - crop})
+        windows = [(i, j) for i in starts for j in starts]
+        tiles = np.stack([canvas[:, i:i + crop, j:j + crop] for i, j in windows]).astype(np.float32)
+        out = np.asarray(predict(tiles))[:, 0]  # (tiles, 1, c, c) -> (tiles, c, c)
+        total, count = np.zeros((n, n)), np.zeros((n, n))
+        for (i, j), tile in zip(windows, out):
+            total[i:i + crop, j:j + crop] += tile
+            count[i:i + crop, j:j + crop] += 1
+        maps.append((total / count)[PSICOV_PAD:PSICOV_PAD + L, PSICOV_PAD:PSICOV_PAD + L])
+    return maps
+
+
 def _pointwise(fit: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
     mean, std = fit.mean(axis=0), fit.std(axis=0) + 1e-5
     return [((a - mean) / std).astype(np.float32) for a in arrays]
@@ -159,12 +208,16 @@ def _grid(a: np.ndarray) -> np.ndarray:
     return np.broadcast_to(np.stack([gx, gy]).astype(np.float32), (len(a), 2, h, w)).copy()
 
 
-def scores(data: TaskData, raw_val: np.ndarray | None, raw_test: np.ndarray) -> dict[str, dict[str, float]]:
-    """NAS-Bench-360's error (``error``) and the paper's variant (``error_paper``) on the raw outputs of the test
-    split (and validation when given); Darcy outputs are decoded first."""
-    out = {"test": task_errors(data, raw_test, data.y_test, "test")}
-    if raw_val is not None:
-        out["val"] = task_errors(data, raw_val, data.extra["y_val"], "val")
+def scores(data: TaskData, predict) -> dict[str, dict[str, float]]:
+    """NAS-Bench-360's error (``error``) and the paper's variant (``error_paper``) on validation and test, from
+    ``predict`` (inputs -> raw outputs); Darcy outputs are decoded first, PSICOV maps are predicted whole."""
+    out = {"val": task_errors(data, predict(data.extra["X_val"]), data.extra["y_val"], "val")}
+    if data.params["metric"] == "mae8":
+        maps = psicov_predict_maps(predict, data.extra["test_features"], int(data.params["crop"]))
+        value = metrics.psicov_mae8(maps, list(data.extra["test_maps"]))
+        out["test"] = {"error": value, "error_paper": value}
+    else:
+        out["test"] = task_errors(data, predict(data.X_test), data.y_test, "test")
     return out
 
 
@@ -194,8 +247,11 @@ def task_errors(data: TaskData, raw: np.ndarray, y: np.ndarray, part: str) -> di
     if metric == "mean_auroc":
         value = metrics.deepsea_error(y, raw)
         return {"error": value, "error_paper": value}
+    if metric == "mae8":  # validation on crops: mean absolute error over the crop's close pairs (< 8 Å)
+        close = y <= 8.0
+        return {"error": float(np.abs(raw - y)[close].mean()) if close.any() else float(np.abs(raw - y).mean())}
     raise ConfigError(f"metric {metric!r}; expected one of ['error_pct', 'ecg_f1', 'relative_l2', "
-                      "'cosmic_auroc', 'map', 'mean_auroc']")
+                      "'cosmic_auroc', 'map', 'mean_auroc', 'mae8']")
 
 
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
@@ -207,9 +263,11 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     X_val, y_val = data.extra["X_val"], data.extra["y_val"]
     result = fit(data.task, data.X_train, data.y_train, config, X_val=X_val, y_val=y_val,
                  checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume, checkpoint_every_s=ctx.checkpoint_every_s)
-    raw_val, _ = predict(result.model, ArrayDataset(X_val, y_val))
-    raw_test, _ = predict(result.model, ArrayDataset(data.X_test, data.y_test))
-    return {"metrics": scores(data, raw_val, raw_test), "timings_s": result.timings,
+
+    def raw(x: np.ndarray) -> np.ndarray:
+        return predict(result.model, ArrayDataset(x, np.zeros(len(x), dtype=np.float32)))[0]
+
+    return {"metrics": scores(data, raw), "timings_s": result.timings,
             "parameters": result.parameters, "align": result.align_report.to_dict(),
             "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history")},
             "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
@@ -253,8 +311,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
     X_val, y_val = data.extra["X_val"], data.extra["y_val"]
     info = train_supervised(model, data.X_train, data.y_train, X_val, y_val, cfg,
                             lambda y, raw: task_errors(data, raw, y, "val")["error"], seed=seed)
-    raw_val, raw_test = predict_batches(model, X_val), predict_batches(model, data.X_test)
-    return {"metrics": scores(data, raw_val, raw_test), "timings_s": {"train": info["seconds"]},
+    return {"metrics": scores(data, lambda x: predict_batches(model, x)), "timings_s": {"train": info["seconds"]},
             "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_error"] for h in info["history"]]},
             "split": {"train": len(data.X_train), "val": len(X_val), "test": len(data.X_test)},
