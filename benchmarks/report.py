@@ -220,18 +220,31 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> lis
     paths += rollout_plots(suite, df, out)
     curves = df[df["align_curve"].map(len) > 0]
     for task, group in curves.groupby("task"):
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        for _, row in group.iterrows():
-            ax.plot(row["align_curve"], label=f"{row['method']} seed {row['seed']}")
-        ax.set_xlabel("align step")
-        ax.set_ylabel("distance")
-        ax.set_title(f"{suite} {task}: stage-2 distance")
-        ax.legend()
-        fig.tight_layout()
-        paths.append(out / f"align-{task}.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
+        series = [(np.arange(len(row["align_curve"])), row["align_curve"], f"{row['method']} seed {row['seed']}")
+                  for _, row in group.iterrows()]
+        paths.append(line_plot(out / f"align-{task}.png", f"{suite} {task}: stage-2 distance", "align step",
+                               "distance", series))
     return paths
+
+
+def line_plot(path: Path, title: str, xlabel: str, ylabel: str, series: list[tuple], log: bool = False,
+              marker: str | None = None) -> Path:
+    """One small figure of ``(x, y, label)`` curves, saved to ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for x, y, label in series:
+        ax.plot(x, y, marker=marker, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def example_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
@@ -271,24 +284,15 @@ def example_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
 
 def rollout_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:
     """Per roll-out task, each method's error against the roll-out step (log scale)."""
-    import matplotlib.pyplot as plt
-
     rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
     paths = []
     for task, group in rows.groupby("task"):
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+        series = []
         for method, sub in group.groupby("method"):
-            curves = np.array(list(sub["rollout"]), dtype=float)
-            ax.plot(np.arange(1, curves.shape[1] + 1), np.nanmean(curves, axis=0), marker="o", label=method)
-        ax.set_xlabel("roll-out step")
-        ax.set_ylabel(f"test {group['metric'].iloc[0]}")
-        ax.set_yscale("log")
-        ax.set_title(f"{suite} {task}: error growth")
-        ax.legend()
-        fig.tight_layout()
-        paths.append(out / f"rollout-{task}.png")
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
+            curves = np.array(list(sub["rollout"]), dtype=float)  # (seeds, steps)
+            series.append((np.arange(1, curves.shape[1] + 1), np.nanmean(curves, axis=0), method))
+        paths.append(line_plot(out / f"rollout-{task}.png", f"{suite} {task}: error growth", "roll-out step",
+                               f"test {group['metric'].iloc[0]}", series, log=True, marker="o"))
     return paths
 
 
