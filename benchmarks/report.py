@@ -192,12 +192,36 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     return "\n".join(lines) + "\n"
 
 
-def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> list[Path]:
+def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path,
+          groups: dict[str, str] | None = None) -> list[Path]:
+    """The bar chart of every task (and one per task group when ``groups`` maps tasks to groups), examples,
+    roll-out error growth and stage-2 distance curves."""
     mpl = require("matplotlib", "plots", "The report's plots")
     mpl.use("Agg")
-    import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
+    paths = [bar_chart(summary, out / "scores.png", f"{suite}: test {summary.attrs['metric']} per task")]
+    for group in sorted(set((groups or {}).values())):
+        part = summary[summary["task"].map(lambda t: (groups or {}).get(t) == group)]
+        if not part.empty:
+            part.attrs = dict(summary.attrs)
+            slug = "".join(c if c.isalnum() else "-" for c in group.lower())
+            paths.append(bar_chart(part, out / f"scores-{slug}.png", f"{suite}: {group}"))
+    paths += example_plots(suite, df, out)
+    paths += rollout_plots(suite, df, out)
+    curves = df[df["align_curve"].map(len) > 0]
+    for task, group in curves.groupby("task"):
+        series = [(np.arange(len(row["align_curve"])), row["align_curve"], f"{row['method']} seed {row['seed']}")
+                  for _, row in group.iterrows()]
+        paths.append(line_plot(out / f"align-{task}.png", f"{suite} {task}: stage-2 distance", "align step",
+                               "distance", series))
+    return paths
+
+
+def bar_chart(summary: pd.DataFrame, path: Path, title: str) -> Path:
+    """Mean test score per (task, method) with the std over seeds as error bars; log scale for errors."""
+    import matplotlib.pyplot as plt
+
     metric = summary.attrs["metric"]
     tasks = list(dict.fromkeys(summary["task"]))
     methods = sorted(summary["method"].unique())
@@ -210,21 +234,12 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path) -> lis
     ax.set_ylabel(f"test {metric}")
     if not get_metric(metric).higher_is_better:
         ax.set_yscale("log")
-    ax.set_title(f"{suite}: test {metric} per task")
+    ax.set_title(title)
     ax.legend()
     fig.tight_layout()
-    paths = [out / "scores.png"]
-    fig.savefig(paths[0], dpi=120)
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    paths += example_plots(suite, df, out)
-    paths += rollout_plots(suite, df, out)
-    curves = df[df["align_curve"].map(len) > 0]
-    for task, group in curves.groupby("task"):
-        series = [(np.arange(len(row["align_curve"])), row["align_curve"], f"{row['method']} seed {row['seed']}")
-                  for _, row in group.iterrows()]
-        paths.append(line_plot(out / f"align-{task}.png", f"{suite} {task}: stage-2 distance", "align step",
-                               "distance", series))
-    return paths
+    return path
 
 
 def line_plot(path: Path, title: str, xlabel: str, ylabel: str, series: list[tuple], log: bool = False,
@@ -320,7 +335,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
                     means=suite.comparable_means)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
-    plots(suite_name, df, summary, folder / "plots")
+    plots(suite_name, df, summary, folder / "plots", suite.task_groups)
     return folder / "report.md"
 
 

@@ -73,6 +73,8 @@ class Suite:
     hash_neutral: tuple[tuple[str, Any], ...] = ()
     """(dotted key, default) pairs of settings added after results were recorded: at their default (which
     reproduces the earlier behaviour) they are left out of the job hash, so recorded results stay valid."""
+    task_groups: dict[str, str] = field(default_factory=dict)
+    """Task -> group (e.g. NAS-Bench-360's "2D classification"); the report draws one chart per group."""
     comparable_means: bool = True
     """Whether averages over tasks mean anything (False when tasks are scored on different scales)."""
     reference_methods: tuple[str, ...] = ()

@@ -52,6 +52,11 @@ def test_a_real_format_task_runs_is_verified_and_scored(nb_root, tmp_path) -> No
     test = rec["metrics"]["test"]
     assert 0 <= test["error"] <= 100 and test["error"] == test["error_paper"]
     assert rec["data"]["kind"] == "real" and (nb_root / "satellite" / "satellite_train.npy.sha256").is_file()
+    from benchmarks import report
+
+    text = report.report("nasbench360", tmp_path / "results", "smoke").read_text()
+    assert "mean over tasks" not in text  # tasks are scored on different scales
+    assert (tmp_path / "results" / "nasbench360" / "smoke" / "plots" / "scores-1d-sequences.png").is_file()
     # a file that changed after its SHA-256 was recorded is refused, never used
     _satellite(nb_root, n_train=61)
     with pytest.raises(DataError, match="does not match"):

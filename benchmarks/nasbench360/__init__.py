@@ -326,8 +326,16 @@ def _fno(data, params, seed, ctx=JobContext()):
     return run_supervised(data, params, seed, ctx, "fno")
 
 
+GROUPS = {
+    **dict.fromkeys(("cifar100", "spherical", "ninapro", "fsd50k", "fashion-proxy"), "2D classification"),
+    **dict.fromkeys(("darcy", "darcy-regen", "psicov", "cosmic"), "2D dense prediction"),
+    **dict.fromkeys(("ecg", "satellite", "deepsea", "splice-proxy"), "1D sequences"),
+}
+"""The task groups of the NAS-Bench-360 paper's table, with each proxy beside the tasks whose format it takes."""
+
 SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "cnn": _cnn, "fno": _fno},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
+    task_groups=GROUPS,
 ))
