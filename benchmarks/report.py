@@ -234,6 +234,13 @@ def bar_chart(summary: pd.DataFrame, path: Path, title: str) -> Path:
     ax.set_ylabel(f"test {metric}")
     if not get_metric(metric).higher_is_better:
         ax.set_yscale("log")
+    return _finish(fig, ax, title, path)
+
+
+def _finish(fig, ax, title: str, path: Path) -> Path:
+    """Title, legend, layout; save to ``path`` and close."""
+    import matplotlib.pyplot as plt
+
     ax.set_title(title)
     ax.legend()
     fig.tight_layout()
@@ -254,12 +261,7 @@ def line_plot(path: Path, title: str, xlabel: str, ylabel: str, series: list[tup
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(fig, ax, title, path)
 
 
 def example_plots(suite: str, df: pd.DataFrame, out: Path) -> list[Path]:

@@ -50,6 +50,16 @@ class TaskData:
     """Further arrays a suite's methods use (e.g. PDEBench's roll-out targets)."""
 
 
+def with_task_overrides(data: "TaskData", method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` updated with the task's own ``task_params.<task>.<method>`` settings (e.g. PDEBench's FNO modes
+    per family); a key the method does not have is refused."""
+    own = data.params.get(method, {})
+    unknown = sorted(set(own) - set(params))
+    if unknown:
+        raise ConfigError(f"task_params.<task>.{method}: unknown keys {unknown}; expected some of {sorted(params)}")
+    return {**params, **own}
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What the runner gives a method besides data, settings and seed: where to checkpoint, and whether to

@@ -17,6 +17,7 @@ ResNet for sequences, with a small stated budget); ``fno`` (Darcy).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from orca.bodies import cache_root
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, Suite, TaskData, flatten, register_suite
+from ..suite import JobContext, Suite, TaskData, flatten, register_suite, with_task_overrides
 from . import formats, metrics, offline
 
 ROOT = Path(__file__).parent
@@ -126,11 +127,10 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     if tp.get("crop"):  # PSICOV: maps vary in size; train and select on fixed crops, score whole maps by tiles
         whole = {"test_features": test.X, "test_maps": test.y}
         train, val, test = (psicov_crops(s, int(tp["crop"]), seed=i) for i, s in enumerate((train, val, test)))
-    extra: dict[str, np.ndarray] = {"X_val": val.X, "y_val": val.y, **whole}
-    extra.update({f"test_{k}": v for k, v in test.extra.items()})
-    extra.update({f"val_{k}": v for k, v in val.extra.items()})
     X_tr, y_tr, X_va, X_te = train.X, train.y, val.X, test.X
     y_va, y_te = val.y, test.y
+    extra: dict[str, np.ndarray] = {**whole, **{f"test_{k}": v for k, v in test.extra.items()},
+                                    **{f"val_{k}": v for k, v in val.extra.items()}}
     if "nx" in tp:
         provenance = {**provenance, "grid": [int(tp["nx"])] * 2}
     if tp.get("normalise") == "pointwise":  # Darcy: unit-Gaussian per grid point (training statistics) + grid
@@ -139,7 +139,7 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
         mean, std = y_tr.mean(axis=0), y_tr.std(axis=0) + 1e-5
         y_tr, y_va, y_te = ((y - mean) / std for y in (y_tr, y_va, y_te))
         extra.update(y_mean=mean, y_std=std)
-        extra.update(X_val=X_va, y_val=y_va)
+    extra.update(X_val=X_va, y_val=y_va)
     output, k = tp["output"], tp.get("classes")
     out_shape = (k,) if output in ("classification", "multilabel") else y_tr.shape[1:]
     task = Task(f"nb360-{name}", X_tr.shape[1:], output, out_shape, loss=tp["loss"], metric=tp["orca_metric"],
@@ -284,11 +284,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
     from baselines.fno import FNO
     from baselines.supervised import TrainConfig, predict_batches, train_supervised
 
-    own = data.params.get(kind, {})
-    unknown = sorted(set(own) - set(params))
-    if unknown:
-        raise ConfigError(f"task_params.<task>.{kind}: unknown keys {unknown}; expected some of {sorted(params)}")
-    params = {**params, **own}
+    params = with_task_overrides(data, kind, params)
     torch.manual_seed(seed)
     task = data.task
     c_in, dims = data.X_train.shape[1], data.X_train.ndim - 2
@@ -318,14 +314,6 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
             "budget": f"{params['epochs']} epochs, no search (stated budget)"}
 
 
-def _cnn(data, params, seed, ctx=JobContext()):
-    return run_supervised(data, params, seed, ctx, "cnn")
-
-
-def _fno(data, params, seed, ctx=JobContext()):
-    return run_supervised(data, params, seed, ctx, "fno")
-
-
 GROUPS = {
     **dict.fromkeys(("cifar100", "spherical", "ninapro", "fsd50k", "fashion-proxy"), "2D classification"),
     **dict.fromkeys(("darcy", "darcy-regen", "psicov", "cosmic"), "2D dense prediction"),
@@ -335,7 +323,8 @@ GROUPS = {
 
 SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "cnn": _cnn, "fno": _fno},
+    methods={"orca": run_orca, "cnn": functools.partial(run_supervised, kind="cnn"),
+             "fno": functools.partial(run_supervised, kind="fno")},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS,
 ))

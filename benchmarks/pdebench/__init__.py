@@ -41,7 +41,7 @@ from orca.data import split_train_val
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, Suite, TaskData, flatten, register_suite
+from ..suite import JobContext, Suite, TaskData, flatten, register_suite, with_task_overrides
 from . import layouts
 from .generators import GENERATOR_VERSION, GENERATORS
 from .metrics import field_metrics
@@ -257,11 +257,7 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
     from baselines.fno import FNO
     from baselines.unet import UNet
 
-    own = data.params.get(kind, {})  # PDEBench's per-family settings (e.g. FNO modes and width)
-    unknown = sorted(set(own) - set(params))
-    if unknown:
-        raise ConfigError(f"task_params.<task>.{kind}: unknown keys {unknown}; expected some of {sorted(params)}")
-    params = {**params, **own}
+    params = with_task_overrides(data, kind, params)
     torch.manual_seed(seed)
     dims = data.X_train.ndim - 2
     c_in, c_out = data.X_train.shape[1], data.y_train.shape[1]
