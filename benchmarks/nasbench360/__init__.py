@@ -317,7 +317,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
 GROUPS = {
     **dict.fromkeys(("cifar100", "spherical", "ninapro", "fsd50k", "fashion-proxy"), "2D classification"),
     **dict.fromkeys(("darcy", "darcy-regen", "psicov", "cosmic"), "2D dense prediction"),
-    **dict.fromkeys(("ecg", "satellite", "deepsea", "splice-proxy"), "1D sequences"),
+    **dict.fromkeys(("ecg", "satellite", "deepsea", "splice-proxy", "ecg-proxy"), "1D sequences"),
 }
 """The task groups of the NAS-Bench-360 paper's table, with each proxy beside the tasks whose format it takes."""
 

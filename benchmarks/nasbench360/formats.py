@@ -150,22 +150,35 @@ ECG_STRIDE = {"N": 500, "A": 83, "O": 250, "~": 25}
 """Window stride per class: NAS-Bench-360 oversamples the rare classes, in the test set too."""
 
 
-def ecg_windows(records: list[np.ndarray], labels: np.ndarray, ids: np.ndarray, window: int = 1000
-                ) -> Split:
-    """Z-score every record, then cut windows of ``window`` samples with the class's stride; a record shorter
-    than a window is zero-padded to one window."""
+def ecg_windows(records: list[np.ndarray], labels: np.ndarray, ids: np.ndarray, window: int = 1000,
+                strides: tuple[int, ...] = tuple(ECG_STRIDE.values())) -> Split:
+    """Z-score every record, then cut windows of ``window`` samples with the stride of the record's class
+    (``strides[label]``); a record shorter than a window is zero-padded to one window."""
     xs, ys, rec = [], [], []
     for signal, label, rid in zip(records, labels, ids):
         s = np.asarray(signal, dtype=np.float32)
         s = (s - s.mean()) / max(float(s.std()), 1e-8)
         if len(s) < window:
             s = np.pad(s, (0, window - len(s)))
-        stride = ECG_STRIDE[ECG_CLASSES[label]]
-        starts = range(0, len(s) - window + 1, stride)
+        starts = range(0, len(s) - window + 1, strides[label])
         xs += [s[i:i + window] for i in starts]
         ys += [label] * len(starts)
         rec += [rid] * len(starts)
     return Split(np.stack(xs)[:, None, :], np.asarray(ys, dtype=np.int64), {"record": np.asarray(rec)})
+
+
+def record_split(labels: np.ndarray, seed: int = 0, stratify: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NAS-Bench-360's ECG split of records: 10 % test first, then 1/9 of the rest as validation, with
+    scikit-learn's ``train_test_split(random_state=seed)``; ``stratify`` keeps the class shares in every part
+    (the proxy's rare classes need it; NAS-Bench-360 does not stratify)."""
+    from sklearn.model_selection import train_test_split
+
+    ids = np.arange(len(labels))
+    rest, test = train_test_split(ids, test_size=0.1, random_state=seed, stratify=labels if stratify else None)
+    train, val = train_test_split(rest, test_size=1 / 9, random_state=seed,
+                                  stratify=labels[rest] if stratify else None)
+    return train, val, test
 
 
 def read_ecg(folder: Path, seed: int = 0) -> Splits:
@@ -173,18 +186,14 @@ def read_ecg(folder: Path, seed: int = 0) -> Splits:
     80/10/10 with scikit-learn's ``train_test_split(random_state=0)`` (10 % test first, then 1/9 of the rest as
     validation), then cut into windows (:func:`ecg_windows`). ``extra["record"]`` names each window's record for
     the record-level F1."""
-    from sklearn.model_selection import train_test_split
-
     d = safe_pickle.load_file(need(folder, "challenge2017.pkl", "download ECG/challenge2017.pkl (files.json)"),
                               encoding="latin1")
     records = list(_get(d, "data"))
     raw = list(_get(d, "label"))
     labels = np.asarray([ECG_CLASSES.index(v.decode() if isinstance(v, bytes) else v) if not
                          isinstance(v, (int, np.integer)) else int(v) for v in raw], dtype=np.int64)
-    ids = np.arange(len(records))
-    rest, test = train_test_split(ids, test_size=0.1, random_state=seed)
-    train, val = train_test_split(rest, test_size=1 / 9, random_state=seed)
-    return Splits(*[ecg_windows([records[i] for i in part], labels[part], part) for part in (train, val, test)])
+    return Splits(*[ecg_windows([records[i] for i in part], labels[part], part)
+                    for part in record_split(labels, seed)])
 
 
 # ---- Darcy Flow --------------------------------------------------------------------------------------------

