@@ -140,6 +140,12 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
+ORCA_HASH_NEUTRAL = (("refine.momentum", 0.9), ("refine.beta2", 0.999), ("refine.decay_epochs", None),
+                     ("refine.warmup_epochs", None))
+"""OrcaConfig settings added after results were recorded; at these values (the earlier behaviour) they are left
+out of every ORCA job's hash, so recorded results stay valid."""
+
+
 def _is_orca(path: str) -> bool:
     """``method_params.orca`` and its variants (``method_params.orca-paper``, ...) hold OrcaConfig sections."""
     return path.startswith("method_params.orca")
@@ -217,6 +223,11 @@ class Job:
     def hashed(self) -> dict[str, Any]:
         """:attr:`resolved` without the suite's hash-neutral settings that are at their defaults."""
         out = copy.deepcopy(self.resolved)
+        if _is_orca(f"method_params.{self.method}"):
+            for key, default in ORCA_HASH_NEUTRAL:
+                section, leaf = key.split(".")
+                if out["method_params"].get(section, {}).get(leaf, default) == default:
+                    out["method_params"].get(section, {}).pop(leaf, None)
         for key, default in get_suite(self.suite).hash_neutral:
             section, leaf = key.split(".")
             if out.get(section, {}).get(leaf, default) == default:

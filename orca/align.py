@@ -61,10 +61,13 @@ class AlignReport:
     setup_seconds: float = 0.0
     stopped_early: bool = False
     source: dict = field(default_factory=dict)
+    dropped_classes: list[int] = field(default_factory=list)
+    """Stage-2 classes with a single training sample, left out of the alignment (as the paper's code does)."""
 
     def to_dict(self) -> dict:
         return {"objective": self.objective, "steps": self.steps, "curve": self.curve, "seconds": self.seconds,
                 "setup_seconds": self.setup_seconds, "stopped_early": self.stopped_early, "source": self.source,
+                "dropped_classes": self.dropped_classes,
                 "initial_distance": self.curve[0] if self.curve else None,
                 "final_distance": self.curve[-1] if self.curve else None}
 
@@ -97,7 +100,8 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
     Raises
     ------
     DataError
-        Missing source, width mismatch, NaN features, a class with fewer than two samples.
+        Missing source, width mismatch, NaN features, no class with two samples or more. Classes with a single
+        sample are left out of the alignment (the paper's ``min_labelcount = 2``) and listed in the report.
     """
     objective_cls = get("objective", cfg.objective)
     report = AlignReport(cfg.objective)
@@ -112,9 +116,13 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
     if len(X) != len(labels):
         raise DataError(f"{len(X)} inputs but {len(labels)} stage-2 labels")
     classes, counts = np.unique(labels, return_counts=True)
-    if counts.min() < 2:
-        raise DataError(f"every stage-2 class needs at least 2 training samples; class {classes[counts.argmin()]} "
-                        f"has {counts.min()}")
+    report.dropped_classes = [int(c) for c in classes[counts < 2]]
+    if report.dropped_classes:  # the paper's min_labelcount = 2: a single sample has no class distribution
+        keep = np.isin(labels, classes[counts >= 2])
+        if not keep.any():
+            raise DataError(f"stage 2 needs a class with at least 2 training samples; all {len(classes)} classes "
+                            "have one")
+        X, labels = X[keep], labels[keep]
 
     start = time.perf_counter()
     src = source.subset(cfg.source_samples, seed)

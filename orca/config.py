@@ -135,6 +135,10 @@ class RefineConfig:
     """Stage 3: fine-tune embedder, body and predictor on the task loss."""
 
     optimizer: str = "adamw"
+    momentum: float = 0.9
+    """SGD's momentum."""
+    beta2: float = 0.999
+    """Adam's and AdamW's second-moment decay (the paper's configs use 0.98)."""
     lr: float = 5e-5
     """Learning rate of the body."""
     new_params_lr_mult: float = 10.0
@@ -144,7 +148,13 @@ class RefineConfig:
     batch_size: int = 32
     eval_batch_size: int = 64
     warmup_ratio: float = 0.1
+    warmup_epochs: float | None = None
+    """Warm up over this many epochs instead of ``warmup_ratio`` of the steps (the paper's configs: 5 or 10)."""
     schedule: str = "cosine"
+    decay_epochs: float | None = None
+    """The decay reaches zero after this many epochs, which may lie beyond the last one (the paper's warm-up
+    schedule decays linearly to zero at ``decay_epochs`` and usually stops before: CIFAR-100 trains 60 of 200);
+    ``None``: at the end of training."""
     grad_clip: float | None = 1.0
     grad_accum: int = 1
     val_fraction: float = 0.1
@@ -164,6 +174,14 @@ class RefineConfig:
         _positive("refine.batch_size", self.batch_size)
         _positive("refine.eval_batch_size", self.eval_batch_size)
         _positive("refine.grad_accum", self.grad_accum)
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"refine.momentum={self.momentum!r} must be in [0, 1)")
+        if not 0.0 < self.beta2 < 1.0:
+            raise ConfigError(f"refine.beta2={self.beta2!r} must be in (0, 1)")
+        if self.decay_epochs is not None:
+            _positive("refine.decay_epochs", self.decay_epochs)
+        if self.warmup_epochs is not None:
+            _positive("refine.warmup_epochs", self.warmup_epochs, zero_ok=True)
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"refine.warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
         if not 0.0 < self.val_fraction < 1.0:

@@ -30,15 +30,19 @@ from .registry import get
 from .tasks import Task, predict_output
 
 
-def lr_lambda(step: int, total: int, warmup: int, schedule: str) -> float:
-    """Learning-rate factor at optimiser step ``step``: linear warm-up, then cosine/linear decay or constant."""
+def lr_lambda(step: int, total: int, warmup: int, schedule: str, horizon: int | None = None) -> float:
+    """Learning-rate factor at optimiser step ``step``: linear warm-up, then cosine/linear decay or constant.
+
+    The decay reaches zero at step ``horizon`` (default ``total``, the end of training); a horizon beyond the
+    end leaves a positive rate at the last step, as the paper's schedule does."""
     # 1) linear warm-up over `warmup` steps
     if step < warmup:
         return (step + 1) / (warmup + 1)
-    # 2) decay over the remaining steps
-    if schedule == "constant" or total <= warmup:
+    # 2) decay over the steps up to the horizon
+    horizon = total if horizon is None else horizon
+    if schedule == "constant" or horizon <= warmup:
         return 1.0
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    progress = min(1.0, (step - warmup) / max(1, horizon - warmup))
     if schedule == "linear":
         return 1.0 - progress
     return 0.5 * (1.0 + math.cos(math.pi * progress))
@@ -60,10 +64,10 @@ def _param_groups(model: CrossModalModel, cfg: RefineConfig) -> list[dict[str, A
 
 def _optimizer(groups: list[dict[str, Any]], cfg: RefineConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups)
+        return torch.optim.AdamW(groups, betas=(0.9, cfg.beta2))
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(groups)
-    return torch.optim.SGD(groups, momentum=0.9)
+        return torch.optim.Adam(groups, betas=(0.9, cfg.beta2))
+    return torch.optim.SGD(groups, momentum=cfg.momentum)
 
 
 def make_accelerator(device: str = "auto", grad_accum: int = 1, seed: int = 0):
@@ -122,8 +126,15 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
     return result
 
 
+FINGERPRINT_NEUTRAL = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
+"""Refine settings added after checkpoints were first written; at these values (the behaviour before they
+existed) they are left out of the resume fingerprint, so older checkpoints still resume."""
+
+
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None) -> str:
-    blob = json.dumps({"refine": cfg.__dict__, "task": task.to_dict(), "extra": extra or {}}, sort_keys=True)
+    settings = {k: v for k, v in cfg.__dict__.items()
+                if k not in FINGERPRINT_NEUTRAL or v != FINGERPRINT_NEUTRAL[k]}
+    blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -172,9 +183,14 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     total = cfg.epochs * steps_per_epoch
     if cfg.max_steps is not None:
         total = min(total, cfg.max_steps)
-    warmup = int(cfg.warmup_ratio * total)
+    if cfg.warmup_epochs is None:
+        warmup = int(cfg.warmup_ratio * total)
+    else:
+        warmup = round(cfg.warmup_epochs * steps_per_epoch)
+    horizon = None if cfg.decay_epochs is None else round(cfg.decay_epochs * steps_per_epoch)
     optimizer = _optimizer(_param_groups(model, cfg), cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_lambda(s, total, warmup, cfg.schedule))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_lambda(s, total, warmup, cfg.schedule, horizon))
     model, optimizer, train_loader, scheduler = acc.prepare(model, optimizer, train_loader, scheduler)
     unwrapped: CrossModalModel = acc.unwrap_model(model)
 

@@ -57,6 +57,8 @@ def test_align_bad_inputs(tiny_body) -> None:
     with pytest.raises(DataError, match="stage-2 labels"):
         align(model, X, y[:10], source, AlignConfig(objective="mmd"))
     lonely = y.copy()
-    lonely[0] = 7  # a class with a single sample
-    with pytest.raises(DataError, match="at least 2 training samples"):
-        align(model, X, lonely, source, AlignConfig(objective="otdd-gaussian"))
+    lonely[0] = 7  # a class with a single sample is left out of stage 2, as the paper's code does
+    report = align(model, X, lonely, source, AlignConfig(objective="otdd-gaussian", steps=2))
+    assert report.dropped_classes == [7] and report.steps == 2 and np.isfinite(report.curve).all()
+    with pytest.raises(DataError, match="a class with at least 2 training samples"):
+        align(model, X[:3], np.arange(3), source, AlignConfig(objective="otdd-gaussian"))

@@ -220,6 +220,41 @@ def test_ecg_proxy_refuses_a_changed_wheel_or_member(nb_root, monkeypatch) -> No
         offline.read_ucr_tsv(b"0\t1.0\t2.0\n")
 
 
+PAPER_CONFIGS = {  # docs/method.md 3.3: optimizer, lr, wd, epochs, batch, accum, clip, warm-up, decay, steps, maxs
+    "cifar100": ("sgd", 1e-4, 1e-3, 60, 32, 32, None, 5, 200, 60, 128),
+    "darcy": ("adamw", 1e-3, 5e-3, 100, 4, 1, None, 5, 100, 60, 128),
+    "psicov": ("adam", 5e-6, 1e-5, 10, 1, 32, None, 5, 100, 60, 64),
+    "ninapro": ("adam", 1e-4, 1e-5, 60, 32, 1, 1.0, 5, 60, 100, 128),
+    "ecg": ("sgd", 1e-6, 0.1, 15, 4, 16, None, 5, 200, 60, 128),
+    "deepsea": ("adam", 1e-5, 0.0, 13, 16, 1, 1.0, 10, 25, 60, 64),
+}
+
+
+def test_paper_configs_preset_gives_each_task_the_papers_settings() -> None:
+    from benchmarks.nasbench360 import orca_config
+
+    suite = get_suite("nasbench360")
+    config = resolve_config(suite, "paper-configs")
+    params = config["method_params"]["orca"]
+    for task, (opt, lr, wd, epochs, bs, accum, clip, warm, decay, steps, maxs) in PAPER_CONFIGS.items():
+        cfg = orca_config(params, config["task_params"][task], seed=3)
+        r = cfg.refine
+        assert (r.optimizer, r.lr, r.weight_decay, r.epochs, r.batch_size, r.grad_accum, r.grad_clip) == (
+            opt, lr, wd, epochs, bs, accum, clip), task
+        assert r.schedule == "linear" and r.decay_epochs == decay and r.warmup_epochs == warm
+        assert r.new_params_lr_mult == 10.0 and cfg.body.dropout == 0.0 and cfg.seed == 3
+        assert (cfg.align.steps, cfg.align.batch_size, cfg.align.patience) == (steps, maxs, None), task
+        assert r.momentum == 0.99 if task == "ecg" else (r.momentum == 0.9 if opt == "sgd" else r.beta2 == 0.98)
+    ecg, deepsea = (orca_config(params, config["task_params"][t], 0) for t in ("ecg", "deepsea"))
+    assert (ecg.body.name, ecg.embedder.target_seq_len, deepsea.embedder.target_seq_len) == ("roberta-base", 64, 512)
+    assert orca_config(params, config["task_params"]["cifar100"], 0).body.name == "swin-base"
+    # the offline tasks take their real task's settings with offline bodies and their own sequence length
+    regen = orca_config(params, config["task_params"]["darcy-regen"], 0)
+    assert regen.body.name == "dinov2-small-offline" and regen.refine.batch_size == 4 and regen.refine.epochs == 100
+    proxy = orca_config(params, config["task_params"]["ecg-proxy"], 0)
+    assert proxy.body.name == "minilm" and proxy.embedder.target_seq_len == 70 and proxy.refine.momentum == 0.99
+
+
 REGRESSION = Path(__file__).parent.parent / "benchmarks" / "nasbench360" / "regression.json"
 
 

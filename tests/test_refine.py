@@ -27,6 +27,40 @@ def test_lr_schedule() -> None:
     assert lr_lambda(80, total, warmup, "constant") == 1.0
 
 
+def test_lr_schedule_with_a_horizon_beyond_the_end_as_the_paper_decays() -> None:
+    """The paper's CIFAR-100 schedule: 5 warm-up epochs, linear decay to zero at epoch 200, training stops at 60,
+    so the last step still has (200 - 60) / (200 - 5) of the peak rate (about 72 %)."""
+    per_epoch = 10
+    total, warmup, horizon = 60 * per_epoch, 5 * per_epoch, 200 * per_epoch
+    assert lr_lambda(total, total, warmup, "linear", horizon) == pytest.approx((200 - 60) / (200 - 5))
+    assert lr_lambda(horizon, total, warmup, "linear", horizon) == 0.0
+    assert lr_lambda(total, total, warmup, "linear") == 0.0  # no horizon: zero at the end
+
+
+def test_optimizer_settings_and_old_checkpoints_fingerprint(tiny_body) -> None:
+    from orca.config import RefineConfig
+    from orca.refine import _config_hash, _optimizer, _param_groups
+
+    model = _model(tiny_body)
+    cfg = RefineConfig(optimizer="sgd", momentum=0.99)
+    sgd = _optimizer(_param_groups(model, cfg), cfg)
+    assert {g["momentum"] for g in sgd.param_groups} == {0.99}
+    adam = _optimizer(_param_groups(model, RefineConfig()), RefineConfig(optimizer="adam", beta2=0.98))
+    assert {g["betas"] for g in adam.param_groups} == {(0.9, 0.98)}
+    # a config at the new fields' defaults fingerprints as before they existed; changing one changes it
+    import hashlib
+    import json
+
+    new_fields = ("momentum", "beta2", "decay_epochs", "warmup_epochs")
+    before = {k: v for k, v in RefineConfig().__dict__.items() if k not in new_fields}
+    blob = json.dumps({"refine": before, "task": model.task.to_dict(), "extra": {}}, sort_keys=True)
+    assert _config_hash(RefineConfig(), model.task, None) == hashlib.sha256(blob.encode()).hexdigest()[:16]
+    assert _config_hash(RefineConfig(decay_epochs=200), model.task, None) != _config_hash(RefineConfig(), model.task,
+                                                                                           None)
+    with pytest.raises(ConfigError, match="refine.momentum"):
+        RefineConfig(momentum=1.0)
+
+
 def _data(n: int = 96):
     rng = np.random.default_rng(0)
     y = np.arange(n) % 2

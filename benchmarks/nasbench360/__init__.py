@@ -254,12 +254,17 @@ def task_errors(data: TaskData, raw: np.ndarray, y: np.ndarray, part: str) -> di
                       "'cosmic_auroc', 'map', 'mean_auroc', 'mae8']")
 
 
+def orca_config(params: dict, task_params: dict, seed: int) -> OrcaConfig:
+    """The ORCA method's settings with the task's own ORCA settings (``task_params.<task>.orca``) on top."""
+    return OrcaConfig.from_dict(params).with_overrides({**flatten(task_params.get("orca", {})), "seed": seed})
+
+
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     from orca.data import ArrayDataset
     from orca.pipeline import fit
     from orca.refine import predict
 
-    config = OrcaConfig.from_dict(params).with_overrides({**flatten(data.params.get("orca", {})), "seed": seed})
+    config = orca_config(params, data.params, seed)
     X_val, y_val = data.extra["X_val"], data.extra["y_val"]
     result = fit(data.task, data.X_train, data.y_train, config, X_val=X_val, y_val=y_val,
                  checkpoint_dir=ctx.checkpoint_dir, resume=ctx.resume, checkpoint_every_s=ctx.checkpoint_every_s)
