@@ -24,6 +24,12 @@ def _choice(name: str, value: Any, allowed: tuple) -> None:
         raise ConfigError(f"{name}={value!r} is not allowed; expected one of {list(allowed)}")
 
 
+def _unit_interval(name: str, value: float, *, zero_ok: bool = False) -> None:
+    """``value`` must lie in [0, 1) (``zero_ok``) or (0, 1)."""
+    if not (0.0 <= value if zero_ok else 0.0 < value) or not value < 1.0:
+        raise ConfigError(f"{name}={value!r} must be in {'[' if zero_ok else '('}0, 1)")
+
+
 def _positive(name: str, value: float, *, zero_ok: bool = False) -> None:
     if value < 0 or (value == 0 and not zero_ok):
         raise ConfigError(f"{name}={value!r} must be {'>= 0' if zero_ok else '> 0'}")
@@ -174,18 +180,14 @@ class RefineConfig:
         _positive("refine.batch_size", self.batch_size)
         _positive("refine.eval_batch_size", self.eval_batch_size)
         _positive("refine.grad_accum", self.grad_accum)
-        if not 0.0 <= self.momentum < 1.0:
-            raise ConfigError(f"refine.momentum={self.momentum!r} must be in [0, 1)")
-        if not 0.0 < self.beta2 < 1.0:
-            raise ConfigError(f"refine.beta2={self.beta2!r} must be in (0, 1)")
+        _unit_interval("refine.momentum", self.momentum, zero_ok=True)
+        _unit_interval("refine.beta2", self.beta2)
         if self.decay_epochs is not None:
             _positive("refine.decay_epochs", self.decay_epochs)
         if self.warmup_epochs is not None:
             _positive("refine.warmup_epochs", self.warmup_epochs, zero_ok=True)
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ConfigError(f"refine.warmup_ratio={self.warmup_ratio!r} must be in [0, 1)")
-        if not 0.0 < self.val_fraction < 1.0:
-            raise ConfigError(f"refine.val_fraction={self.val_fraction!r} must be in (0, 1)")
+        _unit_interval("refine.warmup_ratio", self.warmup_ratio, zero_ok=True)
+        _unit_interval("refine.val_fraction", self.val_fraction)
         if self.grad_clip is not None:
             _positive("refine.grad_clip", self.grad_clip)
         if self.patience is not None:
