@@ -49,11 +49,21 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
                      "value": test.get(metric, float("nan")), "data_kind": rec.get("data", {}).get("kind", "real"),
                      "task_name": rec.get("data", {}).get("name", rec["task"]), "file": path.name,
                      "align_curve": (rec.get("align") or {}).get("curve") or [],
+                     "val_curve": _val_curve(rec),
                      "published_task": rec.get("data", {}).get("published_task"),
                      "example": rec.get("example"),
                      "rollout": (rec.get("rollout") or {}).get("relative_l2_per_step"),
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric)})
     return pd.DataFrame(rows), failed, unreadable
+
+
+def _val_curve(rec: dict) -> tuple[str, list[float]]:
+    """ORCA's validation score per refine epoch and its name (``("", [])`` for runs that record none)."""
+    history = [h for h in (rec.get("refine") or {}).get("history") or [] if isinstance(h, dict)]
+    names = [k for k in (history[0] if history else {}) if k.startswith("val_") and k != "val_loss"]
+    if not names:
+        return "", []
+    return names[0].removeprefix("val_"), [float(h[names[0]]) for h in history]
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:
@@ -195,7 +205,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
 def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path,
           groups: dict[str, str] | None = None) -> list[Path]:
     """The bar chart of every task (and one per task group when ``groups`` maps tasks to groups), examples,
-    roll-out error growth and stage-2 distance curves."""
+    roll-out error growth, stage-2 distance curves and ORCA's validation score per refine epoch."""
     mpl = require("matplotlib", "plots", "The report's plots")
     mpl.use("Agg")
 
@@ -215,6 +225,14 @@ def plots(suite: str, df: pd.DataFrame, summary: pd.DataFrame, out: Path,
                   for _, row in group.iterrows()]
         paths.append(line_plot(out / f"align-{task}.png", f"{suite} {task}: stage-2 distance", "align step",
                                "distance", series))
+    curves = df[df["val_curve"].map(lambda c: len(c[1]) > 1)]
+    for task, group in curves.groupby("task"):
+        series = [(np.arange(1, len(row["val_curve"][1]) + 1), row["val_curve"][1],
+                   f"{row['method']} seed {row['seed']}") for _, row in group.iterrows()]
+        name = group.iloc[0]["val_curve"][0]
+        title = f"{suite} {task}: ORCA selection score ({name}, val)"
+        paths.append(line_plot(out / f"refine-{task}.png", title, "epoch", name, series,
+                               log=name in ("relative_l2", "rmse", "nrmse", "mse", "loss")))
     return paths
 
 

@@ -128,6 +128,11 @@ def test_report_numbers_come_from_results_or_the_published_csv(tmp_path) -> None
     _synthetic(runs, [("1", "orca", 0, 0.91, "real"), ("1", "orca", 1, 0.93, "real"), ("1", "logreg", 0, 0.95, "real"),
                       ("2", "orca", 0, 0.81, "proxy"), ("2", "logreg", 0, 0.71, "proxy")])
     (runs / "bad--orca--s0.json").write_text("{not json")
+    with_history = json.loads((runs / "1--orca--s0.json").read_text())
+    history = [{"epoch": e, "val_loss": 1.0, "val_roc_auc": 0.5 + e / 4} for e in range(3)]
+    with_history["refine"] = {"history": history}
+    (runs / "1--orca--s0.json").write_text(json.dumps(with_history))
+    assert report_module._val_curve(with_history) == ("roc_auc", [0.5, 0.75, 1.0])
     path = report_module.report("openml", tmp_path)
     text = path.read_text()
     assert "**0.9500 ± 0.0000 (1)**" in text and "0.9200 ± 0.0141 (2)" in text  # mean/std of 0.91, 0.93
@@ -141,6 +146,8 @@ def test_report_numbers_come_from_results_or_the_published_csv(tmp_path) -> None
     for number in re.findall(r"(?<![\w.])-?\d+\.\d+(?:e-?\d+)?", table):
         assert number in ours or number in published, f"{number} comes from neither a result nor the CSV"
     assert (tmp_path / "openml" / "smoke" / "plots" / "scores.png").stat().st_size > 1000
+    assert (tmp_path / "openml" / "smoke" / "plots" / "refine-1.png").stat().st_size > 1000  # ORCA's val curve
+    assert not (tmp_path / "openml" / "smoke" / "plots" / "refine-2.png").exists()  # no history recorded
     assert (tmp_path / "openml" / "smoke" / "report.csv").read_text().startswith("task,method,mean,std,n")
 
 
