@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from orca import OrcaConfig, Task
+from orca.config import REFINE_ADDED_DEFAULTS
 from orca.exceptions import ConfigError
 from orca.io import read_json
 from orca.registry import available, get, register
@@ -140,10 +141,12 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
-ORCA_HASH_NEUTRAL = (("refine.momentum", 0.9), ("refine.beta2", 0.999), ("refine.decay_epochs", None),
-                     ("refine.warmup_epochs", None))
-"""OrcaConfig settings added after results were recorded; at these values (the earlier behaviour) they are left
-out of every ORCA job's hash, so recorded results stay valid."""
+def _drop_defaults(tree: dict, pairs) -> None:
+    """Remove each ``section.leaf`` of ``pairs`` (dotted key, default) from ``tree`` where it is at its default."""
+    for key, default in pairs:
+        section, leaf = key.split(".")
+        if tree.get(section, {}).get(leaf, default) == default:
+            tree.get(section, {}).pop(leaf, None)
 
 
 def _is_orca(path: str) -> bool:
@@ -223,15 +226,9 @@ class Job:
     def hashed(self) -> dict[str, Any]:
         """:attr:`resolved` without the suite's hash-neutral settings that are at their defaults."""
         out = copy.deepcopy(self.resolved)
-        if _is_orca(f"method_params.{self.method}"):
-            for key, default in ORCA_HASH_NEUTRAL:
-                section, leaf = key.split(".")
-                if out["method_params"].get(section, {}).get(leaf, default) == default:
-                    out["method_params"].get(section, {}).pop(leaf, None)
-        for key, default in get_suite(self.suite).hash_neutral:
-            section, leaf = key.split(".")
-            if out.get(section, {}).get(leaf, default) == default:
-                out.get(section, {}).pop(leaf, None)
+        if _is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
+            _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
+        _drop_defaults(out, get_suite(self.suite).hash_neutral)
         return out
 
     @property

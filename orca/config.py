@@ -196,6 +196,11 @@ class RefineConfig:
             _positive("refine.max_steps", self.max_steps)
 
 
+REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
+"""Refine settings added after results and checkpoints were first recorded. At these values they reproduce the
+earlier behaviour, so job hashes and resume fingerprints leave them out and older records stay valid."""
+
+
 @dataclass
 class OrcaConfig:
     """The whole run: body, embedder, predictor, the two training stages, seed and device."""

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .config import RefineConfig
+from .config import REFINE_ADDED_DEFAULTS, RefineConfig
 from .exceptions import ConfigError
 from .io import torch_save
 from .metrics import get_metric
@@ -126,14 +126,9 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
     return result
 
 
-FINGERPRINT_NEUTRAL = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
-"""Refine settings added after checkpoints were first written; at these values (the behaviour before they
-existed) they are left out of the resume fingerprint, so older checkpoints still resume."""
-
-
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None) -> str:
     settings = {k: v for k, v in cfg.__dict__.items()
-                if k not in FINGERPRINT_NEUTRAL or v != FINGERPRINT_NEUTRAL[k]}
+                if k not in REFINE_ADDED_DEFAULTS or v != REFINE_ADDED_DEFAULTS[k]}
     blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
