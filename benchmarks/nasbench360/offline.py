@@ -111,7 +111,8 @@ def pypi_wheel(name: str, version: str, filename: str, sha256: str, root: Path) 
                                 f"{dest.parent} by hand")
             verify(got, sha256=sha256)
             got.rename(dest)
-    verify(dest, sha256=sha256)
+    else:
+        verify(dest, sha256=sha256)
     return dest
 
 
