@@ -27,7 +27,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from orca.config import parse_override
+from orca.config import parse_override, unflatten
 from orca.exceptions import OrcaError
 from orca.io import read_json, write_json
 from orca.provenance import environment, git_commit, peak_memory_mb
@@ -224,15 +224,7 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
 
 def _parse_sets(items: list[str]) -> dict:
     """``--set a.b=1`` items -> a nested override tree."""
-    tree: dict = {}
-    for item in items:
-        key, value = parse_override(item)
-        node = tree
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return tree
+    return unflatten(dict(parse_override(item) for item in items))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,10 +21,15 @@ from typing import Any
 import numpy as np
 
 from orca import OrcaConfig, Task
-from orca.config import REFINE_ADDED_DEFAULTS
+from orca.config import flatten, unflatten
 from orca.exceptions import ConfigError
 from orca.io import read_json
 from orca.registry import available, get, register
+
+REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
+"""ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
+behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
+the runner, not in the core)."""
 
 PRESETS = ("smoke", "paper")
 """The presets every suite has; a suite may add its own (``presets/<name>.json``), e.g. openml's ``lift``."""
@@ -133,7 +138,7 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
         elif _is_task_orca(path):  # a task's partial ORCA overrides: any OrcaConfig key, checked as one
             merged = {**flatten(out.get(key, {})), **flatten(value)}
             OrcaConfig().with_overrides(merged)
-            out[key] = _unflatten(merged)
+            out[key] = unflatten(merged)
         elif isinstance(schema[key], dict) and isinstance(value, dict):
             out[key] = _merge(out.get(key, {}), value, schema[key], path)
         else:
@@ -158,28 +163,6 @@ def _is_task_orca(path: str) -> bool:
     """``task_params.<task>.orca``: per-task ORCA overrides (partial OrcaConfig sections)."""
     parts = path.split(".")
     return len(parts) == 3 and parts[0] == "task_params" and parts[2] == "orca"
-
-
-def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    for key, value in flat.items():
-        node = tree
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return tree
-
-
-def flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    """A nested settings tree as dotted ``key.sub`` -> value pairs (the form ``OrcaConfig.with_overrides`` takes)."""
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:

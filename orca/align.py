@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from .config import AlignConfig
-from .exceptions import DataError
+from .exceptions import DataError, DivergenceError
 from .model import CrossModalModel
 from .registry import get
 
@@ -145,6 +145,10 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
         mine = torch.from_numpy(distributed.shard(idx))
         feats = distributed.gather_rows(model.embed_pooled(X_t[mine].to(device)))  # (b, D), all ranks' rows
         loss = objective(feats, y_t[torch.from_numpy(idx)].to(device))
+        if not torch.isfinite(loss.detach()):  # the guard: never step on a non-finite distance
+            raise DivergenceError(f"align diverged: the {cfg.objective} distance is {float(loss)} at step {step} "
+                                  f"(align.lr={cfg.lr:g}); lower align.lr, or set align.objective=none to skip "
+                                  "stage 2")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         distributed.all_reduce_grads(trainable)  # sum of per-block gradients = the whole-batch gradient

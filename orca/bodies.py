@@ -107,13 +107,17 @@ def _unavailable(name: str, why: str) -> BodyUnavailableError:
     )
 
 
-def resolve(name: str) -> tuple[str, str]:
-    """Return ``(path_or_id, source)`` for a body name, where source is ``local``, ``package`` or ``hub``."""
+def resolve(name: str, fetch: bool = True) -> tuple[str, str]:
+    """Return ``(path_or_id, source)`` for a body name, where source is ``local``, ``package`` or ``hub``.
+
+    ``fetch=False`` only checks that the body can be had (what :func:`orca.validate.check_runnable` does before
+    any data is loaded): a packaged body is not unpacked or converted and a reachable hub id not downloaded.
+    """
     if name in available("body"):
         spec: BodySpec = get("body", name)
         if spec.offline:
-            return str(spec.locate()), "package"
-        return _resolve_hub(name, spec.hub_id)
+            return (str(spec.locate()) if fetch else name), "package"
+        return _resolve_hub(name, spec.hub_id, fetch)
     expanded = os.path.expanduser(name)
     if os.path.isdir(expanded):
         if not os.path.isfile(os.path.join(expanded, "config.json")):
@@ -121,10 +125,10 @@ def resolve(name: str) -> tuple[str, str]:
         return expanded, "local"
     if name.startswith(("/", ".", "~")) or name.count("/") > 1:
         raise _unavailable(name, "it looks like a folder path, and that folder does not exist")
-    return _resolve_hub(name, name)
+    return _resolve_hub(name, name, fetch)
 
 
-def _resolve_hub(name: str, hub_id: str) -> tuple[str, str]:
+def _resolve_hub(name: str, hub_id: str, fetch: bool = True) -> tuple[str, str]:
     from huggingface_hub import snapshot_download
 
     try:  # a copy already in the Hugging Face cache needs no network
@@ -135,6 +139,8 @@ def _resolve_hub(name: str, hub_id: str) -> tuple[str, str]:
         raise _unavailable(
             name, f"{hub_id!r} is not in the local Hugging Face cache ({type(cache_miss).__name__}) and the hub is unreachable"
         )
+    if not fetch:
+        return hub_id, "hub"
     try:
         return snapshot_download(hub_id, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"]), "hub"
     except Exception as exc:  # noqa: BLE001 - re-raised with the offline alternatives

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,16 +22,29 @@ from .io import read_json, write_json
 
 def _choice(name: str, value: Any, allowed: tuple) -> None:
     if value not in allowed:
-        raise ConfigError(f"{name}={value!r} is not allowed; expected one of {list(allowed)}")
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{name}={value!r} is not allowed{hint}; expected one of {list(allowed)}")
+
+
+def _registered(name: str, value: str, kind: str, extra: tuple[str, ...] = ()) -> None:
+    """``value`` must name a registered ``kind`` (or be one of ``extra``): checked when the config is built,
+    before any data or body is loaded."""
+    from . import objectives  # noqa: F401  (registers the objectives; imported lazily: it imports this module)
+    from .registry import available
+
+    _choice(name, value, (*extra, *available(kind)))
 
 
 def _unit_interval(name: str, value: float, *, zero_ok: bool = False) -> None:
     """``value`` must lie in [0, 1) (``zero_ok``) or (0, 1)."""
-    if not (0.0 <= value if zero_ok else 0.0 < value) or not value < 1.0:
+    if not math.isfinite(value) or not (0.0 <= value if zero_ok else 0.0 < value) or not value < 1.0:
         raise ConfigError(f"{name}={value!r} must be in {'[' if zero_ok else '('}0, 1)")
 
 
 def _positive(name: str, value: float, *, zero_ok: bool = False) -> None:
+    if not math.isfinite(value):
+        raise ConfigError(f"{name}={value!r} must be a finite number")
     if value < 0 or (value == 0 and not zero_ok):
         raise ConfigError(f"{name}={value!r} must be {'>= 0' if zero_ok else '> 0'}")
 
@@ -124,6 +138,10 @@ class AlignConfig:
     """``otdd-exact``: at most this many source samples per class for the class-to-class distances."""
 
     def __post_init__(self) -> None:
+        from .source import RECIPES  # lazily: the recipes module imports the model code
+
+        _registered("align.objective", self.objective, "objective")
+        _choice("align.source", self.source, ("auto", *sorted(RECIPES)))
         _positive("align.steps", self.steps, zero_ok=True)
         _positive("align.lr", self.lr)
         _positive("align.batch_size", self.batch_size)
@@ -194,11 +212,6 @@ class RefineConfig:
             _positive("refine.patience", self.patience)
         if self.max_steps is not None:
             _positive("refine.max_steps", self.max_steps)
-
-
-REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
-"""Refine settings added after results and checkpoints were first recorded. At these values they reproduce the
-earlier behaviour, so job hashes and resume fingerprints leave them out and older records stay valid."""
 
 
 @dataclass
@@ -310,3 +323,27 @@ def _from_dict(cls: type, data: Any, prefix: str) -> Any:
         else:
             kwargs[f.name] = _check_type(prefix + f.name, data[f.name], annotation)
     return cls(**kwargs)
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested settings tree as dotted ``key.sub`` -> value pairs (the form :meth:`OrcaConfig.with_overrides`
+    takes)."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """Dotted ``key.sub`` -> value pairs as a nested tree (the inverse of :func:`flatten`)."""
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
@@ -26,6 +28,21 @@ class ArrayDataset(Dataset):
         return self.X[i], self.y[i]
 
 
+def dataset_sha256(*datasets: Dataset) -> str:
+    """SHA-256 of the examples of ``datasets`` in order (arrays' bytes, shapes and dtypes): what a checkpoint was
+    trained on, so that a resume on other data is refused."""
+    digest = hashlib.sha256()
+    for ds in datasets:
+        pairs = [(ds.X, ds.y)] if isinstance(ds, ArrayDataset) else (ds[i] for i in range(len(ds)))
+        for parts in pairs:
+            for t in parts:
+                arr = np.ascontiguousarray(torch.as_tensor(t).numpy())
+                digest.update(f"{arr.dtype.str}{arr.shape}".encode())
+                digest.update(arr.tobytes())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
 def split_train_val(n: int, val_fraction: float, seed: int, stratify: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a seeded train/validation split of ``n`` training examples (stratified when possible).
@@ -36,10 +53,13 @@ def split_train_val(n: int, val_fraction: float, seed: int, stratify: np.ndarray
         raise DataError(f"need at least 2 training examples to carve a validation split, got {n}")
     idx = np.arange(n)
     n_val = max(1, int(round(n * val_fraction)))
+    if n - n_val < 1:
+        raise DataError(f"refine.val_fraction={val_fraction} of {n} training rows leaves {n - n_val} to train on; "
+                        "lower it (e.g. 0.1) or pass a validation set (X_val, y_val)")
     strat = stratify
     if strat is not None:
         _, counts = np.unique(strat, return_counts=True)
-        if counts.min() < 2 or n_val < len(counts):
+        if counts.min() < 2 or n_val < len(counts) or n - n_val < len(counts):
             strat = None  # too few examples per class to stratify; fall back to a plain seeded split
     train, val = train_test_split(idx, test_size=n_val, random_state=seed, stratify=strat)
     return np.sort(train), np.sort(val)

@@ -8,117 +8,141 @@ embedder by rank: a 2D array or DataFrame is a table, ``(N, C, L)`` a sequence, 
 from __future__ import annotations
 
 import copy
+import difflib
+import inspect
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import type_of_target
 
 from .bodies import Body, load_body
-from .config import OrcaConfig
+from . import modelfile
+from .config import OrcaConfig, flatten, unflatten
 from .data import ArrayDataset, TargetScaler
-from .exceptions import DataError, NotFittedError
-from .io import torch_save
+from .exceptions import DataError, DivergenceError, NotFittedError
 from .pipeline import RunResult, fit as fit_pipeline
 from .refine import predict as predict_arrays
 from .tabular import TabularPreprocessor
 from .tasks import Task, check_inputs
+from .validate import check_runnable
 
-# facade parameter -> dotted config key
-PARAMS = {
-    "body": "body.name", "finetune": "body.finetune", "target_seq_len": "embedder.target_seq_len",
-    "tabular_mode": "embedder.tabular_mode", "patch_size": "embedder.patch_size", "resize": "embedder.resize",
-    "head": "predictor.head", "objective": "align.objective", "align_steps": "align.steps", "align_lr": "align.lr",
-    "epochs": "refine.epochs", "batch_size": "refine.batch_size", "lr": "refine.lr",
-    "new_params_lr_mult": "refine.new_params_lr_mult", "weight_decay": "refine.weight_decay",
-    "warmup_ratio": "refine.warmup_ratio", "schedule": "refine.schedule", "grad_clip": "refine.grad_clip",
-    "val_fraction": "refine.val_fraction", "patience": "refine.patience", "max_steps": "refine.max_steps",
-    "seed": "seed", "device": "device",
-}
+
+def _param_name(dotted: str) -> str:
+    """``refine.lr`` -> ``refine__lr`` (skorch's routing convention); the body's name is plainly ``body``."""
+    return "body" if dotted == "body.name" else dotted.replace(".", "__")
+
+
+CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in flatten(OrcaConfig().to_dict())}
+"""Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""
+
+FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_target": True, "verbose": False,
+                                 "checkpoint_dir": None, "checkpoint_every_s": 0.0}
+"""Parameters of the estimator itself (not of the config), with their defaults."""
+
+_DEFAULTS: dict[str, Any] = {**{p: v for p, v in zip(CONFIG_PARAMS, flatten(OrcaConfig().to_dict()).values())},
+                             **FACADE_PARAMS}
+
+
+def _unknown_params(owner: str, unknown: list[str]) -> str:
+    hints = []
+    for name in unknown:
+        routed = [p for p in _DEFAULTS if p.endswith(f"__{name}")]
+        close = routed or difflib.get_close_matches(name, list(_DEFAULTS), n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""))
+    return (f"{owner} got unknown parameters {', '.join(hints)}; its parameters are body, every OrcaConfig field as "
+            f"section__field (e.g. refine__lr, align__objective; `orca config` lists them) and "
+            f"{', '.join(FACADE_PARAMS)}")
 
 
 class _CrossModalBase(BaseEstimator):
+    """Shared by :class:`CrossModalClassifier` and :class:`CrossModalRegressor` (see their docstrings)."""
 
-    def __init__(self, body: str | Body = "minilm", *, categorical_features: list | None = None,
-                 finetune: str = "all", target_seq_len: int = 128, tabular_mode: str = "tokenizer",
-                 patch_size: int | None = None, resize: int | None = None, head: str = "linear",
-                 objective: str = "otdd-exact", align_steps: int = 100, align_lr: float = 1e-3, epochs: int = 10,
-                 batch_size: int = 32, lr: float = 5e-5, new_params_lr_mult: float = 10.0,
-                 weight_decay: float = 0.01, warmup_ratio: float = 0.1, schedule: str = "cosine",
-                 grad_clip: float | None = 1.0, val_fraction: float = 0.1, patience: int | None = None,
-                 max_steps: int | None = None, seed: int = 0, device: str = "auto", verbose: bool = False,
-                 checkpoint_dir: str | None = None, standardize_target: bool = True,
-                 checkpoint_every_s: float = 0.0) -> None:
+    def __init__(self, body: str | Body = "minilm", **params: Any) -> None:
+        unknown = sorted(set(params) - set(_DEFAULTS))
+        if unknown:
+            raise TypeError(_unknown_params(type(self).__name__, unknown))
         self.body = body
-        self.categorical_features = categorical_features
-        self.finetune = finetune
-        self.target_seq_len = target_seq_len
-        self.tabular_mode = tabular_mode
-        self.patch_size = patch_size
-        self.resize = resize
-        self.head = head
-        self.objective = objective
-        self.align_steps = align_steps
-        self.align_lr = align_lr
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.new_params_lr_mult = new_params_lr_mult
-        self.weight_decay = weight_decay
-        self.warmup_ratio = warmup_ratio
-        self.schedule = schedule
-        self.grad_clip = grad_clip
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.max_steps = max_steps
-        self.seed = seed
-        self.device = device
-        self.verbose = verbose
-        self.checkpoint_dir = checkpoint_dir
-        self.standardize_target = standardize_target
-        self.checkpoint_every_s = checkpoint_every_s
+        for name, default in _DEFAULTS.items():
+            if name != "body":
+                setattr(self, name, params.get(name, default))
+
+    def set_params(self, **params: Any) -> _CrossModalBase:
+        """Set parameters by name (``refine__lr=1e-4`` sets the config's ``refine.lr``, not a sub-estimator)."""
+        unknown = sorted(set(params) - set(_DEFAULTS))
+        if unknown:
+            raise ValueError(_unknown_params(type(self).__name__, unknown))
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # tables: NaN is "missing" (sequences and images refuse it)
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.non_deterministic = False
+        return tags
 
     # ---- config <-> parameters ---------------------------------------------------------------------------
     def make_config(self) -> OrcaConfig:
         """The :class:`OrcaConfig` these parameters describe (validated)."""
-        values = {k: getattr(self, k) for k in PARAMS}
-        if isinstance(values["body"], Body):
-            values["body"] = values["body"].name
-        return OrcaConfig().with_overrides({PARAMS[k]: v for k, v in values.items()})
+        values = {dotted: getattr(self, name) for name, dotted in CONFIG_PARAMS.items()}
+        if isinstance(values["body.name"], Body):
+            values["body.name"] = values["body.name"].name
+        return OrcaConfig.from_dict(unflatten(values))
 
     @classmethod
     def from_config(cls, config: OrcaConfig, **kwargs: Any) -> _CrossModalBase:
-        """An estimator whose parameters reproduce ``config`` (plus ``kwargs`` such as categorical_features)."""
-        flat = config.to_dict()
-        params = {}
-        for name, dotted in PARAMS.items():
-            node: Any = flat
-            for part in dotted.split("."):
-                node = node[part]
-            params[name] = node
+        """An estimator whose parameters reproduce every field of ``config`` (plus facade parameters such as
+        ``categorical_features`` in ``kwargs``)."""
+        flat = flatten(config.to_dict())
+        params = {name: flat[dotted] for name, dotted in CONFIG_PARAMS.items()}
         params.update(kwargs)
         return cls(**params)
 
     # ---- input handling ----------------------------------------------------------------------------------
-    def _is_table(self, X: Any) -> bool:
-        return isinstance(X, pd.DataFrame) or np.asarray(X).ndim == 2
+    def _as_input(self, X: Any, what: str = "X") -> Any:
+        """A DataFrame as it is, anything else as an array; sparse, complex, empty and wrongly ranked input refused."""
+        if X is None:
+            raise DataError(f"{what} is None; expected a table (N, F), sequences (N, C, L) or images (N, C, H, W)")
+        if sp.issparse(X):
+            raise TypeError(f"sparse input ({type(X).__name__}) is not supported: tables are tokenised per column "
+                            "and need dense values; pass X.toarray() or a DataFrame")
+        if not isinstance(X, pd.DataFrame):
+            X = np.asarray(X)
+            if X.dtype.kind == "c":
+                raise DataError(f"Complex data not supported: {what} has dtype {X.dtype}; pass real numbers")
+            if X.ndim not in (2, 3, 4):
+                raise DataError(f"{what} must be a table (N, F), sequences (N, C, L) or images (N, C, H, W); got a "
+                                f"{X.ndim}D array of shape {X.shape}" + (" (Expected 2D array, got 1D array instead: "
+                                "reshape a single feature with X.reshape(-1, 1))" if X.ndim == 1 else ""))
+        if len(X) == 0:
+            raise DataError(f"{what} has 0 rows; at least one is needed")
+        return X
 
     def _prepare_X(self, X: Any, fitting: bool) -> np.ndarray:
+        X = self._as_input(X)
+        is_table = isinstance(X, pd.DataFrame) or X.ndim == 2
         if fitting:
-            self.input_kind_ = "tabular" if self._is_table(X) else None
-            if self.input_kind_ == "tabular":
+            self.input_kind_ = "tabular" if is_table else ("sequence" if X.ndim == 3 else "image")
+            if is_table:
                 self.preprocessor_ = TabularPreprocessor(self.categorical_features).fit(X)
-        if getattr(self, "input_kind_", None) == "tabular":
+                self.n_features_in_ = X.shape[1]
+                if self.preprocessor_.named_ and all(isinstance(c, str) for c in X.columns):
+                    self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        elif is_table != (self.input_kind_ == "tabular"):
+            raise DataError(f"X has shape {np.shape(X)}, but {type(self).__name__} was fitted on "
+                            f"{self.input_kind_} input")
+        if self.input_kind_ == "tabular":
+            if not fitting and not self.preprocessor_.named_ and X.shape[1] != self.n_features_in_:
+                raise DataError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                                f"{self.n_features_in_} features as input")
             return self.preprocessor_.transform(X)
-        arr = np.asarray(X)
-        if arr.ndim not in (3, 4):
-            raise DataError(f"X must be a table (N, F), a sequence batch (N, C, L) or an image batch (N, C, H, W); "
-                            f"got shape {arr.shape}")
-        if fitting:
-            self.input_kind_ = "sequence" if arr.ndim == 3 else "image"
-        return arr
+        return X
 
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         return np.asarray(y, dtype=np.float32)
@@ -144,8 +168,14 @@ class _CrossModalBase(BaseEstimator):
         ``X_test``/``y_test``, when given, are scored once after selection (``result_["metrics"]["test"]``).
         """
         config = self.make_config()
+        check_runnable(config, body_given=isinstance(self.body, Body))  # before any work on the data
+        if y is None:
+            raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        X = self._as_input(X)
         if len(X) != len(y):
-            raise DataError(f"X has {len(X)} examples but y has {len(y)}; they must match")
+            raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must match")
+        if len(X) < 2:
+            raise DataError(f"fit needs at least 2 rows (one to train on, one to select on); got {len(X)} sample")
         Xa = self._prepare_X(X, fitting=True)
         ya = self._encode_y(y, fitting=True)
         task = self._make_task(Xa, ya)
@@ -163,7 +193,6 @@ class _CrossModalBase(BaseEstimator):
         self.history_ = run.refine_info["history"]
         self.align_report_ = run.align_report
         self.result_ = run.to_dict(config, task, {"estimator": type(self).__name__})
-        self.n_features_in_ = Xa.shape[1] if Xa.ndim == 2 else None
         return self
 
     def _raw_predict(self, X: Any) -> np.ndarray:
@@ -171,45 +200,118 @@ class _CrossModalBase(BaseEstimator):
         Xa = check_inputs(self.task_, self._prepare_X(X, fitting=False), allow_nan=self.input_kind_ == "tabular")
         dummy = np.zeros(len(Xa), dtype=np.float32)
         _, pred = predict_arrays(self.model_, ArrayDataset(Xa, dummy), self.config_.refine.eval_batch_size)
+        bad = ~np.isfinite(pred.reshape(len(pred), -1)).all(axis=1)
+        if bad.any():
+            raise DivergenceError(f"the model produced non-finite outputs for {int(bad.sum())} of {len(pred)} rows "
+                                  "(its weights or these inputs are far outside what it was trained on)")
         scaler = getattr(self, "target_scaler_", None)
         return scaler.inverse(pred) if scaler is not None else pred
 
     # ---- persistence -----------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write weights, config, task and preprocessing to one checkpoint file (atomically)."""
+    def _metadata(self) -> dict[str, Any]:
+        import sys
+
+        import torch
+        import transformers
+
+        from . import __version__
+
+        classes = getattr(self, "classes_", None)
+        return {
+            "class": type(self).__name__, "params": {k: getattr(self, k) for k in FACADE_PARAMS},
+            "config": self.config_.to_dict(), "task": self.task_.to_dict(), "input_kind": self.input_kind_,
+            "preprocessor": self.preprocessor_.state() if self.input_kind_ == "tabular" else None,
+            "classes": None if classes is None else {"values": classes.tolist(), "dtype": classes.dtype.str},
+            "target_scaler": self.target_scaler_.state() if self.target_scaler_ is not None else None,
+            "target_shape": getattr(self, "target_shape_", None),
+            "data_sha256": self.result_.get("refine", {}).get("data_sha256"),
+            "versions": {"orca": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
+                         "python": sys.version.split()[0]},
+        }
+
+    def save(self, path: str | Path, extra: dict[str, Any] | None = None) -> Path:
+        """Write the fitted model to one ``.safetensors`` file (atomically): weights as tensors, everything
+        else (config, task, preprocessing, classes, data hash, versions, and ``extra``) as JSON metadata.
+        Loading it runs no code from the file (see :mod:`orca.modelfile`)."""
         self._check_fitted()
-        state = {"class": type(self).__name__, "params": {k: v for k, v in self.get_params().items() if k != "body"},
-                 "body": self.config_.body.name, "config": self.config_.to_dict(), "task": self.task_.to_dict(),
-                 "model": self.model_.state_dict(), "input_kind": self.input_kind_,
-                 "preprocessor": self.preprocessor_.state() if self.input_kind_ == "tabular" else None,
-                 "classes": getattr(self, "classes_", None),
-                 "target_scaler": self.target_scaler_.state() if self.target_scaler_ is not None else None,
-                 "target_shape": getattr(self, "target_shape_", None)}
-        return torch_save(path, state)
+        return modelfile.write(path, self.model_, {**self._metadata(), "extra": extra or {}})
 
     @classmethod
     def load(cls, path: str | Path, body: Body | None = None) -> _CrossModalBase:
         """Rebuild a fitted estimator from :meth:`save`'s file (the body is loaded by name unless given)."""
+        meta = modelfile.read_meta(path)
+        est = cls._from_meta(meta, body)
+        modelfile.load_weights(path, est.model_)
+        est.model_.eval()
+        return est
+
+    @classmethod
+    def _from_meta(cls, meta: dict[str, Any], body: Body | None) -> _CrossModalBase:
         from .model import build
 
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        est = cls(body=state["body"], **state["params"])
-        est.config_ = OrcaConfig.from_dict(state["config"])
-        est.task_ = Task.from_dict(state["task"])
-        loaded = body if body is not None else load_body(est.config_.body.name, est.config_.body.dropout,
-                                                         est.config_.body.attention_dropout)
-        est.model_ = build(est.task_, est.config_, loaded)
-        est.model_.load_state_dict(state["model"])
-        est.model_.eval()
-        est.input_kind_ = state["input_kind"]
-        if state["preprocessor"] is not None:
-            est.preprocessor_ = TabularPreprocessor.from_state(state["preprocessor"])
-        if state["classes"] is not None:
-            est.classes_ = state["classes"]
-        est.target_scaler_ = TargetScaler.from_state(state["target_scaler"]) if state["target_scaler"] else None
-        if state["target_shape"] is not None:
-            est.target_shape_ = tuple(state["target_shape"])
+        if not issubclass(estimator_class(meta["class"]), cls):
+            raise modelfile.ModelFileError(f"the file holds a {meta['class']}, not a {cls.__name__}; load it with "
+                                           f"{meta['class']}.load or orca.estimators.load")
+        config = OrcaConfig.from_dict(meta["config"])
+        est = cls.from_config(config, **meta.get("params", {}))
+        est.config_, est.task_ = config, Task.from_dict(meta["task"])
+        loaded = body if body is not None else load_body(config.body.name, config.body.dropout,
+                                                         config.body.attention_dropout)
+        est.model_ = build(est.task_, config, loaded)
+        est.input_kind_ = meta["input_kind"]
+        if meta.get("preprocessor") is not None:
+            est.preprocessor_ = TabularPreprocessor.from_state(meta["preprocessor"])
+            est.n_features_in_ = len(est.preprocessor_.columns_)
+            if est.preprocessor_.named_:
+                est.feature_names_in_ = np.asarray(est.preprocessor_.columns_, dtype=object)
+        if meta.get("classes") is not None:
+            est.classes_ = np.asarray(meta["classes"]["values"], dtype=meta["classes"]["dtype"])
+        est.target_scaler_ = TargetScaler.from_state(meta["target_scaler"]) if meta.get("target_scaler") else None
+        if meta.get("target_shape") is not None:
+            est.target_shape_ = tuple(meta["target_shape"])
+        est.result_ = {"refine": {"data_sha256": meta.get("data_sha256")}}
+        est.metadata_ = meta
         return est
+
+    @classmethod
+    def from_legacy_state(cls, state: dict[str, Any]) -> _CrossModalBase:
+        """An estimator from the dict an orca 0.1 ``model.pt`` held (see :func:`orca.modelfile.convert_legacy`)."""
+        old = state.get("params", {})
+        meta = {"class": state["class"], "config": state["config"], "task": state["task"],
+                "input_kind": state["input_kind"],
+                "params": {k: old[k] for k in ("categorical_features", "standardize_target") if k in old},
+                "preprocessor": ({**state["preprocessor"], "named": False} if state.get("preprocessor") else None),
+                "classes": None if state.get("classes") is None else
+                {"values": np.asarray(state["classes"]).tolist(), "dtype": np.asarray(state["classes"]).dtype.str},
+                "target_scaler": state.get("target_scaler"), "target_shape": state.get("target_shape")}
+        est = cls._from_meta(meta, None)
+        est.model_.load_state_dict(state["model"])
+        return est
+
+
+def estimator_class(name: str) -> type[_CrossModalBase]:
+    """``"CrossModalClassifier"`` -> the class (the name a model file records)."""
+    classes = {"CrossModalClassifier": CrossModalClassifier, "CrossModalRegressor": CrossModalRegressor}
+    if name not in classes:
+        raise modelfile.ModelFileError(f"unknown estimator class {name!r} in the model file; expected one of "
+                                       f"{sorted(classes)}")
+    return classes[name]
+
+
+def load(path: str | Path, body: Body | None = None) -> _CrossModalBase:
+    """Load a model file written by either estimator's :meth:`save`, as the class it was saved from."""
+    return estimator_class(modelfile.read_meta(path)["class"]).load(path, body)
+
+
+def _signature() -> inspect.Signature:
+    """``__init__``'s signature as scikit-learn reads it: ``body`` first, then every parameter by keyword."""
+    P = inspect.Parameter
+    params = [P("self", P.POSITIONAL_OR_KEYWORD), P("body", P.POSITIONAL_OR_KEYWORD, default=_DEFAULTS["body"])]
+    params += [P(name, P.KEYWORD_ONLY, default=default) for name, default in _DEFAULTS.items() if name != "body"]
+    return inspect.Signature(params)
+
+
+_CrossModalBase.__init__.__signature__ = _signature()  # type: ignore[attr-defined]
 
 
 class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
@@ -219,35 +321,65 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
     ----------
     body : str or Body, default "minilm"
         Registered body name, local Hugging Face folder or hub id; or a loaded :class:`orca.bodies.Body`.
+    section__field :
+        Every field of :class:`orca.config.OrcaConfig`, named as skorch routes parameters: ``refine__lr``,
+        ``refine__epochs``, ``align__objective``, ``embedder__target_seq_len``, ``body__finetune``, ``seed``,
+        ``device``, ... (``orca config`` prints them all with their defaults). ``make_config()`` returns the
+        config they describe and ``from_config(config)`` builds the estimator back, field for field.
     categorical_features : list of int or str, optional
         Tables only: categorical columns (default: the non-numeric columns of a DataFrame).
-    objective : str, default "otdd-exact"
-        Stage 2 objective (the paper's); ``none`` skips alignment. Source features come from the offline recipe
-        of the body's modality unless ``fit(..., source=...)`` gives them.
     standardize_target : bool, default True
         Regression only (ignored for classification): train on targets standardised with training statistics;
         predictions and reported metrics are in the original units.
-    epochs, batch_size, lr, ... :
-        Stage 3 settings; see :class:`orca.config.RefineConfig`. The validation split for model selection is
-        ``val_fraction`` of the training data unless ``X_val``/``y_val`` are given to ``fit``.
+    verbose : bool, default False
+        Progress bars for the two training stages.
+    checkpoint_dir : str, optional
+        Where refine writes ``last.pt``/``best.pt`` (``fit(..., resume=True)`` continues from them).
+    checkpoint_every_s : float, default 0.0
+        Write those checkpoints at most this often (0: after every epoch).
 
     Attributes
     ----------
     classes_ : ndarray
         Class labels seen in ``fit``; predictions are drawn from them.
+    n_features_in_, feature_names_in_ :
+        Tables only: the column count and (for a DataFrame with string column names) the names; ``predict``
+        matches a DataFrame's columns by name, in any order, and refuses missing, extra or renamed ones.
     model_, task_, config_, history_, align_report_, result_ :
         The fitted model and what was measured while fitting it.
-    """
 
+    Notes
+    -----
+    ``sklearn.utils.estimator_checks.check_estimator`` passes except the checks in
+    :data:`EXPECTED_FAILED_CHECKS`, each with its reason.
+    """
 
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         y = np.asarray(y)
+        if y.dtype.kind == "c":
+            raise DataError(f"Complex data not supported: y has dtype {y.dtype}")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
         if y.ndim != 1:
-            raise DataError(f"classification labels must be 1D, got shape {y.shape}")
+            raise DataError(f"classification labels must be 1D (one label per row); y should be a 1d array, got "
+                            f"shape {y.shape}")
+        missing = pd.isna(y) if y.dtype.kind == "O" else (np.isnan(y) if y.dtype.kind == "f" else np.zeros(len(y), bool))
+        if y.dtype.kind == "f" and np.isinf(y).any():
+            raise DataError(f"y holds inf in {int(np.isinf(y).sum())} rows; a class label must be a finite number "
+                            "or a string")
+        if missing.any():
+            raise DataError(f"y is missing (NaN/None) in {int(missing.sum())} of {len(y)} rows; every training row "
+                            "needs a class label: drop the unlabelled rows first")
         if fitting:
+            kind = type_of_target(y)
+            if kind not in ("binary", "multiclass"):
+                raise DataError(f"Unknown label type: {kind}. {type(self).__name__} takes discrete class labels; "
+                                f"y looks {kind} ({len(np.unique(y))} distinct values): use CrossModalRegressor for "
+                                "a numeric target")
             self.classes_ = np.unique(y)
             if len(self.classes_) < 2:
-                raise DataError(f"classification needs at least 2 classes in y; got {self.classes_.tolist()}")
+                raise DataError(f"classification needs at least 2 classes in y; got one class, "
+                                f"{self.classes_.tolist()}")
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if len(unseen):
             raise DataError(f"labels {unseen.tolist()} were not seen in training; known labels: "
@@ -278,9 +410,14 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
     size ``(N, C_out, L)``/``(N, C_out, H, W)`` for sequence and image inputs. Parameters as
     :class:`CrossModalClassifier`."""
 
-
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float32)
+        y = np.asarray(y)
+        if y.dtype.kind == "c":
+            raise DataError(f"Complex data not supported: y has dtype {y.dtype}")
+        try:
+            y = y.astype(np.float32)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"regression targets must be numbers; y has dtype {y.dtype} ({exc})") from exc
         if fitting:
             self.target_shape_ = y.shape[1:]
         elif y.shape[1:] != self.target_shape_:
@@ -297,3 +434,7 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
     def predict(self, X: Any) -> np.ndarray:
         pred = self._raw_predict(X)
         return pred[:, 0] if self.target_shape_ == () else pred
+
+
+EXPECTED_FAILED_CHECKS: dict[str, str] = {}
+"""``check_estimator`` checks the estimators do not pass, with the reason (filled in by the test's findings)."""

@@ -29,6 +29,10 @@ class MissingDependencyError(OrcaError, ImportError):
     """An optional dependency that is not installed; the message says which extra provides it."""
 
 
+class DivergenceError(OrcaError, FloatingPointError):
+    """Training produced a non-finite loss, gradient or weight; the message names the setting to change."""
+
+
 class NotFittedError(OrcaError, _SkNotFittedError):
     """An estimator used before ``fit``."""
 

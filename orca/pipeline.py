@@ -18,6 +18,7 @@ from .model import CrossModalModel, build
 from .provenance import environment, peak_memory_mb
 from .refine import evaluate, refine
 from .source import source_features
+from .validate import check_runnable
 from .tasks import Task, check_classes_present, check_inputs, check_targets, stage2_labels
 
 
@@ -70,6 +71,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     ``standardize_target`` (regression and dense tasks) trains on targets standardised with training
     statistics and reports metrics in the original units.
     """
+    check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
     timings: dict[str, float] = {}
     X = check_inputs(task, X, allow_nan=allow_nan(task))
     y = check_targets(task, y, len(X))

@@ -21,13 +21,15 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from .config import REFINE_ADDED_DEFAULTS, RefineConfig
-from .exceptions import ConfigError
+from .config import RefineConfig
+from .data import dataset_sha256
+from .exceptions import ConfigError, DivergenceError
 from .io import torch_save
 from .metrics import get_metric
 from .model import CrossModalModel
 from .registry import get
 from .tasks import Task, predict_output
+from .validate import check_device
 
 
 def lr_lambda(step: int, total: int, warmup: int, schedule: str, horizon: int | None = None) -> float:
@@ -75,8 +77,7 @@ def make_accelerator(device: str = "auto", grad_accum: int = 1, seed: int = 0):
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration, set_seed
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device='cuda' was asked for but no CUDA device is available; use 'auto' or 'cpu'")
+    check_device(device)
     # every trainable weight is used in each forward pass (bodies drop their poolers and keep the token table
     # outside the module), so DDP runs without its unused-parameter search
     acc = Accelerator(cpu=device == "cpu", gradient_accumulation_steps=grad_accum,
@@ -126,11 +127,19 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
     return result
 
 
-def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None) -> str:
-    settings = {k: v for k, v in cfg.__dict__.items()
-                if k not in REFINE_ADDED_DEFAULTS or v != REFINE_ADDED_DEFAULTS[k]}
-    blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}}, sort_keys=True)
+def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
+    """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
+    and the training and validation data."""
+    blob = json.dumps({"refine": cfg.__dict__, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _diverged(what: str, cfg: RefineConfig, epoch: int, step: int) -> DivergenceError:
+    return DivergenceError(
+        f"refine diverged: {what} at epoch {epoch}, step {step} (refine.lr={cfg.lr:g}, "
+        f"new_params_lr_mult={cfg.new_params_lr_mult:g}, grad_clip={cfg.grad_clip}); lower refine.lr (or "
+        "refine.new_params_lr_mult), or set refine.grad_clip; nothing was saved as a finished model")
 
 
 def _better(value: float, best: float | None, higher: bool) -> bool:
@@ -192,21 +201,23 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     state = {"epoch": 0, "step": 0, "history": [], "best_val": None, "best_epoch": None, "bad_epochs": 0}
     best_weights = None
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    fingerprint = _config_hash(cfg, task, config_extra)
+    data_sha256 = dataset_sha256(train, val)
+    fingerprint = _config_hash(cfg, task, config_extra, data_sha256)
     if resume:
         if ckpt is None or not (ckpt / "last.pt").is_file():
             raise ConfigError(f"resume=True but there is no checkpoint at {ckpt / 'last.pt' if ckpt else '<none>'}")
-        saved = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=False)
+        saved = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=True)
         if saved["fingerprint"] != fingerprint:
-            raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config or task; "
-                              "refusing to resume (start a fresh run or use the same settings)")
+            raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config, task or training "
+                              "data; refusing to resume (start a fresh run, or resume with the same settings and "
+                              "data)")
         unwrapped.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         torch.set_rng_state(saved["torch_rng"])
         state = saved["state"]
         if (ckpt / "best.pt").is_file():
-            best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=False)["model"]
+            best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=True)["model"]
 
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = last_save = time.perf_counter()
@@ -222,9 +233,13 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         for x, y in train_loader:
             with acc.accumulate(model):
                 loss = loss_fn(model(x), y)
+                if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
+                    raise _diverged(f"the training loss is {float(loss)}", cfg, epoch, state["step"])
                 acc.backward(loss)
                 if acc.sync_gradients and cfg.grad_clip is not None:
-                    acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    if norm is not None and not torch.isfinite(torch.as_tensor(norm)):
+                        raise _diverged(f"the gradient norm is {float(norm)}", cfg, epoch, state["step"])
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -235,8 +250,10 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 bar.set_postfix(loss=f"{losses[-1]:.4g}")
                 if state["step"] >= total:
                     break
+        if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
+            raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
         val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
-        value = val_metrics[task.metric]
+        value = float(val_metrics[task.metric])
         state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
                                  "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()}})
         if _better(value, state["best_val"], higher):
@@ -261,4 +278,5 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         unwrapped.load_state_dict(best_weights)
     unwrapped.eval()
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
-            "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device)}
+            "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
+            "data_sha256": data_sha256}

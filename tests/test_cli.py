@@ -33,11 +33,11 @@ def test_fit_then_predict(files, capsys) -> None:
     assert set(result["metrics"]) == {"val", "test"} and "accuracy" in result["metrics"]["test"]
     assert result["config"]["refine"]["epochs"] == 2 and result["task"]["categorical"] == [2]
     assert result["environment"]["packages"]["torch"] and result["split"]["test"] == 16
-    assert (out / "model.pt").is_file() and (out / "checkpoints" / "best.pt").is_file()
+    assert (out / "model.safetensors").is_file() and (out / "checkpoints" / "best.pt").is_file()
     assert "result:" in capsys.readouterr().out
 
     pred = files / "pred.csv"
-    assert main(["predict", str(out / "model.pt"), str(files / "train.csv"), "--target", "label",
+    assert main(["predict", str(out / "model.safetensors"), str(files / "train.csv"), "--target", "label",
                  "--out", str(pred)]) == 0
     predictions = pd.read_csv(pred)["prediction"]
     assert len(predictions) == 80 and set(predictions) <= {"yes", "no"}

@@ -14,18 +14,19 @@ from orca import CrossModalClassifier, CrossModalRegressor
 from orca.exceptions import BodyUnavailableError, ConfigError, DataError, NotFittedError
 from orca.metrics import get_metric
 
-FAST = dict(epochs=2, batch_size=16, lr=1e-3, new_params_lr_mult=3.0, device="cpu", target_seq_len=8,
-            objective="none")  # tiny random bodies have no tokenizer for text source features
+FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, refine__new_params_lr_mult=3.0, device="cpu",
+            embedder__target_seq_len=8, align__objective="none")  # tiny random bodies have no tokenizer for text source features
 
 
 def test_clone_and_params_round_trip() -> None:
-    clf = CrossModalClassifier("minilm", lr=3e-4, epochs=7, objective="mmd", tabular_mode="paper")
+    clf = CrossModalClassifier("minilm", refine__lr=3e-4, refine__epochs=7, align__objective="mmd",
+                               embedder__tabular_mode="paper")
     params = clf.get_params()
-    assert params["lr"] == 3e-4 and params["epochs"] == 7 and params["body"] == "minilm"
+    assert params["refine__lr"] == 3e-4 and params["refine__epochs"] == 7 and params["body"] == "minilm"
     twin = clone(clf)
     assert twin is not clf and twin.get_params() == params
-    twin.set_params(epochs=2)
-    assert twin.epochs == 2 and clf.epochs == 7
+    twin.set_params(refine__epochs=2)
+    assert twin.refine__epochs == 2 and clf.refine__epochs == 7
     cfg = clf.make_config()
     assert (cfg.refine.lr, cfg.align.objective, cfg.embedder.tabular_mode) == (3e-4, "mmd", "paper")
     assert CrossModalClassifier.from_config(cfg).get_params() == {**params}
@@ -33,7 +34,7 @@ def test_clone_and_params_round_trip() -> None:
 
 def test_bad_parameter_fails_at_fit_with_the_allowed_values() -> None:
     with pytest.raises(ConfigError, match="expected one of"):
-        CrossModalClassifier(schedule="exponential").make_config()
+        CrossModalClassifier(refine__schedule="exponential").make_config()
 
 
 def test_not_fitted() -> None:
@@ -47,7 +48,8 @@ def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
     X, y = load_breast_cancer(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
     X_before = X_tr.copy()
-    clf = CrossModalClassifier(minilm_body, epochs=3, batch_size=32, lr=1e-4, val_fraction=0.15, device="cpu")
+    clf = CrossModalClassifier(minilm_body, refine__epochs=3, refine__batch_size=32, refine__lr=1e-4,
+                               refine__val_fraction=0.15, device="cpu")
     clf.fit(X_tr, y_tr, X_test=X_te, y_test=y_te)
     auc = get_metric("roc_auc")(y_te, clf.predict_proba(X_te))
     assert auc >= 0.97
@@ -63,7 +65,7 @@ def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
 
 def test_fit_emits_no_warnings(minilm_body, recwarn) -> None:
     X, y = load_breast_cancer(return_X_y=True)
-    CrossModalClassifier(minilm_body, epochs=1, align_steps=5, max_steps=2, device="cpu").fit(X[:80], y[:80])
+    CrossModalClassifier(minilm_body, refine__epochs=1, align__steps=5, refine__max_steps=2, device="cpu").fit(X[:80], y[:80])
     assert [str(w.message) for w in recwarn.list] == []
 
 
@@ -81,7 +83,7 @@ def test_string_labels_sequences_and_save_load(tiny_body, tmp_path) -> None:
     proba = clf.predict_proba(X)
     assert proba.shape == (48, 3) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
     assert list(clf.classes_) == ["cat", "dog", "eel"] and set(clf.predict(X)) <= {"cat", "dog", "eel"}
-    path = clf.save(tmp_path / "model.pt")
+    path = clf.save(tmp_path / "model.safetensors")
     again = CrossModalClassifier.load(path, body=tiny_body("bert"))
     np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-5)
 
@@ -109,7 +111,7 @@ def test_regressor_scalar_and_dense(tiny_body, tmp_path) -> None:
     assert pred.shape == (32,) and abs(pred.mean() - y.mean()) < 5 * y.std()
     assert isinstance(reg.score(X, y), float)
     assert reg.result_["metrics"]["val"]["rmse"] < 5 * y.std()  # reported in original units
-    again = CrossModalRegressor.load(reg.save(tmp_path / "r.pt"), body=tiny_body("bert"))
+    again = CrossModalRegressor.load(reg.save(tmp_path / "r.safetensors"), body=tiny_body("bert"))
     np.testing.assert_allclose(again.predict(X), pred, rtol=1e-5)
     dense_y = X[:, :1, :] * 2.0  # (N, 1, L): a field of the input's length
     dense = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, dense_y)
@@ -118,7 +120,7 @@ def test_regressor_scalar_and_dense(tiny_body, tmp_path) -> None:
 
 def test_bad_inputs_get_clear_errors(tiny_body) -> None:
     X, labels = _sequences()
-    with pytest.raises(DataError, match="X has 48 examples but y has 47"):
+    with pytest.raises(DataError, match="X has 48 rows but y has 47"):
         CrossModalClassifier(tiny_body(), **FAST).fit(X, labels[:-1])
     with pytest.raises(DataError, match="at least 2 classes"):
         CrossModalClassifier(tiny_body(), **FAST).fit(X, np.zeros(48))
@@ -139,6 +141,6 @@ def test_bad_inputs_get_clear_errors(tiny_body) -> None:
     with pytest.raises(DataError, match="only missing values"):
         CrossModalClassifier(tiny_body(), **FAST).fit(np.c_[np.full(6, np.nan), np.arange(6.0)], np.arange(6) % 2)
     with pytest.raises(ConfigError, match="tokenizer"):  # alignment needs text source features
-        CrossModalClassifier(tiny_body(), **{**FAST, "objective": "otdd-exact"}).fit(X, labels)
+        CrossModalClassifier(tiny_body(), **{**FAST, "align__objective": "otdd-exact"}).fit(X, labels)
     with pytest.raises(BodyUnavailableError, match="work offline"):
         CrossModalClassifier("./no/such/body", **FAST).fit(X, labels)

@@ -47,16 +47,11 @@ def test_optimizer_settings_and_old_checkpoints_fingerprint(tiny_body) -> None:
     assert {g["momentum"] for g in sgd.param_groups} == {0.99}
     adam = _optimizer(_param_groups(model, RefineConfig()), RefineConfig(optimizer="adam", beta2=0.98))
     assert {g["betas"] for g in adam.param_groups} == {(0.9, 0.98)}
-    # a config at the new fields' defaults fingerprints as before they existed; changing one changes it
-    import hashlib
-    import json
-
-    new_fields = ("momentum", "beta2", "decay_epochs", "warmup_epochs")
-    before = {k: v for k, v in RefineConfig().__dict__.items() if k not in new_fields}
-    blob = json.dumps({"refine": before, "task": model.task.to_dict(), "extra": {}}, sort_keys=True)
-    assert _config_hash(RefineConfig(), model.task, None) == hashlib.sha256(blob.encode()).hexdigest()[:16]
-    assert _config_hash(RefineConfig(decay_epochs=200), model.task, None) != _config_hash(RefineConfig(), model.task,
-                                                                                           None)
+    # the resume fingerprint covers every setting and the data: another setting or other data is another run
+    base = _config_hash(RefineConfig(), model.task, None, "data-a")
+    assert _config_hash(RefineConfig(decay_epochs=200), model.task, None, "data-a") != base
+    assert _config_hash(RefineConfig(), model.task, None, "data-b") != base
+    assert _config_hash(RefineConfig(), model.task, None, "data-a") == base
     with pytest.raises(ConfigError, match="refine.momentum"):
         RefineConfig(momentum=1.0)
 
