@@ -1,5 +1,10 @@
 """One runner for every suite: expand (task x method x seed) jobs, skip finished ones, write one result JSON per
-job atomically. A failed job is recorded with its error and does not stop the others.
+job atomically. A failed job is recorded with its error and does not stop the others; the exit status is 1 when
+any job failed (or an interrupted job was left alone), with a summary naming them.
+
+Each job runs under its own lock (:mod:`benchmarks.joblock`), so runners sharing a results folder never run one
+job twice, and never delete or overwrite what another live runner is writing; an interrupted job's checkpoint is
+kept until ``--resume`` continues it or ``--restart`` discards it.
 
     python -m benchmarks.run SUITE [--preset smoke|paper] [--tasks ...] [--methods ...] [--seeds ...]
                               [--set key.sub=value ...] [--force] [--results results] [--jobs N]
@@ -27,10 +32,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from orca.config import parse_override, unflatten
+from orca import OrcaConfig
+from orca.config import flatten, parse_override, unflatten
 from orca.exceptions import OrcaError
 from orca.io import read_json, write_json
 from orca.provenance import environment, git_commit, peak_memory_mb
+from orca.validate import check_runnable
+
+from .joblock import JobLock, remove_temporaries
 
 from .suite import PRESETS, Job, JobContext, available_suites, expand_jobs, get_suite, resolve_config
 
@@ -120,8 +129,54 @@ def _run_on_ray(job: Job, ctx: JobContext, code: dict, threads: int) -> dict[str
     return run_job(job, {}, ctx, code)
 
 
-def _execute_ray(todo: list[Job], contexts: list[JobContext], address: str, cpus: int, gpus: float, code: dict):
-    """Yield (job, record) as Ray tasks finish; a Ray instance this call started is shut down at the end."""
+def lock_path(results: Path, job: Job) -> Path:
+    """The job's lock file (see :mod:`benchmarks.joblock`)."""
+    return results / job.suite / job.config["preset"] / "locks" / f"{job.filename.removesuffix('.json')}.lock"
+
+
+class RunResults(list):
+    """The result files of every planned job (a list of paths), plus what this run could not do: ``failed`` jobs,
+    jobs ``busy`` in another live runner (skipped), and ``interrupted`` jobs whose checkpoint was kept (neither
+    ``--resume`` nor ``--restart`` was given)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(paths)
+        self.ran: list[str] = []
+        self.failed: list[str] = []
+        self.busy: list[str] = []
+        self.interrupted: list[str] = []
+
+
+def _claims(todo: list[Job], results: Path, force: bool, resume: bool, restart: bool,
+            checkpoint_every_s: float, outcome: RunResults):
+    """Yield ``(job, context, lock)`` for each job this runner takes, lazily (a parallel run takes the next job
+    only when a worker is free, so runners sharing a folder share the work). A job is taken only with its lock;
+    under the lock it is checked again (another runner may have finished it), its stale temporaries are removed,
+    and its checkpoint is resumed (``resume``), discarded (``restart``) or kept and the job left alone."""
+    for job in todo:
+        lock = JobLock(lock_path(results, job))
+        if not lock.acquire():
+            outcome.busy.append(job.filename)
+            continue
+        path = result_path(results, job)
+        if not force and is_done(path, job):  # finished by another runner since this one planned
+            lock.release()
+            continue
+        ckpt = checkpoint_path(results, job)
+        remove_temporaries(path.parent, job.filename)  # ours now: its writer is gone
+        has_checkpoint = (ckpt / "last.pt").is_file()
+        if has_checkpoint and not (resume or restart):
+            lock.release()
+            outcome.interrupted.append(job.filename)
+            continue
+        if restart or not has_checkpoint:
+            shutil.rmtree(ckpt, ignore_errors=True)
+        yield job, JobContext(ckpt, resume and has_checkpoint, checkpoint_every_s), lock
+
+
+def _execute_ray(claims, address: str, cpus: int, gpus: float, code: dict):
+    """Yield (job, record, lock) as Ray tasks finish; a Ray instance this call started is shut down at the end.
+    The locks stay in this process (the driver), which also writes the results."""
     try:
         import ray
     except ImportError as exc:
@@ -137,46 +192,59 @@ def _execute_ray(todo: list[Job], contexts: list[JobContext], address: str, cpus
                 "working_dir": str(root), "excludes": ["results/", ".venv/", ".git/", "*.pt", "*.h5", "*.npz"]})
     try:
         remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(_run_on_ray)
-        pending = {remote.remote(job, ctx, code, cpus): job for job, ctx in zip(todo, contexts)}
+        pending = {remote.remote(job, ctx, code, cpus): (job, lock) for job, ctx, lock in claims}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
-            yield pending.pop(done[0]), ray.get(done[0])
+            job, lock = pending.pop(done[0])
+            yield job, ray.get(done[0]), lock
     finally:
         if started:
             ray.shutdown()
 
 
-def _execute(todo: list[Job], contexts: list[JobContext], jobs: int, cache: dict, ray: str | None = None,
-             job_cpus: int = 1, job_gpus: float = 0.0):
-    """Yield (job, record) as jobs finish: in this process, in ``jobs`` worker processes, or as Ray tasks."""
+def _execute(claims, jobs: int, cache: dict, ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0):
+    """Yield (job, record, lock) as jobs finish: in this process, in ``jobs`` worker processes (each taking the
+    next claim when it is free), or as Ray tasks."""
     code = git_commit()
     if ray is not None:
-        yield from _execute_ray(todo, contexts, ray, job_cpus, job_gpus, code)
+        yield from _execute_ray(claims, ray, job_cpus, job_gpus, code)
         return
     if jobs <= 1:
-        for job, ctx in zip(todo, contexts):
-            yield job, run_job(job, cache, ctx, code)
+        for job, ctx, lock in claims:
+            yield job, run_job(job, cache, ctx, code), lock
         return
     import multiprocessing as mp
     import os
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                              initargs=(threads,)) as pool:
-        futures = {pool.submit(_run_in_worker, job, ctx, code): job for job, ctx in zip(todo, contexts)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        running: dict = {}
+        for claim in claims:
+            job, ctx, lock = claim
+            running[pool.submit(_run_in_worker, job, ctx, code)] = (job, lock)
+            while len(running) >= jobs:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job_done, lock_done = running.pop(future)
+                    yield job_done, future.result(), lock_done
+        for future in list(running):
+            job_done, lock_done = running.pop(future)
+            yield job_done, future.result(), lock_done
 
 
 def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
         force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0,
-        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0) -> list[Path]:
-    """Run (or skip) every job of the suite's resolved config; return the result files.
+        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0, restart: bool = False) -> RunResults:
+    """Run (or skip) every job of the suite's resolved config; return the result files (with what failed, what
+    another runner holds and what was interrupted; see :class:`RunResults`).
 
     ``jobs`` > 1 runs jobs in local worker processes; ``ray`` (an address, ``auto`` or ``local``) runs them as
-    Ray tasks of ``job_cpus`` CPUs and ``job_gpus`` GPUs each instead.
+    Ray tasks of ``job_cpus`` CPUs and ``job_gpus`` GPUs each instead. Each job runs under its lock: runners
+    sharing a results folder skip each other's jobs. A job an earlier runner left with a checkpoint continues
+    from it with ``resume``, starts afresh with ``restart``, and is otherwise left alone (its checkpoint kept).
     """
     suite = get_suite(suite_name)
     extra = dict(overrides or {})
@@ -186,40 +254,70 @@ def run(suite_name: str, preset: str = "smoke", tasks: list[str] | None = None, 
     config = resolve_config(suite, preset, extra)
     planned = expand_jobs(suite, config)
     results = Path(results)
-    todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
     if jobs < 1:
         raise OrcaError(f"--jobs must be at least 1, got {jobs}")
     if ray is not None and jobs > 1:
         raise OrcaError("--jobs and --ray are alternatives: Ray schedules its tasks itself; give one of them")
     if job_cpus < 1 or job_gpus < 0:
         raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
+    if resume and restart:
+        raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
+    check_orca_sections(config, on_ray=ray is not None)  # device and bodies, before any job loads data
+    todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
     where = f", on Ray at {ray}" if ray is not None else f", {jobs} at a time" if jobs > 1 else ""
     print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
           f"{len(todo)} to run" + (where if todo else ""))
-    if planned:  # temporaries of writes a killed run never finished (one runner per results folder)
-        for stale in result_path(results, planned[0]).parent.glob(".*.tmp"):
-            stale.unlink()
     if (jobs > 1 or ray is not None) and len(todo) > 1:
         todo = longest_first(todo, [result_path(results, j) for j in todo])
-    contexts = []
-    for job in todo:
-        ckpt = checkpoint_path(results, job)
-        if not resume and ckpt.exists():
-            shutil.rmtree(ckpt)  # without --resume an interrupted job starts afresh
-        contexts.append(JobContext(ckpt, resume and (ckpt / "last.pt").is_file(), checkpoint_every_s))
+    outcome = RunResults([result_path(results, j) for j in planned])
+    claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome)
     cache: dict = {}
-    failed = 0
-    for job, record in tqdm(_execute(todo, contexts, jobs, cache, ray, job_cpus, job_gpus), total=len(todo), desc=f"{suite_name} jobs",
-                            disable=not todo):
-        write_json(result_path(results, job), record)
-        if record["status"] == "ok":
-            shutil.rmtree(checkpoint_path(results, job), ignore_errors=True)
+    bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
+    for job, record, lock in _execute(claims, jobs, cache, ray, job_cpus, job_gpus):
+        try:
+            write_json(result_path(results, job), record)
+            if record["status"] == "ok":
+                shutil.rmtree(checkpoint_path(results, job), ignore_errors=True)
+        finally:
+            lock.release()
+        outcome.ran.append(job.filename)
         if record["status"] != "ok":
-            failed += 1
+            outcome.failed.append(job.filename)
             print(f"job {job.filename} failed: {record['error']}", file=sys.stderr)
-    if failed:
-        print(f"{failed} of {len(todo)} jobs failed; their result files hold the errors", file=sys.stderr)
-    return [result_path(results, j) for j in planned]
+        bar.update(1)
+    bar.close()
+    print(f"{suite_name} ({preset}): ran {len(outcome.ran)} jobs ({len(outcome.failed)} failed), "
+          f"{len(outcome.busy)} held by another runner, {len(outcome.interrupted)} interrupted and left alone")
+    _summarise(outcome)
+    return outcome
+
+
+def _summarise(outcome: RunResults) -> None:
+    """One block on stderr: what failed, what another runner holds, what was interrupted and how to go on."""
+    if outcome.failed:
+        print(f"{len(outcome.failed)} of {len(outcome.ran)} jobs failed (their result files hold the errors): "
+              f"{', '.join(outcome.failed)}", file=sys.stderr)
+    if outcome.busy:
+        print(f"{len(outcome.busy)} jobs are running in another live runner and were skipped: "
+              f"{', '.join(outcome.busy)}", file=sys.stderr)
+    if outcome.interrupted:
+        print(f"{len(outcome.interrupted)} jobs were interrupted earlier and have a checkpoint, which is kept: "
+              f"{', '.join(outcome.interrupted)}; run again with --resume to continue them or --restart to start "
+              "them afresh", file=sys.stderr)
+
+
+def check_orca_sections(config: dict, on_ray: bool = False) -> None:
+    """Every ORCA method's config (with each task's own overrides) must run here: device and body checked
+    before any job loads data. Under Ray the jobs run elsewhere, so only the config's own validity counts."""
+    if on_ray:
+        return
+    sections = {m: p for m, p in config.get("method_params", {}).items()
+                if m in config["methods"] and m.startswith("orca")}
+    for method, params in sections.items():
+        base = OrcaConfig.from_dict(params)
+        for task in config["tasks"]:
+            own = config.get("task_params", {}).get(str(task), {}).get("orca", {})
+            check_runnable(base.with_overrides(flatten(own)) if own else base)
 
 
 def _parse_sets(items: list[str]) -> dict:
@@ -240,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="jobs run at a time, one process each")
     parser.add_argument("--resume", action="store_true",
                         help="continue interrupted jobs from their last checkpoint (finished jobs are always skipped)")
+    parser.add_argument("--restart", action="store_true",
+                        help="discard interrupted jobs' checkpoints and start them afresh (without --resume or "
+                             "--restart an interrupted job is left alone and its checkpoint kept)")
     parser.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
                         help="write a training job's checkpoint at most this often (0: every epoch; default 300)")
     parser.add_argument("--ray", metavar="ADDRESS",
@@ -250,12 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
-        run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set), args.results,
-            args.force, args.jobs, args.resume, args.checkpoint_every, args.ray, args.job_cpus, args.job_gpus)
+        outcome = run(args.suite, args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
+                      args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,
+                      args.job_cpus, args.job_gpus, args.restart)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return 1 if outcome.failed or outcome.interrupted else 0
 
 
 if __name__ == "__main__":

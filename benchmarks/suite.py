@@ -13,6 +13,8 @@ import copy
 import difflib
 import hashlib
 import json
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +66,24 @@ def with_task_overrides(data: "TaskData", method: str, params: dict[str, Any]) -
     if unknown:
         raise ConfigError(f"task_params.<task>.{method}: unknown keys {unknown}; expected some of {sorted(params)}")
     return {**params, **own}
+
+
+_REPORTED_ENV: set[tuple[str, str]] = set()
+
+
+def env_unless_set(value: str, default: str, var: str, key: str) -> str:
+    """``value`` when it was set (differs from ``default``); else ``$var`` when set, reported once; else the
+    default. An explicit ``--set key=...`` therefore wins over the environment, which wins over the default."""
+    env = os.environ.get(var)
+    if value != default or not env:
+        if env and (var, value) not in _REPORTED_ENV:
+            _REPORTED_ENV.add((var, value))
+            print(f"note: {key}={value!r} is set, so ${var}={env!r} is ignored", file=sys.stderr)
+        return value
+    if (var, env) not in _REPORTED_ENV:
+        _REPORTED_ENV.add((var, env))
+        print(f"note: {key} comes from ${var}={env!r} (an explicit --set {key}=... wins over it)", file=sys.stderr)
+    return env
 
 
 @dataclass(frozen=True)

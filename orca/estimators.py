@@ -19,12 +19,13 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import type_of_target
 
-from .bodies import Body, load_body
 from . import modelfile
+from .bodies import Body, load_body
 from .config import OrcaConfig, flatten, unflatten
 from .data import ArrayDataset, TargetScaler
 from .exceptions import DataError, DivergenceError, NotFittedError
-from .pipeline import RunResult, fit as fit_pipeline
+from .pipeline import RunResult
+from .pipeline import fit as fit_pipeline
 from .refine import predict as predict_arrays
 from .tabular import TabularPreprocessor
 from .tasks import Task, check_inputs

@@ -18,8 +18,8 @@ from .model import CrossModalModel, build
 from .provenance import environment, peak_memory_mb
 from .refine import evaluate, refine
 from .source import source_features
-from .validate import check_runnable
 from .tasks import Task, check_classes_present, check_inputs, check_targets, stage2_labels
+from .validate import check_runnable
 
 
 @dataclass

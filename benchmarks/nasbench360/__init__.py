@@ -18,7 +18,6 @@ ResNet for sequences, with a small stated budget); ``fno`` (Darcy).
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from orca.bodies import cache_root
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, Suite, TaskData, flatten, register_suite, with_task_overrides
+from ..suite import JobContext, env_unless_set, Suite, TaskData, flatten, register_suite, with_task_overrides
 from . import formats, metrics, offline
 
 ROOT = Path(__file__).parent
@@ -37,7 +36,7 @@ SOURCES = ("local", "download")
 
 
 def data_root(config: dict) -> Path:
-    root = config["data"]["root"] or os.environ.get("ORCA_NB360_ROOT") or str(cache_root() / "nasbench360")
+    root = env_unless_set(config["data"]["root"], "", "ORCA_NB360_ROOT", "data.root") or str(cache_root() / "nasbench360")
     return Path(root).expanduser()
 
 

@@ -15,7 +15,6 @@ harness issue.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,14 @@ from orca.io import read_json
 from orca.metrics import get_metric
 from orca.registry import get
 
-from ..suite import JobContext, Suite, TaskData, register_suite
+from ..suite import JobContext, env_unless_set, Suite, TaskData, register_suite
 
 ROOT = Path(__file__).parent
 
 
 def mirror_folder(config: dict) -> Path:
-    folder = os.environ.get("ORCA_OPENML_MIRROR") or config["data"]["mirror"]
+    default = read_json(ROOT / "default.json")["data"]["mirror"]
+    folder = env_unless_set(config["data"]["mirror"], default, "ORCA_OPENML_MIRROR", "data.mirror")
     path = Path(folder)
     if not path.is_absolute():
         path = ROOT.parent.parent / path  # relative to the repository root

@@ -28,7 +28,6 @@ Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` o
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ from orca.data import split_train_val
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, Suite, TaskData, flatten, register_suite, with_task_overrides
+from ..suite import JobContext, env_unless_set, Suite, TaskData, flatten, register_suite, with_task_overrides
 from . import layouts
 from .generators import GENERATOR_VERSION, GENERATORS
 from .metrics import field_metrics
@@ -52,7 +51,7 @@ VERSIONS = ("current", "2023")
 
 
 def data_root(config: dict) -> Path:
-    root = config["data"]["root"] or os.environ.get("ORCA_PDEBENCH_ROOT") or str(cache_root() / "pdebench")
+    root = env_unless_set(config["data"]["root"], "", "ORCA_PDEBENCH_ROOT", "data.root") or str(cache_root() / "pdebench")
     return Path(root).expanduser()
 
 

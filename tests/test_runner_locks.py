@@ -1,0 +1,90 @@
+"""Runners sharing a results folder: one lock per job, nothing deleted under a live runner, an interrupted job's
+checkpoint kept unless --restart, and a non-zero exit status when a job failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("h5py")
+
+from benchmarks.joblock import JobLock  # noqa: E402
+from benchmarks.run import checkpoint_path, lock_path, main, run  # noqa: E402
+from benchmarks.suite import expand_jobs, get_suite, resolve_config  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+OVERRIDES = {"data": {"n_samples": 30, "nx_1d": 32}, "protocol": {"resolution_1d": 32},
+             "method_params": {"fno": {"epochs_1d": 1}}}
+SETS = ["data.n_samples=30", "data.nx_1d=32", "protocol.resolution_1d=32", "method_params.fno.epochs_1d=1"]
+
+
+def _job(seed: int = 0):
+    config = resolve_config(get_suite("pdebench"), "smoke", {**OVERRIDES, "tasks": ["advection"], "methods": ["fno"],
+                                                              "seeds": [seed]})
+    return expand_jobs(get_suite("pdebench"), config)[0]
+
+
+def test_a_job_held_by_a_live_runner_is_skipped_and_nothing_of_it_is_deleted(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("ORCA_PDEBENCH_ROOT", str(tmp_path / "pde"))
+    job = _job()
+    ckpt = checkpoint_path(tmp_path, job)
+    ckpt.mkdir(parents=True)
+    (ckpt / "last.pt").write_bytes(b"hours of work")
+    runs = tmp_path / "pdebench" / "smoke" / "runs"
+    runs.mkdir(parents=True)
+    partial = runs / f".{job.filename}.abc.tmp"
+    partial.write_text("{half")  # a write the other runner is in the middle of
+    other = JobLock(lock_path(tmp_path, job))
+    assert other.acquire()  # another live runner holds the job
+    try:
+        outcome = run("pdebench", "smoke", tasks=["advection"], methods=["fno"], overrides=OVERRIDES,
+                      results=tmp_path, restart=True)
+        assert outcome.busy == [job.filename] and outcome.ran == []
+        assert (ckpt / "last.pt").read_bytes() == b"hours of work" and partial.exists()
+        assert not (runs / job.filename).exists()
+    finally:
+        other.release()
+    # the holder is gone: its temporaries are stale now; its checkpoint is kept without --resume/--restart
+    assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "--results", str(tmp_path),
+                 *[a for s in SETS for a in ("--set", s)]]) == 1
+    assert (ckpt / "last.pt").read_bytes() == b"hours of work" and not partial.exists()
+    assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "--results", str(tmp_path), "--restart",
+                 *[a for s in SETS for a in ("--set", s)]]) == 0
+    assert json.loads((runs / job.filename).read_text())["status"] == "ok" and not ckpt.exists()
+
+
+def test_exit_status_is_non_zero_when_a_job_fails(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("ORCA_PDEBENCH_ROOT", str(tmp_path / "pde"))
+    sets = [*SETS, "method_params.fno.lr=-1.0"]  # every FNO job fails inside the optimiser
+    code = main(["pdebench", "--tasks", "advection", "--methods", "fno", "--results", str(tmp_path),
+                 *[a for s in sets for a in ("--set", s)]])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "1 of 1 jobs failed" in err and "advection--fno--s0.json" in err
+
+
+def test_two_runners_on_one_preset_run_every_job_exactly_once(tmp_path) -> None:
+    env = {**os.environ, "ORCA_PDEBENCH_ROOT": str(tmp_path / "pde"), "OMP_NUM_THREADS": "1"}
+    sets = [a for s in [*SETS, "method_params.orca.align.steps=2", "method_params.orca.refine.epochs=3"]
+            for a in ("--set", s)]
+    args = ["pdebench", "--tasks", "advection", "--methods", "fno", "orca", "--seeds", "0", "1", "2",
+            "--results", str(tmp_path / "results"), "--checkpoint-every", "0", *sets]
+    # the data are generated once first, so that both runners reach their job loops together
+    subprocess.run([sys.executable, "-m", "benchmarks.run", "pdebench", "--tasks", "advection", "--methods", "fno",
+                    "--results", str(tmp_path / "warm"), *sets], cwd=ROOT, env=env, check=True, capture_output=True)
+    procs = [subprocess.Popen([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
+    ran = [int(re.search(r"ran (\d+) jobs", out).group(1)) for out, _ in outs]
+    assert sum(ran) == 6, outs  # 6 jobs, each run by exactly one of the two runners
+    runs = tmp_path / "results" / "pdebench" / "smoke" / "runs"
+    records = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json"))]
+    assert len(records) == 6 and {r["status"] for r in records} == {"ok"}
+    assert not list((tmp_path / "results" / "pdebench" / "smoke").glob("checkpoints/*"))
