@@ -133,8 +133,12 @@ def _test_split(X: Any, y: Any, fraction: float, task: str, seed: int):
         raise OrcaError(f"the data has {n} row(s); fit needs at least 3 when the test split is carved from it "
                         "(train, validation and test each need one), or pass --test FILE")
     strat = None
+    missing = pd.isna(pd.Series(y)).to_numpy()
+    if missing.any():
+        raise OrcaError(f"y is missing (NaN/None) in {int(missing.sum())} of {n} rows; every training row needs a "
+                        "target: drop the unlabelled rows first")
     if task == "classification":
-        labels, counts = np.unique(pd.Series(y).astype(str), return_counts=True)
+        labels, counts = np.unique(pd.Series(y).astype(str).to_numpy(), return_counts=True)
         small = labels[counts < 2].tolist()
         if small:
             raise OrcaError(f"classes {small} have a single row; a stratified test split needs at least 2 per "

@@ -53,7 +53,7 @@ def split_train_val(n: int, val_fraction: float, seed: int, stratify: np.ndarray
         raise DataError(f"need at least 2 training examples to carve a validation split, got {n}")
     idx = np.arange(n)
     n_val = max(1, int(round(n * val_fraction)))
-    if n - n_val < 1:
+    if n - n_val < 2:
         raise DataError(f"refine.val_fraction={val_fraction} of {n} training rows leaves {n - n_val} to train on; "
                         "lower it (e.g. 0.1) or pass a validation set (X_val, y_val)")
     strat = stratify

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import type_of_target
 
 from . import modelfile
@@ -119,10 +121,14 @@ class _CrossModalBase(BaseEstimator):
                 raise DataError(f"Complex data not supported: {what} has dtype {X.dtype}; pass real numbers")
             if X.ndim not in (2, 3, 4):
                 raise DataError(f"{what} must be a table (N, F), sequences (N, C, L) or images (N, C, H, W); got a "
-                                f"{X.ndim}D array of shape {X.shape}" + (" (Expected 2D array, got 1D array instead: "
-                                "reshape a single feature with X.reshape(-1, 1))" if X.ndim == 1 else ""))
+                                f"{X.ndim}D array of shape {X.shape}" + (" (Expected 2D array, got 1D array instead. "
+                                "Reshape your data with X.reshape(-1, 1) for a single feature or X.reshape(1, -1) "
+                                "for a single row)" if X.ndim == 1 else ""))
         if len(X) == 0:
             raise DataError(f"{what} has 0 rows; at least one is needed")
+        if X.ndim == 2 and X.shape[1] == 0:
+            raise DataError(f"{what} has 0 feature(s) (shape=({X.shape[0]}, 0)) while a minimum of 1 is required: "
+                            "a table needs at least one column")
         return X
 
     def _prepare_X(self, X: Any, fitting: bool) -> np.ndarray:
@@ -173,6 +179,7 @@ class _CrossModalBase(BaseEstimator):
         if y is None:
             raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         X = self._as_input(X)
+        y = y if isinstance(y, (pd.Series, pd.DataFrame)) else np.asarray(y)
         if len(X) != len(y):
             raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must match")
         if len(X) < 2:
@@ -360,6 +367,8 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         if y.dtype.kind == "c":
             raise DataError(f"Complex data not supported: y has dtype {y.dtype}")
         if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected; it is read as y.ravel()",
+                          DataConversionWarning, stacklevel=3)
             y = y[:, 0]
         if y.ndim != 1:
             raise DataError(f"classification labels must be 1D (one label per row); y should be a 1d array, got "
@@ -411,6 +420,11 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
     size ``(N, C_out, L)``/``(N, C_out, H, W)`` for sequence and image inputs. Parameters as
     :class:`CrossModalClassifier`."""
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # (N, T) targets, and dense fields
+        return tags
+
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         y = np.asarray(y)
         if y.dtype.kind == "c":
@@ -433,9 +447,12 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
         return Task("user-regression", X.shape[1:], "regression", shape, categorical=cat, cardinalities=cards)
 
     def predict(self, X: Any) -> np.ndarray:
-        pred = self._raw_predict(X)
+        pred = self._raw_predict(X).astype(np.float64)  # float64 as scikit-learn's regressors return
         return pred[:, 0] if self.target_shape_ == () else pred
 
 
 EXPECTED_FAILED_CHECKS: dict[str, str] = {}
-"""``check_estimator`` checks the estimators do not pass, with the reason (filled in by the test's findings)."""
+"""``check_estimator`` checks the estimators do not pass, each with its reason: none (scikit-learn 1.9, with a
+body given by name; a loaded :class:`~orca.bodies.Body` object as the ``body`` parameter is a convenience that
+scikit-learn's parameter checks do not cover). ``check_array_api_input`` is skipped by scikit-learn itself unless
+``SCIPY_ARRAY_API`` is set."""

@@ -135,6 +135,19 @@ def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """A refine checkpoint, read with ``weights_only=True``: tensors and plain data, never code."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - the unpickler's refusal, a truncated file, ...: one clear error
+        raise ConfigError(f"checkpoint {path} cannot be read as tensors and plain data ({type(exc).__name__}); "
+                          "it is damaged or was not written by orca: delete it (or the runner's --restart) to "
+                          "start afresh") from exc
+    if not isinstance(saved, dict):
+        raise ConfigError(f"checkpoint {path} holds {type(saved).__name__}, not an orca checkpoint")
+    return saved
+
+
 def _diverged(what: str, cfg: RefineConfig, epoch: int, step: int) -> DivergenceError:
     return DivergenceError(
         f"refine diverged: {what} at epoch {epoch}, step {step} (refine.lr={cfg.lr:g}, "
@@ -206,8 +219,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     if resume:
         if ckpt is None or not (ckpt / "last.pt").is_file():
             raise ConfigError(f"resume=True but there is no checkpoint at {ckpt / 'last.pt' if ckpt else '<none>'}")
-        saved = torch.load(ckpt / "last.pt", map_location="cpu", weights_only=True)
-        if saved["fingerprint"] != fingerprint:
+        saved = _load_checkpoint(ckpt / "last.pt")
+        if saved.get("fingerprint") != fingerprint:
             raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config, task or training "
                               "data; refusing to resume (start a fresh run, or resume with the same settings and "
                               "data)")
@@ -217,7 +230,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         torch.set_rng_state(saved["torch_rng"])
         state = saved["state"]
         if (ckpt / "best.pt").is_file():
-            best_weights = torch.load(ckpt / "best.pt", map_location="cpu", weights_only=True)["model"]
+            best_weights = _load_checkpoint(ckpt / "best.pt")["model"]
 
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = last_save = time.perf_counter()
@@ -234,7 +247,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             with acc.accumulate(model):
                 loss = loss_fn(model(x), y)
                 if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
-                    raise _diverged(f"the training loss is {float(loss)}", cfg, epoch, state["step"])
+                    raise _diverged(f"the training loss is {float(loss.detach())}", cfg, epoch, state["step"])
                 acc.backward(loss)
                 if acc.sync_gradients and cfg.grad_clip is not None:
                     norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -18,6 +18,11 @@ import pandas as pd
 from .exceptions import DataError
 
 
+def _all_numbers(column: pd.Series) -> bool:
+    """Whether every non-missing value of ``column`` reads as a number."""
+    return bool(pd.to_numeric(column, errors="coerce").notna().sum() == column.notna().sum())
+
+
 class TabularPreprocessor:
     """Fit on a training table (DataFrame or 2D array), then transform any table with the same columns.
 
@@ -41,8 +46,9 @@ class TabularPreprocessor:
             dup = sorted({c for c in self.columns_ if self.columns_.count(c) > 1})
             raise DataError(f"the table has duplicate column names {dup}; columns are matched by name, so each "
                             "name must be unique")
-        if self.categorical is None:
-            cat = [i for i, c in enumerate(df.columns) if not pd.api.types.is_numeric_dtype(df[c])]
+        if self.categorical is None:  # an object array's columns whose values are all numbers are numeric
+            cat = [i for i, c in enumerate(df.columns) if not pd.api.types.is_numeric_dtype(df[c])
+                   and (self.named_ or not _all_numbers(df.iloc[:, i]))]
         else:
             cat = [self._position(c) for c in self.categorical]
         self.categorical_ = sorted(set(cat))
@@ -141,7 +147,7 @@ class TabularPreprocessor:
         """The numeric columns as float64; text where training had numbers is an error, not "missing"."""
         part = df.iloc[:, self.numeric_]
         num = part.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-        lost = np.isnan(num) & ~part.isna().to_numpy()
+        lost = np.isnan(num) & ~part.isna().to_numpy(dtype=bool)
         if lost.any():
             j = int(np.flatnonzero(lost.any(axis=0))[0])
             example = part.iloc[int(np.flatnonzero(lost[:, j])[0]), j]

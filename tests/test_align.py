@@ -8,7 +8,7 @@ import torch
 
 from orca import OrcaConfig, SourceFeatures, Task, align, build
 from orca.config import AlignConfig
-from orca.exceptions import DataError, UnknownNameError
+from orca.exceptions import ConfigError, DataError
 
 
 def _setup(tiny_body):
@@ -45,8 +45,8 @@ def test_objective_none_skips_the_stage(tiny_body) -> None:
 
 def test_align_bad_inputs(tiny_body) -> None:
     model, X, y, source = _setup(tiny_body)
-    with pytest.raises(UnknownNameError, match="expected one of"):
-        align(model, X, y, source, AlignConfig(objective="otdd-exct"))
+    with pytest.raises(ConfigError, match="did you mean 'otdd-exact'.*expected one of"):  # at construction
+        AlignConfig(objective="otdd-exct")
     with pytest.raises(DataError, match="needs source features"):
         align(model, X, y, None, AlignConfig(objective="mmd"))
     narrow = SourceFeatures(torch.randn(10, 5), torch.zeros(10, dtype=torch.long))
