@@ -64,13 +64,13 @@ case "$cmd" in
   smoke)
     setup
     "$PY" -m benchmarks.smoke "$@"
-    for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
+    for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.run "$suite" --preset smoke "$@"
       "$PY" -m benchmarks.report "$suite" --preset smoke "$@"
     done ;;
   all)
     setup
-    for suite in $("$PY" -c 'from benchmarks.suite import available_suites; print(" ".join(available_suites()))'); do
+    for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.run "$suite" "$@"
       "$PY" -m benchmarks.report "$suite" "$@"
     done ;;

@@ -1,1 +1,8 @@
-"""Benchmark harnesses (smoke run now; OpenML-CC18, PDEBench and NAS-Bench-360 suites follow) and perf scripts."""
+"""Benchmark harnesses over the orca core, in layers (nothing imports a layer above it):
+
+    orca/ (core) -> baselines/ -> benchmarks/runner/ -> benchmarks/suites/<name>/ -> benchmarks/catalogue.py
+                                                                                  -> benchmarks/reports/
+
+``python -m benchmarks.run`` and ``python -m benchmarks.report`` are the entry points; ``perf/`` holds the
+speed and memory scripts; ``smoke.py`` and ``ablation_align.py`` are stand-alone studies on the core.
+"""

@@ -23,12 +23,11 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
+import baselines  # noqa: F401  (registers the baselines)
 from orca import CrossModalClassifier
 from orca.io import read_json, write_json
 from orca.metrics import get_metric
 from orca.registry import get
-
-import baselines  # noqa: F401  (registers the baselines)
 
 SMOKE_PARAMS = dict(body="minilm", objective="otdd-exact", align_steps=100, align_lr=1e-3, epochs=4, batch_size=32,
                     lr=1e-4, new_params_lr_mult=10.0, warmup_ratio=0.1, val_fraction=0.15, seed=0, device="cpu")

@@ -1,5 +1,5 @@
 """One registry for every named component: tasks, bodies, embedders, predictors, objectives, losses, metrics
-and baselines.
+and baselines (benchmark suites have their own registry in the runner).
 
 A component registers itself where it is defined::
 
@@ -19,7 +19,7 @@ from .exceptions import UnknownNameError
 
 T = TypeVar("T")
 
-KINDS = ("task", "body", "embedder", "predictor", "objective", "loss", "metric", "baseline", "suite")
+KINDS = ("task", "body", "embedder", "predictor", "objective", "loss", "metric", "baseline")
 _REGISTRY: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
 
 

@@ -33,8 +33,16 @@ def _seed() -> None:
 
 def tiny_hf_model(family: str) -> torch.nn.Module:
     """A randomly initialised 2-layer model of ``family`` (bert, roberta, dinov2, swin), width 32."""
-    from transformers import (BertConfig, BertModel, Dinov2Config, Dinov2Model, RobertaConfig, RobertaModel,
-                              SwinConfig, SwinModel)
+    from transformers import (
+        BertConfig,
+        BertModel,
+        Dinov2Config,
+        Dinov2Model,
+        RobertaConfig,
+        RobertaModel,
+        SwinConfig,
+        SwinModel,
+    )
 
     common = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
     if family == "bert":

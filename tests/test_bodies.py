@@ -6,11 +6,10 @@ import time
 
 import pytest
 import torch
+from conftest import tiny_hf_model
 
 from orca.bodies import Body, load_body, offline_bodies
 from orca.exceptions import BodyUnavailableError, ConfigError
-
-from conftest import tiny_hf_model
 
 
 def test_local_folder_loads_without_network(tmp_path) -> None:

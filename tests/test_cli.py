@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import tiny_hf_model
+
 from orca.cli import main
 
 

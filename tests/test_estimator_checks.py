@@ -5,9 +5,9 @@ in ``orca.estimators.EXPECTED_FAILED_CHECKS``."""
 from __future__ import annotations
 
 import pytest
+from conftest import tiny_hf_model
 from sklearn.utils.estimator_checks import check_estimator
 
-from conftest import tiny_hf_model
 from orca import CrossModalClassifier, CrossModalRegressor
 from orca.estimators import EXPECTED_FAILED_CHECKS
 

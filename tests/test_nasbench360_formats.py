@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from benchmarks.nasbench360 import formats, metrics, safe_pickle
+from benchmarks.suites.nasbench360 import formats, metrics, safe_pickle
 from orca.exceptions import DataError
 
 RNG = np.random.default_rng(0)

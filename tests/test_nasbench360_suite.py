@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.catalogue import get_suite
 from benchmarks.run import run
-from benchmarks.suite import expand_jobs, get_suite, resolve_config
+from benchmarks.runner import expand_jobs, resolve_config
 from orca.exceptions import ConfigError, DataError
 
 TINY = {"method_params": {"cnn": {"widths": [8, 16], "blocks": 1, "kernel": 3, "epochs": 2, "batch_size": 8,
@@ -82,7 +83,7 @@ def test_darcy_task_normalises_pointwise_and_scores_decoded_fields(nb_root, monk
     """The Darcy task's encoding (pointwise unit Gaussian + two grid channels) and decoding before the metric."""
     from scipy.io import savemat
 
-    from benchmarks.nasbench360 import task_errors
+    from benchmarks.suites.nasbench360 import task_errors
 
     rng = np.random.default_rng(0)
     (nb_root / "darcy").mkdir(parents=True)
@@ -113,7 +114,7 @@ def _idx(path: Path, arr: np.ndarray) -> None:
 
 def test_fashion_proxy_from_an_unpacked_package(nb_root) -> None:
     """The Debian package's IDX files (written here in their format; no download) become a CIFAR-format task."""
-    from benchmarks.nasbench360 import offline
+    from benchmarks.suites.nasbench360 import offline
 
     base = nb_root / "debian" / "dataset-fashion-mnist"
     files = base / "usr/share/datasets/fashion-mnist"
@@ -134,7 +135,7 @@ def test_dna_splice_proxy_decodes_mlbench_bases(nb_root) -> None:
     pyreadr = pytest.importorskip("pyreadr")
     import pandas as pd
 
-    from benchmarks.nasbench360 import offline
+    from benchmarks.suites.nasbench360 import offline
 
     base = nb_root / "debian" / "r-cran-mlbench"
     folder = base / "usr/lib/R/site-library/mlbench/data"
@@ -167,7 +168,7 @@ def _ucr_wheel(root: Path, monkeypatch, counts: tuple[int, ...] = (40, 30, 10, 1
     import hashlib
     import zipfile
 
-    from benchmarks.nasbench360 import offline
+    from benchmarks.suites.nasbench360 import offline
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(1, 6), counts)
@@ -186,7 +187,7 @@ def _ucr_wheel(root: Path, monkeypatch, counts: tuple[int, ...] = (40, 30, 10, 1
 def test_ecg_proxy_from_a_pinned_wheel(nb_root, monkeypatch) -> None:
     """ECG5000 beats (UCR .tsv in a wheel) become ECG-format records: one z-scored window per beat, NAS-Bench-360's
     80/10/10 record split (stratified), and the record-level F1 equals the window-level one."""
-    from benchmarks.nasbench360 import metrics, offline
+    from benchmarks.suites.nasbench360 import metrics, offline
 
     _ucr_wheel(nb_root, monkeypatch)
     splits, provenance = offline.build("ecg-heartbeats", nb_root, {}, {})
@@ -205,7 +206,7 @@ def test_ecg_proxy_from_a_pinned_wheel(nb_root, monkeypatch) -> None:
 
 
 def test_ecg_proxy_refuses_a_changed_wheel_or_member(nb_root, monkeypatch) -> None:
-    from benchmarks.nasbench360 import offline
+    from benchmarks.suites.nasbench360 import offline
     from orca.exceptions import DataError
 
     members = _ucr_wheel(nb_root, monkeypatch)
@@ -231,7 +232,7 @@ PAPER_CONFIGS = {  # docs/method.md 3.3: optimizer, lr, wd, epochs, batch, accum
 
 
 def test_paper_configs_preset_gives_each_task_the_papers_settings() -> None:
-    from benchmarks.nasbench360 import orca_config
+    from benchmarks.suites.nasbench360 import orca_config
 
     suite = get_suite("nasbench360")
     config = resolve_config(suite, "paper-configs")
@@ -281,7 +282,7 @@ def test_psicov_crops_tiles_and_scores_whole_maps(nb_root, tmp_path) -> None:
     """PSICOV end to end on fixture proteins: fixed crops for training, whole maps (own lengths) for MAE_8."""
     import pickle
 
-    from benchmarks.nasbench360 import psicov_predict_maps
+    from benchmarks.suites.nasbench360 import psicov_predict_maps
 
     rng = np.random.default_rng(0)
     folder = nb_root / "psicov"

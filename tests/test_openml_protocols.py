@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.openml import check_in_lists, lift_split, paper_lists, tabpfn_split
+from benchmarks.suites.openml import check_in_lists, lift_split, paper_lists, tabpfn_split
 from orca.data import split_train_val
 from orca.metrics import get_metric
 
@@ -77,7 +77,7 @@ def test_a_class_with_one_example_gets_a_clear_message() -> None:
 
 @pytest.mark.parametrize("n,expected", [(600, (300, 300)), (1999, (999, 1000)), (5000, (1000, 1000))])
 def test_tabpfn_window_protocol(n, expected) -> None:
-    from benchmarks.openml import tabpfn_window_split
+    from benchmarks.suites.openml import tabpfn_window_split
 
     X, y = _data(n)
     tests = []
@@ -98,7 +98,7 @@ def test_tabpfn_window_protocol(n, expected) -> None:
 
 
 def test_all_missing_column_and_unknown_split_are_refused(monkeypatch, tmp_path) -> None:
-    from benchmarks.openml import check_columns
+    from benchmarks.suites.openml import check_columns
     from orca.exceptions import DataError
 
     X = np.ones((5, 3))
@@ -112,7 +112,8 @@ def test_online_source_goes_through_the_openml_client(monkeypatch) -> None:
     import sys
     import types
 
-    from benchmarks.suite import get_suite, resolve_config
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
 
     class FakeDataset:
         name, version, default_target_attribute = "toy-online", 3, "class"
@@ -151,8 +152,9 @@ def test_tabpfn_needs_local_weights_and_says_where(monkeypatch, tmp_path) -> Non
 
 
 def test_new_settings_at_their_defaults_keep_recorded_hashes() -> None:
-    from benchmarks.openml import mirror_folder
-    from benchmarks.suite import expand_jobs, get_suite, resolve_config
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import expand_jobs, resolve_config
+    from benchmarks.suites.openml import mirror_folder
     from orca.exceptions import DataError
     from orca.io import read_json
 

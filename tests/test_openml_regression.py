@@ -1,5 +1,5 @@
 """CI regression check: ORCA and XGBoost on 2 OpenML datasets, 1 split, must stay within 0.02 ROC AUC of the
-values recorded in ``benchmarks/openml/regression.json`` (taken from the committed smoke results)."""
+values recorded in ``benchmarks/suites/openml/regression.json`` (taken from the committed smoke results)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ RECORDED = Path(__file__).parent.parent / "benchmarks" / "openml" / "regression.
 
 @pytest.mark.slow
 def test_orca_and_xgboost_do_not_regress(tmp_path) -> None:
-    from benchmarks.openml import mirror_folder
+    from benchmarks.suites.openml import mirror_folder
     from orca.exceptions import DataError
 
     recorded = read_json(RECORDED)

@@ -14,9 +14,9 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
-from benchmarks.pdebench import layouts  # noqa: E402
-from benchmarks.pdebench.generators.base import Generated  # noqa: E402
-from benchmarks.pdebench.metrics import field_metrics  # noqa: E402
+from benchmarks.suites.pdebench import layouts  # noqa: E402
+from benchmarks.suites.pdebench.generators.base import Generated  # noqa: E402
+from benchmarks.suites.pdebench.metrics import field_metrics  # noqa: E402
 from orca.exceptions import DataError  # noqa: E402
 
 

@@ -8,14 +8,18 @@ import pytest
 
 pytest.importorskip("scipy")
 
-from benchmarks.pdebench.generators import GENERATORS  # noqa: E402
-from benchmarks.pdebench.generators.darcy import darcy, darcy_residual, solve_darcy  # noqa: E402
-from benchmarks.pdebench.generators.fv1d import burgers_flux, heat_step, integrate, muscl_pc_step  # noqa: E402
-from benchmarks.pdebench.generators.hyperbolic import (  # noqa: E402
-    advection, advection_exact, burgers, logistic_step, reaction_diffusion,
+from benchmarks.suites.pdebench.generators import GENERATORS  # noqa: E402
+from benchmarks.suites.pdebench.generators.darcy import darcy, darcy_residual, solve_darcy  # noqa: E402
+from benchmarks.suites.pdebench.generators.fv1d import burgers_flux, heat_step, integrate, muscl_pc_step  # noqa: E402
+from benchmarks.suites.pdebench.generators.hyperbolic import (  # noqa: E402
+    advection,
+    advection_exact,
+    burgers,
+    logistic_step,
+    reaction_diffusion,
 )
-from benchmarks.pdebench.generators.initial import cell_centres, draw_initial, normalise_unit  # noqa: E402
-from benchmarks.pdebench.generators.sorption import CONSTANTS, diffusion_sorption, sorption_rhs  # noqa: E402
+from benchmarks.suites.pdebench.generators.initial import cell_centres, draw_initial, normalise_unit  # noqa: E402
+from benchmarks.suites.pdebench.generators.sorption import CONSTANTS, diffusion_sorption, sorption_rhs  # noqa: E402
 
 
 def test_initial_sampler_marginals() -> None:
@@ -44,7 +48,7 @@ def test_advection_matches_the_exact_shift_and_converges(beta: float) -> None:
     for nx in (64, 128, 256):
         x, u0 = _smooth_periodic(nx)
         dx = 1.0 / nx
-        from benchmarks.pdebench.generators.fv1d import advection_flux
+        from benchmarks.suites.pdebench.generators.fv1d import advection_flux
 
         flux = advection_flux(beta)
         frames = integrate(u0, np.array([0.0, 1.0]), lambda u: 0.4 * dx / abs(beta),
@@ -141,7 +145,7 @@ def test_every_generator_is_registered_and_tags_its_layout() -> None:
 
 
 def test_non_finite_samples_are_dropped_and_counted() -> None:
-    from benchmarks.pdebench.generators.base import drop_non_finite
+    from benchmarks.suites.pdebench.generators.base import drop_non_finite
 
     fields = np.zeros((4, 3, 5))
     fields[1, 2, 0] = np.nan
@@ -153,7 +157,13 @@ def test_non_finite_samples_are_dropped_and_counted() -> None:
 def test_fno_darcy_regeneration() -> None:
     from scipy.sparse.linalg import spsolve as solve
 
-    from benchmarks.pdebench.generators.darcy_fno import _to_nodes, darcy_fno, grf_fields, node_matrix, threshold
+    from benchmarks.suites.pdebench.generators.darcy_fno import (
+        _to_nodes,
+        darcy_fno,
+        grf_fields,
+        node_matrix,
+        threshold,
+    )
 
     g = grf_fields(400, 24, np.random.default_rng(0))
     assert abs(g.mean()) < 1e-12 and np.allclose(g.mean(axis=(1, 2)), 0, atol=1e-12)  # no constant mode
@@ -179,7 +189,12 @@ def test_fno_darcy_regeneration() -> None:
 def test_fitzhugh_nagumo_pieces_and_generator() -> None:
     from scipy.integrate import solve_ivp
 
-    from benchmarks.pdebench.generators.planar import diffusion_reaction_2d, fhn_reaction, fhn_reaction_step, neumann_heat
+    from benchmarks.suites.pdebench.generators.planar import (
+        diffusion_reaction_2d,
+        fhn_reaction,
+        fhn_reaction_step,
+        neumann_heat,
+    )
 
     rng = np.random.default_rng(0)
     field = rng.normal(size=(2, 16, 12))
@@ -206,7 +221,7 @@ def test_fitzhugh_nagumo_pieces_and_generator() -> None:
 
 
 def test_shallow_water_rest_symmetry_and_mass() -> None:
-    from benchmarks.pdebench.generators.planar import shallow_water, swe_rhs
+    from benchmarks.suites.pdebench.generators.planar import shallow_water, swe_rhs
 
     rest = np.zeros((3, 1, 8, 8))
     rest[0] = 1.3

@@ -11,8 +11,9 @@ import pytest
 
 pytest.importorskip("h5py")
 
+from benchmarks.catalogue import get_suite
 from benchmarks.run import run  # noqa: E402
-from benchmarks.suite import get_suite, resolve_config  # noqa: E402
+from benchmarks.runner import resolve_config  # noqa: E402
 from orca.exceptions import ConfigError, DataError  # noqa: E402
 from orca.io import read_json  # noqa: E402
 
@@ -98,7 +99,7 @@ def test_bad_input_is_refused_clearly(pde_root, tmp_path) -> None:
 def test_a_corrupt_local_file_is_never_used(pde_root) -> None:
     suite = get_suite("pdebench")
     config = resolve_config(suite, "smoke", {"data": {"source": "local"}})
-    from benchmarks.pdebench import real_path
+    from benchmarks.suites.pdebench import real_path
 
     path, _ = real_path(config, "darcy")
     path.parent.mkdir(parents=True)
@@ -143,7 +144,7 @@ def test_two_dimensional_time_dependent_tasks(pde_root) -> None:
 
 def test_rollout_task_pairs_splits_and_scores(pde_root, tmp_path) -> None:
     """A roll-out task: consecutive-frame pairs for training, val split by trajectory, K-step roll-out on test."""
-    from benchmarks.pdebench import _val_split, rollout, score
+    from benchmarks.suites.pdebench import _val_split, rollout, score
 
     suite = get_suite("pdebench")
     config = resolve_config(suite, "smoke", TINY)

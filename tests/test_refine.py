@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import torch
-
-import importlib
 
 refine_module = importlib.import_module("orca.refine")  # the package re-exports the function `refine`
 from orca import OrcaConfig, Task, build

@@ -4,24 +4,25 @@ whose every number comes from a result file or the published CSV."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import re
+from pathlib import Path
 
 import pytest
 
 import orca.io
 from benchmarks import report as report_module
-from benchmarks.run import is_done, result_path, run
-from benchmarks.suite import expand_jobs, get_suite, resolve_config
+from benchmarks.catalogue import get_suite
+from benchmarks.run import run
+from benchmarks.runner import expand_jobs, is_done, resolve_config, result_path
 from orca.exceptions import ConfigError, OrcaError
 
 
 @pytest.fixture
 def suite():
     """The openml suite; its tests need the data mirror that CI has at ../shared (skipped, saying so, elsewhere)."""
-    from benchmarks.openml import mirror_folder
-    from orca.io import read_json
+    from benchmarks.suites.openml import mirror_folder
     from orca.exceptions import DataError
+    from orca.io import read_json
 
     openml = get_suite("openml")
     try:
@@ -54,7 +55,7 @@ def test_config_resolution_and_rejection(suite) -> None:
 
 
 def test_the_mirror_holds_exactly_tabpfns_30(suite) -> None:
-    from benchmarks.openml import paper_lists
+    from benchmarks.suites.openml import paper_lists
 
     assert sorted(map(int, suite.all_tasks(resolve_config(suite, "smoke")))) == sorted(paper_lists()["tabpfn30"])
 
@@ -164,7 +165,7 @@ def test_xgboost_default_and_tuned_record_their_budget(tmp_path, suite) -> None:
 def test_a_mirror_file_whose_hash_does_not_match_is_never_used(tmp_path, suite) -> None:
     import shutil
 
-    from benchmarks.openml import load_task, mirror_folder
+    from benchmarks.suites.openml import load_task, mirror_folder
     from orca.exceptions import DataError
 
     config = resolve_config(suite, "smoke")
@@ -202,8 +203,8 @@ def _comparable(path) -> dict:
 
 @pytest.mark.slow
 def test_parallel_jobs_write_the_same_results_as_a_serial_run(tmp_path) -> None:
-    from benchmarks.openml import mirror_folder
     from benchmarks.run import run
+    from benchmarks.suites.openml import mirror_folder
     from orca.exceptions import DataError
     from orca.io import read_json as rj
 

@@ -14,9 +14,15 @@ import pytest
 
 pytest.importorskip("h5py")
 
-from benchmarks.joblock import JobLock  # noqa: E402
-from benchmarks.run import checkpoint_path, lock_path, main, run  # noqa: E402
-from benchmarks.suite import expand_jobs, get_suite, resolve_config  # noqa: E402
+from benchmarks.catalogue import get_suite
+from benchmarks.run import main, run  # noqa: E402
+from benchmarks.runner import (  # noqa: E402  # noqa: E402
+    JobLock,  # noqa: E402
+    checkpoint_path,
+    expand_jobs,
+    lock_path,
+    resolve_config,
+)
 
 ROOT = Path(__file__).parent.parent
 OVERRIDES = {"data": {"n_samples": 30, "nx_1d": 32}, "protocol": {"resolution_1d": 32},

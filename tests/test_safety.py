@@ -7,20 +7,19 @@ import json
 import pickle
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import tiny_hf_model
+
 from orca import CrossModalClassifier, CrossModalRegressor, OrcaConfig
 from orca.cli import main
 from orca.config import flatten
 from orca.estimators import CONFIG_PARAMS, FACADE_PARAMS
-from orca.exceptions import BodyUnavailableError, ConfigError, DataError, DivergenceError, OrcaError
+from orca.exceptions import ConfigError, DataError, DivergenceError
 from orca.modelfile import ModelFileError
 
 FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, device="cpu", embedder__target_seq_len=8,
@@ -235,14 +234,14 @@ def test_misspelt_names_device_and_body_fail_before_loading(tmp_path, monkeypatc
 
 def test_explicit_set_wins_over_the_environment_and_the_environment_is_reported(tmp_path, monkeypatch,
                                                                                 capsys) -> None:
-    from benchmarks.openml import mirror_folder
+    from benchmarks.suites.openml import mirror_folder
 
     monkeypatch.setenv("ORCA_OPENML_MIRROR", str(tmp_path / "from-env"))
     with pytest.raises(DataError, match="from-set has no manifest"):
         mirror_folder({"data": {"mirror": str(tmp_path / "from-set")}})
     err = capsys.readouterr().err
     assert "$ORCA_OPENML_MIRROR" in err and "is ignored" in err
-    default = json.loads((Path(__file__).parent.parent / "benchmarks/openml/default.json").read_text())
+    default = json.loads((Path(__file__).parent.parent / "benchmarks/suites/openml/default.json").read_text())
     with pytest.raises(DataError, match="from-env has no manifest"):
         mirror_folder({"data": {"mirror": default["data"]["mirror"]}})
     assert "comes from $ORCA_OPENML_MIRROR" in capsys.readouterr().err
@@ -440,7 +439,7 @@ def test_facade_refuses_sparse_input_and_empty_predict(fitted) -> None:
 def test_restricted_unpickler_turns_every_failure_into_a_data_error(payload, message) -> None:
     import io
 
-    from benchmarks.nasbench360 import safe_pickle
+    from benchmarks.suites.nasbench360 import safe_pickle
 
     with pytest.raises(DataError, match=message):
         safe_pickle.load(io.BytesIO(payload))

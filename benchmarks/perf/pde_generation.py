@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.pdebench.generators import GENERATORS
+from benchmarks.suites.pdebench.generators import GENERATORS
 
 
 def main(argv: list[str] | None = None) -> int:

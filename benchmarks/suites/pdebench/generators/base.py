@@ -12,7 +12,7 @@ GENERATOR_VERSION = "1"
 
 @dataclass
 class Generated:
-    """Arrays in one of PDEBench's layouts (see :mod:`benchmarks.pdebench.layouts`).
+    """Arrays in one of PDEBench's layouts (see :mod:`benchmarks.suites.pdebench.layouts`).
 
     ``layout`` is ``tensor`` (``fields`` (N, T, X)), ``groups`` (``fields`` (N, T, X[, Y], C), one HDF5 group per
     sample) or ``darcy`` (``fields`` the solution (N, 1, H, W), ``coefficient`` (N, H, W)). ``dropped`` counts

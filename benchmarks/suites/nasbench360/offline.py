@@ -224,8 +224,8 @@ def darcy_fno_files(root: Path, data: dict, tp: dict) -> Path:
     """The two regenerated MATLAB files (smooth1: 1 000 samples, smooth2: 100) at the task's grid, cached."""
     from scipy.io import savemat
 
-    from benchmarks.pdebench.generators import GENERATOR_VERSION
-    from benchmarks.pdebench.generators.darcy_fno import darcy_fno
+    from benchmarks.suites.pdebench.generators import GENERATOR_VERSION
+    from benchmarks.suites.pdebench.generators.darcy_fno import darcy_fno
 
     nx, seed = int(tp.get("nx", 85)), int(data["generator_seed"])
     folder = root / "generated" / f"darcy-fno_v{GENERATOR_VERSION}_nx{nx}_seed{seed}"

@@ -2,7 +2,7 @@
 in ``benchmarks.md`` §1 (never PDEBench's code), vectorised over samples, seeded, with progress bars.
 
 ``GENERATORS[family](n, nx, seed, **params)`` returns a :class:`~.base.Generated` in the family's PDEBench
-layout; :func:`benchmarks.pdebench.layouts.write` stores it tagged "generated offline" with
+layout; :func:`benchmarks.suites.pdebench.layouts.write` stores it tagged "generated offline" with
 :data:`~.base.GENERATOR_VERSION`.
 """
 

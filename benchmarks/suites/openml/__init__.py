@@ -28,7 +28,7 @@ from orca.io import read_json
 from orca.metrics import get_metric
 from orca.registry import get
 
-from ..suite import JobContext, env_unless_set, Suite, TaskData, register_suite
+from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
 
 ROOT = Path(__file__).parent
 
@@ -38,7 +38,7 @@ def mirror_folder(config: dict) -> Path:
     folder = env_unless_set(config["data"]["mirror"], default, "ORCA_OPENML_MIRROR", "data.mirror")
     path = Path(folder)
     if not path.is_absolute():
-        path = ROOT.parent.parent / path  # relative to the repository root
+        path = ROOT.parents[2] / path  # relative to the repository root
     if not (path / "manifest.json").is_file():
         raise DataError(f"OpenML mirror {path} has no manifest.json; set data.mirror or $ORCA_OPENML_MIRROR")
     return path

@@ -25,10 +25,11 @@ import numpy as np
 
 from orca import OrcaConfig, Task
 from orca.bodies import cache_root
+from orca.config import flatten
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
-from ..suite import JobContext, env_unless_set, Suite, TaskData, flatten, register_suite, with_task_overrides
+from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite, with_task_overrides
 from . import formats, metrics, offline
 
 ROOT = Path(__file__).parent

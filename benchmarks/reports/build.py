@@ -1,0 +1,72 @@
+"""Reports built only from result JSON: Markdown and CSV tables, ranks and wins, published numbers beside
+ours, and plots.
+
+    python -m benchmarks.report SUITE [--preset smoke|paper] [--results results]
+
+Writes ``results/<suite>/<preset>/report.md``, ``report.csv`` and ``plots/`` for the given preset, or for every
+preset that has results. Every number in the tables comes from a
+result file or from ``benchmarks/data/published_results.csv`` (the published rows, copied with their evidence
+tags from the reference material). Published numbers are shown as reported and never ranked against our runs;
+tasks run on generated or proxy data are marked as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orca.exceptions import OrcaError
+from orca.io import atomic_write
+
+from ..catalogue import available_suites, get_suite
+from ..runner.config import presets_of
+from .plots import plots
+from .published import published_rows
+from .results import load_results
+from .tables import markdown, summarise
+
+
+def presets_with_results(suite_name: str, results: str | Path = "results") -> list[str]:
+    """The presets that have a ``runs/`` folder under ``results/<suite>/``."""
+    return [p for p in presets_of(get_suite(suite_name)) if (Path(results) / suite_name / p / "runs").is_dir()]
+
+
+def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
+    suite = get_suite(suite_name)
+    folder = Path(results) / suite_name / preset
+    df, failed, unreadable = load_results(folder / "runs")
+    if df.empty:
+        raise OrcaError(f"no successful result files under {folder / 'runs'}; "
+                        f"run python -m benchmarks.run {suite_name} --preset {preset}")
+    summary = summarise(df)
+    summary.attrs["metric"] = df["metric"].iloc[0]
+    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
+                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df,
+                    means=suite.comparable_means)
+    atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    plots(suite_name, df, summary, folder / "plots", suite.task_groups)
+    return folder / "report.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build a suite's report from its result files.")
+    parser.add_argument("suite")
+    parser.add_argument("--preset", help="default: every preset that has results")
+    parser.add_argument("--results", default="results")
+    args, _ = parser.parse_known_args(argv)  # the runner's other options may be passed through
+    try:
+        if args.suite not in available_suites():
+            raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
+        presets = [args.preset] if args.preset else presets_with_results(args.suite, args.results)
+        if not presets:
+            raise OrcaError(f"no results under {Path(args.results) / args.suite}; "
+                            f"run python -m benchmarks.run {args.suite}")
+        for preset in presets:
+            path = report(args.suite, args.results, preset)
+            print(f"report written to {path} (and report.csv, plots/)")
+    except OrcaError as exc:
+        print(f"benchmarks.report: error: {exc}", file=sys.stderr)
+        return 2
+    return 0

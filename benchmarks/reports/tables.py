@@ -1,0 +1,145 @@
+"""Markdown tables from result rows: per-task scores (mean ± std over seeds), means and ranks, pairwise wins,
+the comparison against a suite's reference method, roll-out curves and published numbers beside ours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from orca.metrics import get_metric
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best)."""
+    metric = df["metric"].iloc[0]
+    higher = get_metric(metric).higher_is_better
+    agg = df.groupby(["task", "method"]).agg(mean=("value", "mean"), std=("value", "std"), n=("value", "size"),
+                                             data_kind=("data_kind", "first"), task_name=("task_name", "first"))
+    agg = agg.reset_index()
+    agg["std"] = agg["std"].fillna(0.0)
+    agg["rank"] = agg.groupby("task")["mean"].rank(ascending=not higher, method="min")
+    return agg
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True) -> list[str]:
+    """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) and
+    wins / ties / losses against it (only the last when the tasks' scores are on different scales)."""
+    pivot = summary.pivot(index="task", columns="method", values="mean")
+    if reference not in pivot:
+        return []
+    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}):", "",
+             f"| method | tasks | mean | mean {reference} | mean difference | wins / ties / losses |", "|---|---|---|---|---|---|"]
+    for m in sorted(c for c in pivot.columns if c != reference):
+        both = pivot[[m, reference]].dropna()
+        if both.empty:
+            continue
+        diff = (both[m] - both[reference]) * (1 if higher else -1)
+        avg = (_fmt(both[m].mean()), _fmt(both[reference].mean()), f"{diff.mean():+.4f}") if means else ("–",) * 3
+        lines.append(f"| {m} | {len(both)} | {avg[0]} | {avg[1]} | {avg[2]} | {int((diff > 0).sum())} / "
+                     f"{int((diff == 0).sum())} / {int((diff < 0).sum())} |")
+    return lines
+
+
+def rollout_table(df: pd.DataFrame) -> list[str]:
+    """Roll-out tasks: each method's error after every step (mean over seeds), then the final step's."""
+    rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
+    if rows.empty:
+        return []
+    steps = max(len(r) for r in rows["rollout"])
+    lines = ["", "## Autoregressive roll-outs", "",
+             "The table above scores roll-out tasks by the error averaged over the steps (PDEBench); here is the "
+             "error after each step, mean over seeds.", "",
+             "| task | method | " + " | ".join(f"step {k + 1}" for k in range(steps)) + " |",
+             "|---|---|" + "---|" * steps]
+    for (task, method), group in rows.groupby(["task", "method"]):
+        curve = np.nanmean(np.array([r for r in group["rollout"] if len(r) == steps], dtype=float), axis=0)
+        lines.append(f"| {task} | {method} | " + " | ".join(_fmt(v) for v in curve) + " |")
+    return lines
+
+
+def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict]) -> list[str]:
+    """Our mean per (task, method) next to the published values of the same task (tasks whose results name a
+    ``published_task``), with the data kind, so generated-data rows are never read as the real benchmark."""
+    mapping = df.dropna(subset=["published_task"]).groupby("task")["published_task"].first()
+    if mapping.empty or not published:
+        return []
+    ours = sorted(summary["method"].unique())
+    theirs = sorted({p["method"] for p in published if p["task"] in set(mapping)})
+    lines = ["", "## Side by side with the published numbers", "",
+             "Ours on the data named in the second column; published values as reported (different data when "
+             "ours are generated).", "",
+             "| task | our data | " + " | ".join(f"ours: {m}" for m in ours) + " | "
+             + " | ".join(f"published: {m}" for m in theirs) + " |", "|---|---|" + "---|" * (len(ours) + len(theirs))]
+    for task, name in mapping.items():
+        rows = summary[summary["task"] == task].set_index("method")
+        kind = rows["data_kind"].iloc[0] if len(rows) else "?"
+        mine = [_fmt(rows.loc[m, "mean"]) if m in rows.index else "–" for m in ours]
+        pub = {p["method"]: p["value"] for p in published if p["task"] == name}
+        lines.append(f"| {task} ({name}) | {kind} | " + " | ".join(mine) + " | "
+                     + " | ".join(pub.get(m, "–") for m in theirs) + " |")
+    return lines
+
+
+def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
+             published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
+             means: bool = True) -> str:
+    """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales)."""
+    metric = summary.attrs.get("metric", "")
+    higher = get_metric(metric).higher_is_better
+    methods = sorted(summary["method"].unique())
+    lines = [f"# {suite}: results", "",
+             f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
+             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran.", "",
+             "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for task, group in summary.groupby("task", sort=False):
+        by = group.set_index("method")
+        kind = group["data_kind"].iloc[0]
+        label = f"{task} {group['task_name'].iloc[0]}" + ("" if kind == "real" else f" ({kind} data)")
+        best = by["rank"].min()
+        cells = []
+        for m in methods:
+            if m not in by.index:
+                cells.append("–")
+                continue
+            r = by.loc[m]
+            text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({int(r['n'])})"
+            cells.append(f"**{text}**" if r["rank"] == best else text)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    counts = summary.groupby("method")["mean"].size()
+    if means:
+        avg = summary.groupby("method")["mean"].mean()
+        lines.append("| mean over tasks (tasks) | " + " | ".join(f"{_fmt(avg[m])} ({counts[m]})" for m in methods) + " |")
+    lines += ["", "| method | mean rank | " + " | ".join(f"wins vs {m}" for m in methods) + " |",
+              "|---|---|" + "---|" * len(methods)]
+    pivot = summary.pivot(index="task", columns="method", values="mean")
+    ranks = summary.groupby("method")["rank"].mean()
+    for a in methods:
+        wins = []
+        for b in methods:
+            if a == b:
+                wins.append("–")
+                continue
+            both = pivot[[a, b]].dropna()
+            better = (both[a] > both[b]) if higher else (both[a] < both[b])
+            wins.append(f"{int(better.sum())}/{len(both)}")
+        lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
+    if reference:
+        lines += against_reference(summary, reference, higher, means)
+    if df is not None:
+        lines += side_by_side(summary, df, published)
+        lines += rollout_table(df)
+    if published:
+        lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
+                  "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {p['benchmark']} | {p['task']} | {p['metric']} | {p['method']} | {p['value']} | "
+                  f"{p['evidence']} | {p['source']} |" for p in published]
+    if failed:
+        lines += ["", "## Failed jobs", ""] + [f"- {f['task']} / {f['method']} / seed {f['seed']}: {f['error']}"
+                                              for f in failed]
+    if unreadable:
+        lines += ["", "## Unreadable result files (re-run by the runner)", ""] + [f"- {u}" for u in unreadable]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,76 @@
+"""The runner's command line. One runner for every suite: expand (task x method x seed) jobs, skip finished ones, write one result JSON per
+job atomically. A failed job is recorded with its error and does not stop the others; the exit status is 1 when
+any job failed (or an interrupted job was left alone), with a summary naming them.
+
+Each job runs under its own lock (:mod:`benchmarks.runner.locks`), so runners sharing a results folder never run one
+job twice, and never delete or overwrite what another live runner is writing; an interrupted job's checkpoint is
+kept until ``--resume`` continues it or ``--restart`` discards it.
+
+    python -m benchmarks.run SUITE [--preset smoke|paper] [--tasks ...] [--methods ...] [--seeds ...]
+                              [--set key.sub=value ...] [--force] [--results results] [--jobs N]
+
+``--jobs N`` runs N jobs at a time, each in its own process with its CPU threads capped at
+``max(1, cores // N)``; the result files are the same as a serial run's (written by the parent, atomically).
+
+``--ray ADDRESS`` runs every job as a Ray task asking for ``--job-cpus`` CPUs and ``--job-gpus`` GPUs
+(``ADDRESS`` is a cluster's address, ``auto`` for the cluster this machine belongs to, or ``local`` to start a
+private instance on this machine). Workers send their records back and this process writes the result files, so
+they are the same as a serial run's. Workers need the data where the suite looks for it and, for ``--resume``
+across nodes, a results folder every node sees (checkpoints are written by the node that runs the job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from orca.config import parse_override, unflatten
+from orca.exceptions import OrcaError
+
+from .config import PRESETS
+from .execute import run
+from .suite import lookup_suite, registered_suites
+
+
+def _parse_sets(items: list[str]) -> dict:
+    """``--set a.b=1`` items -> a nested override tree."""
+    return unflatten(dict(parse_override(item) for item in items))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a benchmark suite.")
+    parser.add_argument("suite")
+    parser.add_argument("--preset", default="smoke", help=f"{', '.join(PRESETS)} or a suite's own preset")
+    parser.add_argument("--tasks", nargs="+")
+    parser.add_argument("--methods", nargs="+")
+    parser.add_argument("--seeds", nargs="+", type=int)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--results", default="results")
+    parser.add_argument("--force", action="store_true", help="re-run jobs that already have a result")
+    parser.add_argument("--jobs", type=int, default=1, help="jobs run at a time, one process each")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue interrupted jobs from their last checkpoint (finished jobs are always skipped)")
+    parser.add_argument("--restart", action="store_true",
+                        help="discard interrupted jobs' checkpoints and start them afresh (without --resume or "
+                             "--restart an interrupted job is left alone and its checkpoint kept)")
+    parser.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
+                        help="write a training job's checkpoint at most this often (0: every epoch; default 300)")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="run jobs as Ray tasks: a cluster address, 'auto', or 'local' (a private instance)")
+    parser.add_argument("--job-cpus", type=int, default=1, help="CPUs each Ray task asks for (default 1)")
+    parser.add_argument("--job-gpus", type=float, default=0.0, help="GPUs each Ray task asks for (default 0)")
+    args = parser.parse_args(argv)
+    try:
+        if args.suite not in registered_suites():
+            raise OrcaError(f"unknown suite {args.suite!r}; available: {sorted(registered_suites())}")
+        outcome = run(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
+                      args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,
+                      args.job_cpus, args.job_gpus, args.restart)
+    except OrcaError as exc:
+        print(f"benchmarks.run: error: {exc}", file=sys.stderr)
+        return 2
+    return 1 if outcome.failed or outcome.interrupted else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Experiment configs as data: a suite's ``default.json`` plus ``presets/<name>.json`` plus command-line
+overrides, merged and validated before any job runs. A preset or override may only set keys that
+``default.json`` has (``method_params.orca*`` sections, and a task's own ``task_params.<task>.orca``, are
+validated as an :class:`orca.OrcaConfig` instead), so a misspelt key is rejected with a close match."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+from orca import OrcaConfig
+from orca.config import flatten, unflatten
+from orca.exceptions import ConfigError
+from orca.io import read_json
+
+from .suite import Suite
+
+PRESETS = ("smoke", "paper")
+"""The presets every suite has; a suite may add its own (``presets/<name>.json``), e.g. openml's ``lift``."""
+
+
+def presets_of(suite: Suite) -> list[str]:
+    """The suite's presets: the files in ``presets/``, the common ones first."""
+    names = sorted(p.stem for p in (suite.root / "presets").glob("*.json"))
+    return [p for p in PRESETS if p in names] + [p for p in names if p not in PRESETS]
+
+
+def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        path = f"{where}.{key}" if where else key
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
+        if is_orca(path):  # ORCA sections are validated as a whole OrcaConfig
+            out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(flatten(value)).to_dict()
+        elif _is_task_orca(path):  # a task's partial ORCA overrides: any OrcaConfig key, checked as one
+            merged = {**flatten(out.get(key, {})), **flatten(value)}
+            OrcaConfig().with_overrides(merged)
+            out[key] = unflatten(merged)
+        elif isinstance(schema[key], dict) and isinstance(value, dict):
+            out[key] = _merge(out.get(key, {}), value, schema[key], path)
+        else:
+            out[key] = value
+    return out
+
+
+def is_orca(path: str) -> bool:
+    """``method_params.orca`` and its variants (``method_params.orca-paper``, ...) hold OrcaConfig sections."""
+    return path.startswith("method_params.orca")
+
+
+def _is_task_orca(path: str) -> bool:
+    """``task_params.<task>.orca``: per-task ORCA overrides (partial OrcaConfig sections)."""
+    parts = path.split(".")
+    return len(parts) == 3 and parts[0] == "task_params" and parts[2] == "orca"
+
+
+def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None = None) -> dict[str, Any]:
+    """``default.json`` + ``presets/<preset>.json`` + overrides, validated; the orca section fully expanded."""
+    if preset not in presets_of(suite):
+        raise ConfigError(f"unknown preset {preset!r} for suite {suite.name!r}; expected one of {presets_of(suite)}")
+    default = read_json(suite.root / "default.json")
+    for method, params in default.get("method_params", {}).items():
+        if is_orca(f"method_params.{method}"):
+            default["method_params"][method] = OrcaConfig.from_dict(params).to_dict()
+    config = _merge(default, read_json(suite.root / "presets" / f"{preset}.json"), default, "")
+    config = _merge(config, overrides or {}, default, "")
+    known_tasks = suite.all_tasks(config)
+    bad = [t for t in config["tasks"] if t not in known_tasks]
+    if bad:
+        raise ConfigError(f"unknown tasks {bad} for suite {suite.name!r}; expected some of {known_tasks}")
+    bad = [m for m in config["methods"] if m not in suite.methods]
+    if bad:
+        raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
+    config["preset"] = preset
+    return config
+
+

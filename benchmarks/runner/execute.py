@@ -1,0 +1,310 @@
+"""Executing jobs: claim each under its lock, run it (in this process, in worker processes or as Ray tasks),
+write its result file atomically, and say what failed, what another runner holds and what was interrupted.
+
+Result files go to ``results/<suite>/<preset>/runs/<task>--<method>--s<seed>.json``; a job whose file holds
+the same config hash and ``status: ok`` is done and skipped. A failed job is recorded with its error and does
+not stop the others. Each job runs under its own lock (:mod:`.locks`), so runners sharing a results folder never
+run one job twice, and never delete or overwrite what another live runner is writing; an interrupted job's
+checkpoint is kept until ``resume`` continues it or ``restart`` discards it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from orca import OrcaConfig
+from orca.config import flatten
+from orca.exceptions import OrcaError
+from orca.io import read_json, write_json
+from orca.provenance import environment, git_commit, peak_memory_mb
+from orca.validate import check_runnable
+
+from .config import resolve_config
+from .jobs import Job, expand_jobs
+from .locks import JobLock, remove_temporaries
+from .suite import JobContext, Suite
+
+
+def result_path(results: Path, job: Job) -> Path:
+    """``results/<suite>/<preset>/runs/<task>--<method>--s<seed>.json``: presets never overwrite each other."""
+    return results / job.suite / job.config["preset"] / "runs" / job.filename
+
+
+def is_done(path: Path, job: Job) -> bool:
+    """True when ``path`` holds a successful result of exactly this job; a corrupt file is reported and redone."""
+    if not path.is_file():
+        return False
+    try:
+        previous = read_json(path)
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        print(f"warning: {path} cannot be read ({type(exc).__name__}: {exc}); the job runs again", file=sys.stderr)
+        return False
+    return previous.get("config_hash") == job.config_hash and previous.get("status") == "ok"
+
+
+def checkpoint_path(results: Path, job: Job) -> Path:
+    """Where a job's training checkpoints live while it runs (removed once its result is written)."""
+    return results / job.suite / job.config["preset"] / "checkpoints" / job.filename.removesuffix(".json")
+
+
+def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(), code: dict | None = None
+            ) -> dict[str, Any]:
+    """Run one job of ``suite``; ``code`` is the git state the runner started from (the code in memory), recorded
+    instead of the working tree's state when the job ends, which may have moved on."""
+    record: dict[str, Any] = {"suite": job.suite, "task": job.task, "method": job.method, "seed": job.seed,
+                              "config_hash": job.config_hash, "resolved_config": job.resolved,
+                              "preset": job.config.get("preset"), "metric": job.config.get("metric")}
+    start = time.perf_counter()
+    try:
+        key = (job.task, job.seed)
+        if key not in cache:
+            cache.clear()  # one task split in memory at a time
+            cache[key] = suite.load_task(job.task, job.config, job.seed)
+        data = cache[key]
+        record["data"] = data.data
+        record.update(suite.methods[job.method](data, job.resolved["method_params"], job.seed, ctx))
+        record["status"] = "ok"
+        record["error"] = None
+    except Exception as exc:  # noqa: BLE001 - recorded in the result file; the other jobs go on
+        record["status"] = "failed"
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc()
+    record["wall_time_s"] = time.perf_counter() - start
+    record["peak_memory_mb"] = peak_memory_mb()
+    record["environment"] = {**environment(), **({"git": code} if code is not None else {})}
+    return record
+
+
+def _worker_init(threads: int) -> None:
+    """Cap a job process's CPU threads before it does any numerical work."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _run_in_worker(suite: Suite, job: Job, ctx: JobContext, code: dict) -> dict[str, Any]:
+    return run_job(suite, job, {}, ctx, code)
+
+
+def longest_first(todo: list[Job], paths: list[Path]) -> list[Job]:
+    """Jobs ordered for a parallel run: those whose earlier result (any config) took longest first, jobs with no
+    earlier result before all of them (unknown may be long), so the run does not end waiting on one long job."""
+
+    def seconds(path: Path) -> float:
+        try:
+            return float(read_json(path).get("wall_time_s", float("inf")))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return float("inf")
+
+    cost = [seconds(p) for p in paths]
+    order = sorted(range(len(todo)), key=lambda i: -cost[i])  # stable: ties keep the planned order
+    return [todo[i] for i in order]
+
+
+def _run_on_ray(suite: Suite, job: Job, ctx: JobContext, code: dict, threads: int) -> dict[str, Any]:
+    _worker_init(threads)
+    return run_job(suite, job, {}, ctx, code)
+
+
+def lock_path(results: Path, job: Job) -> Path:
+    """The job's lock file (see :mod:`benchmarks.runner.locks`)."""
+    return results / job.suite / job.config["preset"] / "locks" / f"{job.filename.removesuffix('.json')}.lock"
+
+
+class RunResults(list):
+    """The result files of every planned job (a list of paths), plus what this run could not do: ``failed`` jobs,
+    jobs ``busy`` in another live runner (skipped), and ``interrupted`` jobs whose checkpoint was kept (neither
+    ``--resume`` nor ``--restart`` was given)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__(paths)
+        self.ran: list[str] = []
+        self.failed: list[str] = []
+        self.busy: list[str] = []
+        self.interrupted: list[str] = []
+
+
+def _claims(todo: list[Job], results: Path, force: bool, resume: bool, restart: bool,
+            checkpoint_every_s: float, outcome: RunResults):
+    """Yield ``(job, context, lock)`` for each job this runner takes, lazily (a parallel run takes the next job
+    only when a worker is free, so runners sharing a folder share the work). A job is taken only with its lock;
+    under the lock it is checked again (another runner may have finished it), its stale temporaries are removed,
+    and its checkpoint is resumed (``resume``), discarded (``restart``) or kept and the job left alone."""
+    for job in todo:
+        lock = JobLock(lock_path(results, job))
+        if not lock.acquire():
+            outcome.busy.append(job.filename)
+            continue
+        path = result_path(results, job)
+        if not force and is_done(path, job):  # finished by another runner since this one planned
+            lock.release()
+            continue
+        ckpt = checkpoint_path(results, job)
+        remove_temporaries(path.parent, job.filename)  # ours now: its writer is gone
+        has_checkpoint = (ckpt / "last.pt").is_file()
+        if has_checkpoint and not (resume or restart):
+            lock.release()
+            outcome.interrupted.append(job.filename)
+            continue
+        if restart or not has_checkpoint:
+            shutil.rmtree(ckpt, ignore_errors=True)
+        yield job, JobContext(ckpt, resume and has_checkpoint, checkpoint_every_s), lock
+
+
+def _execute_ray(suite: Suite, claims, address: str, cpus: int, gpus: float, code: dict):
+    """Yield (job, record, lock) as Ray tasks finish; a Ray instance this call started is shut down at the end.
+    The locks stay in this process (the driver), which also writes the results."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise OrcaError("--ray needs Ray, which is an extra: pip install -e '.[ray]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        root = Path(__file__).resolve().parents[2]
+        if address == "local":  # a private instance on loopback, sized to this machine
+            ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
+                     logging_level="WARNING", log_to_driver=False)
+        else:  # ship the code (not results, data or environments) to the cluster's workers
+            ray.init(address=address, logging_level="WARNING", runtime_env={
+                "working_dir": str(root), "excludes": ["results/", ".venv/", ".git/", "*.pt", "*.h5", "*.npz"]})
+    try:
+        remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(_run_on_ray)
+        pending = {remote.remote(suite, job, ctx, code, cpus): (job, lock) for job, ctx, lock in claims}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            job, lock = pending.pop(done[0])
+            yield job, ray.get(done[0]), lock
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _execute(suite: Suite, claims, jobs: int, cache: dict, ray: str | None = None, job_cpus: int = 1,
+             job_gpus: float = 0.0):
+    """Yield (job, record, lock) as jobs finish: in this process, in ``jobs`` worker processes (each taking the
+    next claim when it is free), or as Ray tasks."""
+    code = git_commit()
+    if ray is not None:
+        yield from _execute_ray(suite, claims, ray, job_cpus, job_gpus, code)
+        return
+    if jobs <= 1:
+        for job, ctx, lock in claims:
+            yield job, run_job(suite, job, cache, ctx, code), lock
+        return
+    import multiprocessing as mp
+    import os
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        running: dict = {}
+        for claim in claims:
+            job, ctx, lock = claim
+            running[pool.submit(_run_in_worker, suite, job, ctx, code)] = (job, lock)
+            while len(running) >= jobs:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job_done, lock_done = running.pop(future)
+                    yield job_done, future.result(), lock_done
+        for future in list(running):
+            job_done, lock_done = running.pop(future)
+            yield job_done, future.result(), lock_done
+
+
+def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
+        seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
+        force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0,
+        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0, restart: bool = False) -> RunResults:
+    """Run (or skip) every job of the suite's resolved config; return the result files (with what failed, what
+    another runner holds and what was interrupted; see :class:`RunResults`).
+
+    ``jobs`` > 1 runs jobs in local worker processes; ``ray`` (an address, ``auto`` or ``local``) runs them as
+    Ray tasks of ``job_cpus`` CPUs and ``job_gpus`` GPUs each instead. Each job runs under its lock: runners
+    sharing a results folder skip each other's jobs. A job an earlier runner left with a checkpoint continues
+    from it with ``resume``, starts afresh with ``restart``, and is otherwise left alone (its checkpoint kept).
+    """
+    suite_name = suite.name
+    extra = dict(overrides or {})
+    for key, value in (("tasks", tasks), ("methods", methods), ("seeds", seeds)):
+        if value:
+            extra[key] = value
+    config = resolve_config(suite, preset, extra)
+    planned = expand_jobs(suite, config)
+    results = Path(results)
+    if jobs < 1:
+        raise OrcaError(f"--jobs must be at least 1, got {jobs}")
+    if ray is not None and jobs > 1:
+        raise OrcaError("--jobs and --ray are alternatives: Ray schedules its tasks itself; give one of them")
+    if job_cpus < 1 or job_gpus < 0:
+        raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
+    if resume and restart:
+        raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
+    check_orca_sections(config, on_ray=ray is not None)  # device and bodies, before any job loads data
+    todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
+    where = f", on Ray at {ray}" if ray is not None else f", {jobs} at a time" if jobs > 1 else ""
+    print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
+          f"{len(todo)} to run" + (where if todo else ""))
+    if (jobs > 1 or ray is not None) and len(todo) > 1:
+        todo = longest_first(todo, [result_path(results, j) for j in todo])
+    outcome = RunResults([result_path(results, j) for j in planned])
+    claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome)
+    cache: dict = {}
+    bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
+    for job, record, lock in _execute(suite, claims, jobs, cache, ray, job_cpus, job_gpus):
+        try:
+            write_json(result_path(results, job), record)
+            if record["status"] == "ok":
+                shutil.rmtree(checkpoint_path(results, job), ignore_errors=True)
+        finally:
+            lock.release()
+        outcome.ran.append(job.filename)
+        if record["status"] != "ok":
+            outcome.failed.append(job.filename)
+            print(f"job {job.filename} failed: {record['error']}", file=sys.stderr)
+        bar.update(1)
+    bar.close()
+    print(f"{suite_name} ({preset}): ran {len(outcome.ran)} jobs ({len(outcome.failed)} failed), "
+          f"{len(outcome.busy)} held by another runner, {len(outcome.interrupted)} interrupted and left alone")
+    _summarise(outcome)
+    return outcome
+
+
+def _summarise(outcome: RunResults) -> None:
+    """One block on stderr: what failed, what another runner holds, what was interrupted and how to go on."""
+    if outcome.failed:
+        print(f"{len(outcome.failed)} of {len(outcome.ran)} jobs failed (their result files hold the errors): "
+              f"{', '.join(outcome.failed)}", file=sys.stderr)
+    if outcome.busy:
+        print(f"{len(outcome.busy)} jobs are running in another live runner and were skipped: "
+              f"{', '.join(outcome.busy)}", file=sys.stderr)
+    if outcome.interrupted:
+        print(f"{len(outcome.interrupted)} jobs were interrupted earlier and have a checkpoint, which is kept: "
+              f"{', '.join(outcome.interrupted)}; run again with --resume to continue them or --restart to start "
+              "them afresh", file=sys.stderr)
+
+
+def check_orca_sections(config: dict, on_ray: bool = False) -> None:
+    """Every ORCA method's config (with each task's own overrides) must run here: device and body checked
+    before any job loads data. Under Ray the jobs run elsewhere, so only the config's own validity counts."""
+    if on_ray:
+        return
+    sections = {m: p for m, p in config.get("method_params", {}).items()
+                if m in config["methods"] and m.startswith("orca")}
+    for method, params in sections.items():
+        base = OrcaConfig.from_dict(params)
+        for task in config["tasks"]:
+            own = config.get("task_params", {}).get(str(task), {}).get("orca", {})
+            check_runnable(base.with_overrides(flatten(own)) if own else base)

@@ -1,0 +1,77 @@
+"""Jobs: one (task, method, seed) of a resolved config, its hash (what a result file must match to count as
+done), and the expansion of a config into its jobs."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .config import is_orca
+from .suite import Suite
+
+REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None}
+"""ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
+behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
+the runner, not in the core)."""
+
+
+def _drop_defaults(tree: dict, pairs) -> None:
+    """Remove each ``section.leaf`` of ``pairs`` (dotted key, default) from ``tree`` where it is at its default."""
+    for key, default in pairs:
+        section, leaf = key.split(".")
+        if tree.get(section, {}).get(leaf, default) == default:
+            tree.get(section, {}).pop(leaf, None)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (task, method, seed) of a resolved ``config``; ``hash_neutral`` is the suite's list of settings left
+    out of the hash at their defaults (see :attr:`Suite.hash_neutral`)."""
+
+    suite: str
+    task: str
+    method: str
+    seed: int
+    config: dict[str, Any]
+    hash_neutral: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """What determines this job's result: suite, task, method, seed, protocol, data and method settings."""
+        cfg = self.config
+        resolved = {"suite": self.suite, "task": self.task, "method": self.method, "seed": self.seed,
+                    "protocol": cfg.get("protocol", {}), "data": cfg.get("data", {}),
+                    "method_params": cfg.get("method_params", {}).get(self.method, {})}
+        if "task_params" in cfg:  # suites with per-task settings (pdebench); absent keys keep older hashes
+            resolved["task_params"] = cfg["task_params"].get(self.task, {})
+        return resolved
+
+    @property
+    def hashed(self) -> dict[str, Any]:
+        """:attr:`resolved` without the suite's hash-neutral settings that are at their defaults."""
+        out = copy.deepcopy(self.resolved)
+        if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
+            _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
+        _drop_defaults(out, self.hash_neutral)
+        return out
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.hashed, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.task}--{self.method}--s{self.seed}.json"
+
+
+def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
+    """All (task x method x seed) jobs of a resolved config, in a stable order."""
+    def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it
+        only = config.get("task_params", {}).get(task, {}).get("methods")
+        return only is None or method in only
+
+    return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral) for t in config["tasks"] for m in config["methods"]
+            for s in config["seeds"] if applies(str(t), m)]
