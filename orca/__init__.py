@@ -17,7 +17,8 @@ from .refine import evaluate, refine
 from .registry import available, get
 from .tasks import Task
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+"""0.2: model files are safetensors with JSON metadata (0.1 pickles are refused; `orca convert-model`)."""
 
 __all__ = [
     "AlignReport",

