@@ -13,8 +13,9 @@ import torch
 from torch import nn
 
 from orca.exceptions import ConfigError
+from orca.losses import relative_l2
 
-from .supervised import TrainConfig, predict_batches, relative_l2, train_supervised
+from .supervised import TrainConfig, predict_batches, train_supervised
 
 predict_fields = predict_batches
 __all__ = ["FieldTrainConfig", "predict_fields", "relative_l2", "train_field_model"]

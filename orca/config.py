@@ -163,8 +163,8 @@ class RefineConfig:
     """SGD's momentum."""
     beta2: float = 0.999
     """Adam's and AdamW's second-moment decay (the paper's configs use 0.98)."""
-    lr: float = 5e-5
-    """Learning rate of the body."""
+    lr: float = 1e-4
+    """Learning rate of the body (declared here once; every suite uses it unless its config says why not)."""
     new_params_lr_mult: float = 10.0
     """Embedder and predictor learn at ``lr * new_params_lr_mult`` (1.0 reproduces the paper's single lr)."""
     weight_decay: float = 0.01

@@ -120,6 +120,11 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 @_metric("relative_l2", False)
 def relative_l2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean over samples of ||y_pred - y_true||_2 / ||y_true||_2 (Darcy's relative l2, PDEBench's nRMSE)."""
+    """Mean over samples of ||y_pred - y_true||_2 / ||y_true||_2 in float64 (the training loss's kernel,
+    :func:`orca.losses.relative_l2_per_sample`)."""
+    import torch
+
+    from .losses import relative_l2_per_sample
+
     t, p = _flat(y_true, y_pred)
-    return float(np.mean(np.linalg.norm(p - t, axis=1) / np.linalg.norm(t, axis=1)))
+    return float(relative_l2_per_sample(torch.from_numpy(p), torch.from_numpy(t)).mean())

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from orca.metrics import relative_l2
+
 
 def _bins(shape: tuple[int, ...]) -> np.ndarray:
     """Integer wavenumber magnitude of every FFT coefficient (rfft on the last axis)."""
@@ -54,7 +56,5 @@ def field_metrics(y_true: np.ndarray, y_pred: np.ndarray, lengths: tuple[float, 
     lo, hi = bands
     fr = {name: float(per_k[:, mask].mean()) if mask.any() else float("nan")
           for name, mask in (("frmse_low", k < lo), ("frmse_mid", (k >= lo) & (k < hi)), ("frmse_high", k >= hi))}
-    whole = np.linalg.norm(err.reshape(len(t), -1), axis=1) / np.maximum(
-        np.linalg.norm(t.reshape(len(t), -1), axis=1), 1e-12)
-    return {"relative_l2": float(whole.mean()), "nrmse": float(nrmse.mean()), "rmse": float(rmse.mean()),
+    return {"relative_l2": relative_l2(t, p), "nrmse": float(nrmse.mean()), "rmse": float(rmse.mean()),
             "crmse": float(crmse.mean()), "brmse": float(brmse.mean()), **fr, "max_error": float(np.abs(err).max())}
