@@ -1,3 +1,6 @@
-"""Baselines registered under ``orca.available('baseline')``, behind the same fit/predict interface."""
+"""Baselines registered under ``orca.available('baseline')``: table models as scikit-learn estimators built
+by ``get("baseline", name)(seed=..., **settings)`` (logreg, ridge, xgboost, lightgbm, catboost, tabpfn), and
+neural models as ``nn.Module`` builders (fno, unet, wide-resnet, resnet1d) that train through
+:func:`baselines.supervised.train_supervised`: on the job's device, checkpointed and resumed like ORCA."""
 
-from . import gbdt, linear, tabpfn  # noqa: F401  (registers the baselines)
+from . import cnn, fno, gbdt, linear, tabpfn, unet  # noqa: F401  (registers the baselines)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from orca.registry import register
+
 
 class _Block(nn.Module):
     """Pre-activation residual block: BN-ReLU-conv-BN-ReLU-conv, with a 1x1 projection when the shape changes."""
@@ -78,6 +80,7 @@ class ResNet(nn.Module):
         return self.head(h.flatten(2).mean(dim=2))  # global average pool: (B, C, *space) -> (B, C) -> (B, n_out)
 
 
+@register("baseline", "wide-resnet")
 def wide_resnet(c_in: int, n_out: int, depth: int = 16, widen: int = 4, dense: bool = False) -> ResNet:
     """WRN-``depth``-``widen`` for images: three stages of 16·k, 32·k and 64·k channels with (depth − 4) / 6
     blocks each (WRN-16-4 by default; the NAS-Bench-360 hand-designed CIFAR model is WRN-16-4 too)."""
@@ -86,6 +89,7 @@ def wide_resnet(c_in: int, n_out: int, depth: int = 16, widen: int = 4, dense: b
     return ResNet(c_in, n_out, 2, (16 * widen, 32 * widen, 64 * widen), (depth - 4) // 6, 3, dense)
 
 
+@register("baseline", "resnet1d")
 def resnet1d(c_in: int, n_out: int, widths: tuple[int, ...] = (64, 128, 256), blocks: int = 2,
              kernel: int = 7) -> ResNet:
     """A 1D ResNet for sequences (ECG windows, one-hot DNA, spectral rows)."""

@@ -36,12 +36,15 @@ def val_relative_l2(y_val: np.ndarray, pred: np.ndarray) -> float:
 
 
 def train_field_model(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
-                      config: FieldTrainConfig, seed: int = 0, device: str = "cpu",
-                      progress: bool = True) -> dict[str, Any]:
+                      config: FieldTrainConfig, seed: int = 0, device: str = "cpu", progress: bool = True,
+                      **checkpointing: Any) -> dict[str, Any]:
     """Train ``model`` in place on float32 fields (N, C, *space); load the best validation state at the end.
 
-    Returns the history (train loss and validation relative l2 per epoch), the best epoch and the seconds."""
-    info = train_supervised(model, X, y, X_val, y_val, config, val_relative_l2, seed, device, progress)
+    ``checkpointing``: ``checkpoint_dir``, ``resume``, ``checkpoint_every_s`` as for
+    :func:`~baselines.supervised.train_supervised`. Returns the history (train loss and validation relative l2
+    per epoch), the best epoch and the seconds."""
+    info = train_supervised(model, X, y, X_val, y_val, config, val_relative_l2, seed, device, progress,
+                            **checkpointing)
     info["history"] = [{"epoch": h["epoch"], "train_loss": h["train_loss"], "val_relative_l2": h["val_error"]}
                        for h in info["history"]]
     info["best_val_relative_l2"] = info.pop("best_val_error")

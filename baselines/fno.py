@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from orca.registry import register
+
 
 class SpectralConv(nn.Module):
     """Multiply the lowest ``modes`` Fourier coefficients (per axis) by learned complex matrices."""
@@ -40,6 +42,7 @@ class SpectralConv(nn.Module):
         return torch.fft.irfftn(out, s=spatial, dim=tuple(range(2, 2 + self.dims)))
 
 
+@register("baseline", "fno")
 class FNO(nn.Module):
     """FNO for fields (B, C_in, *space) -> (B, C_out, *space) with ``dims`` = 1 or 2 spatial axes."""
 

@@ -4,10 +4,12 @@ score kept (validation from training data only; the test split is never seen her
 
 from __future__ import annotations
 
-import copy
+import hashlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from orca.exceptions import ConfigError
+from orca.io import torch_save
 from orca.registry import get
 
 LOSSES = ("mse", "relative_l2", "cross_entropy", "bce")
@@ -56,12 +59,27 @@ def predict_batches(model: nn.Module, X: np.ndarray, batch_size: int = 64, devic
     return np.concatenate(out)
 
 
+def _fingerprint(model: nn.Module, config: TrainConfig, seed: int, arrays: tuple[np.ndarray, ...]) -> str:
+    """What a checkpoint must match to be resumed: the model's layout, the settings, the seed and the data."""
+    digest = hashlib.sha256(json.dumps({"config": asdict(config), "seed": seed, "model": type(model).__name__,
+                                        "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
+                                       sort_keys=True).encode())
+    for arr in arrays:
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
                      config: TrainConfig, val_error: Callable[[np.ndarray, np.ndarray], float], seed: int = 0,
-                     device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+                     device: str = "cpu", progress: bool = True, checkpoint_dir: str | Path | None = None,
+                     resume: bool = False, checkpoint_every_s: float = 0.0) -> dict[str, Any]:
     """Train ``model`` in place; keep the state with the lowest ``val_error(y_val, raw outputs)``.
 
-    Returns the history (train loss and validation error per epoch), the best epoch and error, and the seconds.
+    With ``checkpoint_dir``, the whole training state (weights, optimiser, schedule, shuffling generator, best
+    state, history) is written there after an epoch, at most every ``checkpoint_every_s`` seconds, and
+    ``resume=True`` continues from it exactly (read with ``weights_only=True``; a checkpoint of other settings or
+    data is refused). Returns the history (train loss and validation error per epoch), the best epoch and
+    error, the seconds and the device.
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -72,9 +90,22 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
     yt = torch.as_tensor(y, dtype=torch.long if config.loss == "cross_entropy" else torch.float32)
     loss_fn = loss_function(config.loss)
     has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
-    best, best_state, best_epoch, history = float("inf"), None, -1, []
-    start = time.perf_counter()
-    for epoch in tqdm(range(config.epochs), desc=type(model).__name__, leave=False, disable=not progress):
+    best, best_state, best_epoch, history, first = float("inf"), None, -1, [], 0
+    ckpt = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
+    fingerprint = _fingerprint(model, config, seed, (X, y, X_val, y_val)) if ckpt is not None else ""
+    if resume and ckpt is not None and ckpt.is_file():
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+        if saved.get("fingerprint") != fingerprint:
+            raise ConfigError(f"checkpoint {ckpt} was written under other settings or data; refusing to resume")
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["scheduler"])
+        gen.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        best, best_epoch, history, first = saved["best"], saved["best_epoch"], saved["history"], saved["epoch"]
+        best_state = saved["best_state"]
+    start = last_save = time.perf_counter()
+    for epoch in tqdm(range(first, config.epochs), desc=type(model).__name__, leave=False, disable=not progress):
         model.train()
         order = torch.randperm(len(Xt), generator=gen)
         total = 0.0
@@ -91,8 +122,16 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
         val = float(val_error(y_val, predict_batches(model, X_val, device=device)))
         history.append({"epoch": epoch, "train_loss": total / len(Xt), "val_error": val})
         if val < best:
-            best, best_epoch, best_state = val, epoch, copy.deepcopy(model.state_dict())
+            best, best_epoch, best_state = val, epoch, {k: v.detach().cpu().clone() for k, v in
+                                                        model.state_dict().items()}
+        if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every_s:
+            torch_save(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                              "scheduler": sched.state_dict(), "generator": gen.get_state(),
+                              "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
+                              "history": history, "epoch": epoch + 1, "best_state": best_state,
+                              "fingerprint": fingerprint})
+            last_save = time.perf_counter()
     if best_state is not None:
         model.load_state_dict(best_state)
     return {"history": history, "best_epoch": best_epoch, "best_val_error": best,
-            "seconds": time.perf_counter() - start, "config": asdict(config)}
+            "seconds": time.perf_counter() - start, "config": asdict(config), "device": str(device)}

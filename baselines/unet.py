@@ -8,12 +8,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from orca.registry import register
+
 
 def _block(conv: type, norm: type, c_in: int, c_out: int) -> nn.Sequential:
     return nn.Sequential(conv(c_in, c_out, 3, padding=1, bias=False), norm(c_out), nn.Tanh(),
                          conv(c_out, c_out, 3, padding=1, bias=False), norm(c_out), nn.Tanh())
 
 
+@register("baseline", "unet")
 class UNet(nn.Module):
     """U-Net mapping (B, C_in, *space) to (B, C_out, *space) with ``dims`` = 1 or 2 spatial axes."""
 

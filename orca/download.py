@@ -85,3 +85,13 @@ def download(url: str, dest: str | os.PathLike, md5: str | None = None, sha256: 
         raise
     os.replace(part, dest)
     return dest
+
+
+def check_or_pin(path: Path) -> None:
+    """For a file without a published checksum: hold it to the SHA-256 recorded beside it
+    (``<file>.sha256``), or record that digest on first use."""
+    record = path.with_name(path.name + ".sha256")
+    if record.is_file():
+        verify(path, sha256=record.read_text().split()[0])
+    else:
+        record.write_text(f"{file_digest(path)}  {path.name}\n")

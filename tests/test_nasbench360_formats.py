@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from benchmarks.suites.nasbench360 import formats, metrics, safe_pickle
+from benchmarks.suites.nasbench360 import audio, formats, metrics, safe_pickle
 from orca.exceptions import DataError
 
 RNG = np.random.default_rng(0)
@@ -185,7 +185,7 @@ def test_cosmic_tar(tmp_path) -> None:
     assert len(gal.train) + len(gal.val) == 2 and "GAL fields only" in gal.notes[0]
 
 
-def _write_wav(path, samples: np.ndarray, rate: int = formats.SR) -> None:
+def _write_wav(path, samples: np.ndarray, rate: int = audio.SR) -> None:
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -197,9 +197,9 @@ def test_fsd50k_chunks_and_log_mel(tmp_path) -> None:
     chunks = tmp_path / "chunks"
     chunks.mkdir()
     (chunks / "lbl_map.json").write_text(json.dumps({"Bark": 0, "Meow": 1, "Rain": 2}))
-    t = np.arange(int(2.5 * formats.SR)) / formats.SR
+    t = np.arange(int(2.5 * audio.SR)) / audio.SR
     _write_wav(tmp_path / "long.wav", 0.5 * np.sin(2 * np.pi * 1000 * t))  # 2.5 s: two 1 s chunks
-    _write_wav(tmp_path / "short.wav", 0.5 * np.sin(2 * np.pi * 440 * t[: formats.SR // 3]))  # tiled to 1 s
+    _write_wav(tmp_path / "short.wav", 0.5 * np.sin(2 * np.pi * 440 * t[: audio.SR // 3]))  # tiled to 1 s
     for name in ("tr", "val", "eval"):
         with open(chunks / f"{name}.csv", "w", encoding="utf-8") as fh:
             fh.write('files,labels,ext\nlong.wav,"Bark,Rain",wav\nshort.wav,Meow,wav\n')
@@ -208,12 +208,12 @@ def test_fsd50k_chunks_and_log_mel(tmp_path) -> None:
     assert s.test.y[0].tolist() == [1, 0, 1] and s.test.y[2].tolist() == [0, 1, 0]
     spec = s.test.X[0, 0]
     assert abs(spec.mean()) < 1e-4  # chunk mean removed
-    fb = formats.mel_filterbank()
-    freqs = np.linspace(0, formats.SR / 2, formats.N_FFT // 2 + 1)
+    fb = audio.mel_filterbank()
+    freqs = np.linspace(0, audio.SR / 2, audio.N_FFT // 2 + 1)
     assert spec.mean(axis=1).argmax() == fb[:, np.argmin(np.abs(freqs - 1000))].argmax()  # the tone's band
     _write_wav(tmp_path / "bad.wav", np.zeros(100), rate=16000)
     with pytest.raises(DataError, match="22050 Hz"):
-        formats.read_wav(tmp_path / "bad.wav")
+        audio.read_wav(tmp_path / "bad.wav")
 
 
 def test_missing_file_says_where_and_how(tmp_path) -> None:

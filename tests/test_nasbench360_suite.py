@@ -232,7 +232,7 @@ PAPER_CONFIGS = {  # docs/method.md 3.3: optimizer, lr, wd, epochs, batch, accum
 
 
 def test_paper_configs_preset_gives_each_task_the_papers_settings() -> None:
-    from benchmarks.suites.nasbench360 import orca_config
+    from benchmarks.runner.orca_method import orca_config
 
     suite = get_suite("nasbench360")
     config = resolve_config(suite, "paper-configs")
@@ -256,7 +256,7 @@ def test_paper_configs_preset_gives_each_task_the_papers_settings() -> None:
     assert proxy.body.name == "minilm" and proxy.embedder.target_seq_len == 70 and proxy.refine.momentum == 0.99
 
 
-REGRESSION = Path(__file__).parent.parent / "benchmarks" / "nasbench360" / "regression.json"
+REGRESSION = Path(__file__).parent.parent / "benchmarks" / "suites" / "nasbench360" / "regression.json"
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.run import run
 from orca.io import read_json
 
-RECORDED = Path(__file__).parent.parent / "benchmarks" / "openml" / "regression.json"
+RECORDED = Path(__file__).parent.parent / "benchmarks" / "suites" / "openml" / "regression.json"
 
 
 @pytest.mark.slow
@@ -21,7 +21,7 @@ def test_orca_and_xgboost_do_not_regress(tmp_path) -> None:
 
     recorded = read_json(RECORDED)
     try:
-        mirror_folder(read_json(Path(__file__).parent.parent / "benchmarks" / "openml" / "default.json"))
+        mirror_folder(read_json(Path(__file__).parent.parent / "benchmarks" / "suites" / "openml" / "default.json"))
     except DataError as exc:
         pytest.skip(f"OpenML mirror not available here: {exc}")
     tasks = sorted(recorded["roc_auc"])

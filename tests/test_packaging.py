@@ -19,8 +19,18 @@ MIRROR = ROOT.parent / "shared" / "data" / "openml-cc18-tabpfn30"
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(ROOT),
+    """A wheel built from a copy of the repository's files (tracked and new, not ignored), so that no stale build
+    folder of the checkout can add files that are no longer there."""
+    import shutil
+
+    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\n")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(src),
                     "-w", str(out)], check=True, capture_output=True, cwd=out)
     return next(out.glob("orca_xmodal-*.whl"))
 
@@ -33,6 +43,7 @@ def test_wheel_holds_the_package_data_and_the_license(wheel) -> None:
     assert "benchmarks/data/published_results.csv" in names and "orca/py.typed" in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert not any(n.startswith(("tests/", "results/")) for n in names)
+    assert "benchmarks/suite.py" not in names and "benchmarks/runner/execute.py" in names
 
 
 @pytest.mark.slow

@@ -108,7 +108,7 @@ def test_a_corrupt_local_file_is_never_used(pde_root) -> None:
         suite.load_task("darcy", config, 0)
 
 
-REGRESSION = Path(__file__).parent.parent / "benchmarks" / "pdebench" / "regression.json"
+REGRESSION = Path(__file__).parent.parent / "benchmarks" / "suites" / "pdebench" / "regression.json"
 
 
 @pytest.mark.slow

@@ -209,7 +209,7 @@ def test_parallel_jobs_write_the_same_results_as_a_serial_run(tmp_path) -> None:
     from orca.io import read_json as rj
 
     try:
-        mirror_folder(rj(Path(__file__).parent.parent / "benchmarks" / "openml" / "default.json"))
+        mirror_folder(rj(Path(__file__).parent.parent / "benchmarks" / "suites" / "openml" / "default.json"))
     except DataError as exc:
         pytest.skip(f"OpenML mirror not available here: {exc}")
     kwargs = dict(tasks=["1510", "37"], methods=["logreg", "xgboost"], seeds=[0, 1])

@@ -67,6 +67,14 @@ def env_unless_set(value: str, default: str, var: str, key: str) -> str:
     return env
 
 
+def data_root(config: dict, var: str, name: str) -> Path:
+    """A suite's data folder: ``data.root`` when set, else ``$var`` (reported), else ``<orca cache>/<name>``."""
+    from orca.bodies import cache_root
+
+    root = env_unless_set(config["data"]["root"], "", var, "data.root") or str(cache_root() / name)
+    return Path(root).expanduser()
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What the runner gives a method besides data, settings and seed: where to checkpoint, and whether to
@@ -75,6 +83,11 @@ class JobContext:
     checkpoint_dir: Path | None = None
     resume: bool = False
     checkpoint_every_s: float = 300.0
+
+    def checkpointing(self) -> dict[str, Any]:
+        """The keyword arguments every training loop (ORCA's refine, the baselines') takes for checkpoints."""
+        return {"checkpoint_dir": self.checkpoint_dir, "resume": self.resume,
+                "checkpoint_every_s": self.checkpoint_every_s}
 
 
 @dataclass(frozen=True)

@@ -252,7 +252,9 @@ def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
 
 
-def run_xgboost(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """Gradient-boosted trees: XGBoost with its defaults or tuned (random search, the budget in the record), or
+    LightGBM / CatBoost with their defaults (``library``)."""
     import time
 
     from baselines.gbdt import fit_xgboost_tuned, xgboost_default
@@ -275,8 +277,8 @@ def run_xgboost(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCo
 
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_xgboost,
-             "xgboost-tuned": run_xgboost, "lightgbm": run_xgboost, "catboost": run_xgboost, "tabpfn": run_tabpfn},
+    methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_gbdt,
+             "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
     reference_methods=("xgboost-tuned", "xgboost"),
     hash_neutral=(("data.source", "mirror"), ("protocol.split", "stratified")),

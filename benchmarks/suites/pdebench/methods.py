@@ -1,0 +1,58 @@
+"""PDEBench methods: ORCA (the runner's generic method with this suite's split and scoring hooks), FNO and U-Net
+(our own, PDEBench's configurations) on the same splits."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from orca.registry import get
+
+from ...runner.orca_method import OrcaHooks
+from ...runner.suite import JobContext, TaskData, with_task_overrides
+from .data import _val_split
+from .scoring import _example, score
+
+
+def _orca_split(data: TaskData, seed: int) -> tuple[np.ndarray, ...]:
+    return _val_split(data, data.params["val_fraction"], seed)
+
+
+def _orca_score(data: TaskData, predictions, result) -> dict[str, Any]:
+    scores, pred = score(data, lambda x: predictions(x)[1])
+    return {"metrics": {"val": result.metrics.get("val", {}), "test": scores.pop("test")}, **scores,
+            "example": _example(data, pred)}
+
+
+ORCA_HOOKS = OrcaHooks(score=_orca_score, split=_orca_split)
+
+
+def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind: str) -> dict[str, Any]:
+    """FNO or U-Net, on the job's device (CUDA when it has one), checkpointed and resumed like ORCA."""
+    import torch
+
+    import baselines  # noqa: F401  (registers the baselines)
+    from baselines.field_training import FieldTrainConfig, predict_fields, train_field_model
+    from orca.distributed import local_device
+
+    params = with_task_overrides(data, kind, params)
+    torch.manual_seed(seed)
+    dims = data.X_train.ndim - 2
+    c_in, c_out = data.X_train.shape[1], data.y_train.shape[1]
+    if kind == "fno":
+        model = get("baseline", "fno")(c_in, c_out, dims, modes=params[f"modes_{dims}d"], width=params["width"])
+    else:
+        model = get("baseline", "unet")(c_in, c_out, dims, init_features=params["init_features"])
+    cfg = FieldTrainConfig(epochs=params[f"epochs_{dims}d"], batch_size=params["batch_size"], lr=params["lr"],
+                           weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"])
+    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
+    device = local_device("auto")
+    info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed, device=device, **ctx.checkpointing())
+    scores, pred = score(data, functools.partial(predict_fields, model, device=device))
+    return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": scores.pop("test")}, **scores,
+            "timings_s": {"train": info["seconds"]}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
+            "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
+            "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)}, "example": _example(data, pred),
+            "device": info["device"]}
