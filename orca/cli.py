@@ -180,6 +180,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
                   wall_time_s=time.perf_counter() - start)
     est.save(out / MODEL_FILE, extra={"target": args.target, "id": args.id})
     write_json(out / "result.json", result)
+    if not args.keep_checkpoints:  # the model file holds the selected model; the training state is no longer needed
+        import shutil
+
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
     metric = est.task_.metric
     test = result["metrics"].get("test", {})
     print(f"test {metric} = {test.get(metric, float('nan')):.4f}; result: {out / 'result.json'}; "
@@ -290,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--config", help="a JSON config (see `orca config`)")
     f.add_argument("--set", action="append", metavar="KEY=VALUE", help="override, e.g. refine.epochs=5")
     f.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.pt")
+    f.add_argument("--keep-checkpoints", action="store_true",
+                   help="keep OUT/checkpoints after a successful fit (by default only the model file stays)")
     f.add_argument("--quiet", action="store_true", help="no progress bars")
     f.set_defaults(func=cmd_fit)
     p = sub.add_parser("predict", help="predict with a saved model file")

@@ -33,7 +33,7 @@ def test_fit_then_predict(files, capsys) -> None:
     assert set(result["metrics"]) == {"val", "test"} and "accuracy" in result["metrics"]["test"]
     assert result["config"]["refine"]["epochs"] == 2 and result["task"]["categorical"] == [2]
     assert result["environment"]["packages"]["torch"] and result["split"]["test"] == 16
-    assert (out / "model.safetensors").is_file() and (out / "checkpoints" / "best.pt").is_file()
+    assert (out / "model.safetensors").is_file() and not (out / "checkpoints").exists()  # only the model stays
     assert "result:" in capsys.readouterr().out
 
     pred = files / "pred.csv"
@@ -46,7 +46,7 @@ def test_fit_then_predict(files, capsys) -> None:
 def test_resume_continues_from_the_checkpoint(files) -> None:
     out = files / "resumed"
     args = ["fit", str(files / "train.csv"), "--target", "label", "--out", str(out), "--body", str(files / "body"),
-            "--set", "refine.epochs=2", "--set", "align.objective=none", "--quiet"]
+            "--set", "refine.epochs=2", "--set", "align.objective=none", "--quiet", "--keep-checkpoints"]
     assert main(args) == 0
     first = json.loads((out / "result.json").read_text())
     assert main(args + ["--resume"]) == 0  # the run is complete: nothing left to train, same selected model

@@ -32,7 +32,8 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
                      "published_task": rec.get("data", {}).get("published_task"),
                      "example": rec.get("example"),
                      "rollout": (rec.get("rollout") or {}).get("relative_l2_per_step"),
-                     "final": rec.get("metrics", {}).get("test_final", {}).get(metric)})
+                     "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
+                     "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 
 

@@ -95,6 +95,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
              f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
              "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran.", "",
              "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    if df is not None and "dirty" in df and df["dirty"].any():
+        lines[4:4] = [f"**{int(df['dirty'].sum())} of {len(df)} results were computed from a working tree with "
+                      "uncommitted changes** (their files record the commit and `dirty: true`); they are not "
+                      "guaranteed to come from the committed code.", ""]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
         kind = group["data_kind"].iloc[0]

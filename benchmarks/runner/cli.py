@@ -27,8 +27,9 @@ import sys
 from orca.config import parse_override, unflatten
 from orca.exceptions import OrcaError
 
+from . import explain
 from .config import PRESETS
-from .execute import run
+from .execute import plan_jobs, run
 from .suite import lookup_suite, registered_suites
 
 
@@ -39,7 +40,7 @@ def _parse_sets(items: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a benchmark suite.")
-    parser.add_argument("suite")
+    parser.add_argument("suite", nargs="?", help="the suite (with --list: optional)")
     parser.add_argument("--preset", default="smoke", help=f"{', '.join(PRESETS)} or a suite's own preset")
     parser.add_argument("--tasks", nargs="+")
     parser.add_argument("--methods", nargs="+")
@@ -59,13 +60,42 @@ def main(argv: list[str] | None = None) -> int:
                         help="run jobs as Ray tasks: a cluster address, 'auto', or 'local' (a private instance)")
     parser.add_argument("--job-cpus", type=int, default=1, help="CPUs each Ray task asks for (default 1)")
     parser.add_argument("--job-gpus", type=float, default=0.0, help="GPUs each Ray task asks for (default 0)")
+    parser.add_argument("--allow-dirty", action="store_true", help="run a preset other than smoke from a working "
+                        "tree with uncommitted changes (recorded in each result and shown in the report)")
+    parser.add_argument("--list", action="store_true", help="list the suites (or one suite's presets, tasks and "
+                        "methods) and exit")
+    parser.add_argument("--dry-run", action="store_true", help="show the jobs this command would run, their state "
+                        "and the time left estimated from recorded durations; run nothing")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved settings of the "
+                        "command's first job (narrow it with --tasks/--methods/--seeds) and exit")
     args = parser.parse_args(argv)
     try:
+        if args.list:
+            if args.suite is not None and args.suite not in registered_suites():
+                raise OrcaError(f"unknown suite {args.suite!r}; available: {sorted(registered_suites())}")
+            print(explain.describe(registered_suites(), args.suite))
+            return 0
+        if args.suite is None:
+            raise OrcaError(f"name a suite; available: {sorted(registered_suites())} (or --list)")
         if args.suite not in registered_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {sorted(registered_suites())}")
+        if args.dry_run or args.print_config:
+            _, jobs = plan_jobs(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds,
+                                _parse_sets(args.set))
+            if args.print_config:
+                if not jobs:
+                    raise OrcaError("the command has no jobs (check --tasks/--methods/--seeds)")
+                print(explain.config_text(jobs[0]))
+                if len(jobs) > 1:
+                    print(f"(the first of {len(jobs)} jobs; narrow with --tasks/--methods/--seeds)", file=sys.stderr)
+                return 0
+            rows, summary = explain.dry_run(args.results, jobs)
+            print(explain.format_rows(rows))
+            print(summary)
+            return 0
         outcome = run(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
                       args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,
-                      args.job_cpus, args.job_gpus, args.restart)
+                      args.job_cpus, args.job_gpus, args.restart, args.allow_dirty)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

@@ -224,10 +224,23 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, ray: str | None = Non
             yield job_done, future.result(), lock_done
 
 
+def plan_jobs(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None,
+              methods: list[str] | None = None, seeds: list[int] | None = None, overrides: dict | None = None
+              ) -> tuple[dict[str, Any], list[Job]]:
+    """The resolved config of ``preset`` with the command line's selections and overrides, and its jobs."""
+    extra = dict(overrides or {})
+    for key, value in (("tasks", tasks), ("methods", methods), ("seeds", seeds)):
+        if value:
+            extra[key] = value
+    config = resolve_config(suite, preset, extra)
+    return config, expand_jobs(suite, config)
+
+
 def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, methods: list[str] | None = None,
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
         force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0,
-        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0, restart: bool = False) -> RunResults:
+        ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0, restart: bool = False,
+        allow_dirty: bool = False) -> RunResults:
     """Run (or skip) every job of the suite's resolved config; return the result files (with what failed, what
     another runner holds and what was interrupted; see :class:`RunResults`).
 
@@ -235,14 +248,11 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     Ray tasks of ``job_cpus`` CPUs and ``job_gpus`` GPUs each instead. Each job runs under its lock: runners
     sharing a results folder skip each other's jobs. A job an earlier runner left with a checkpoint continues
     from it with ``resume``, starts afresh with ``restart``, and is otherwise left alone (its checkpoint kept).
+    Presets other than ``smoke`` run only from committed code unless ``allow_dirty`` (then recorded in each result
+    and shown in the report).
     """
     suite_name = suite.name
-    extra = dict(overrides or {})
-    for key, value in (("tasks", tasks), ("methods", methods), ("seeds", seeds)):
-        if value:
-            extra[key] = value
-    config = resolve_config(suite, preset, extra)
-    planned = expand_jobs(suite, config)
+    config, planned = plan_jobs(suite, preset, tasks, methods, seeds, overrides)
     results = Path(results)
     if jobs < 1:
         raise OrcaError(f"--jobs must be at least 1, got {jobs}")
@@ -254,6 +264,10 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
     check_orca_sections(config, on_ray=ray is not None)  # device and bodies, before any job loads data
     todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
+    if todo and preset != "smoke" and git_commit().get("dirty") and not allow_dirty:
+        raise OrcaError(f"the working tree has uncommitted changes; results of the {preset!r} preset must come from "
+                        "committed code: commit first, or pass --allow-dirty (recorded in every result and shown in "
+                        "the report)")
     where = f", on Ray at {ray}" if ray is not None else f", {jobs} at a time" if jobs > 1 else ""
     print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
           f"{len(todo)} to run" + (where if todo else ""))
@@ -264,6 +278,8 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     cache: dict = {}
     bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
     for job, record, lock in _execute(suite, claims, jobs, cache, ray, job_cpus, job_gpus):
+        if allow_dirty:
+            record["allow_dirty"] = True
         try:
             write_json(result_path(results, job), record)
             if record["status"] == "ok":

@@ -1,0 +1,114 @@
+"""What a runner command would do, without doing it: the suites and what they hold (``--list``), the jobs of a
+command with their state and an estimate of the time left (``--dry-run``), one job's resolved settings
+(``--print-config``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from orca.io import read_json
+
+from .config import presets_of, resolve_config
+from .execute import checkpoint_path, is_done, lock_path, result_path
+from .jobs import Job
+from .locks import JobLock
+from .suite import Suite
+
+
+def describe(suites: dict[str, Suite], name: str | None = None) -> str:
+    """Every suite with its presets; for one suite also its tasks (from the default config) and methods."""
+    if name is None:
+        return "\n".join(f"{s.name:12s} presets: {', '.join(presets_of(s))}" for s in suites.values())
+    suite = suites[name]
+    config = resolve_config(suite, "smoke") if "smoke" in presets_of(suite) else None
+    lines = [f"suite {suite.name}", f"  presets: {', '.join(presets_of(suite))}",
+             f"  methods: {', '.join(sorted(suite.methods))}"]
+    if config is not None:
+        try:
+            tasks = suite.all_tasks(config)
+        except Exception as exc:  # noqa: BLE001 - e.g. a data mirror that is not here: say so, list the rest
+            tasks = [f"(cannot list: {exc})"]
+        lines.append(f"  tasks: {', '.join(map(str, tasks))}")
+    return "\n".join(lines)
+
+
+def job_state(results: Path, job: Job) -> str:
+    """``done``, ``running`` (another live runner holds its lock), ``interrupted`` (a checkpoint is kept),
+    ``failed`` (its last result is an error) or ``pending``."""
+    path = result_path(results, job)
+    if is_done(path, job):
+        return "done"
+    if lock_path(results, job).is_file():  # no lock file: nobody holds it (and a dry run creates nothing)
+        lock = JobLock(lock_path(results, job))
+        if not lock.acquire():
+            return "running"
+        lock.release()
+    if (checkpoint_path(results, job) / "last.pt").is_file():
+        return "interrupted"
+    try:
+        if path.is_file() and read_json(path).get("status") == "failed":
+            return "failed"
+    except (OSError, ValueError):
+        pass
+    return "pending"
+
+
+def recorded_durations(folder: Path) -> dict[tuple[str, str, int], float]:
+    """``(task, method, seed) -> wall_time_s`` of every result file in a preset's ``runs/`` folder."""
+    out = {}
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        try:
+            rec = read_json(path)
+            out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = float(rec["wall_time_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
+def estimate(job: Job, durations: dict[tuple[str, str, int], float]) -> tuple[float | None, str]:
+    """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
+    mean over the same task and method's other seeds, or the method's mean over other tasks."""
+    if (job.task, job.method, job.seed) in durations:
+        return durations[(job.task, job.method, job.seed)], "own"
+    for label, keep in (("seeds", lambda k: k[0] == job.task and k[1] == job.method),
+                        ("method", lambda k: k[1] == job.method)):
+        values = [v for k, v in durations.items() if keep(k)]
+        if values:
+            return sum(values) / len(values), label
+    return None, "none"
+
+
+def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]], str]:
+    """One row per job (state, estimated seconds and where the estimate comes from) and a summary line with the
+    time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown)."""
+    results = Path(results)
+    rows, known_by_folder = [], {}
+    for j in jobs:
+        folder = result_path(results, j).parent
+        if folder not in known_by_folder:
+            known_by_folder[folder] = recorded_durations(folder)
+        seconds, basis = estimate(j, known_by_folder[folder])
+        rows.append({"job": j.filename, "state": job_state(results, j), "recorded_s": seconds, "basis": basis})
+    todo = [r for r in rows if r["state"] in ("pending", "failed", "interrupted")]
+    known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None]
+    states = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "interrupted", "failed", "pending")}
+    summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
+               f"; to run: {len(todo)}, estimated {sum(known) / 3600:.2f} h from {len(known)} recorded durations"
+               + (f" ({len(todo) - len(known)} without one)" if len(todo) > len(known) else ""))
+    return rows, summary
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    width = max([len(r["job"]) for r in rows] + [3])
+    out = [f"{'job':{width}s}  {'state':11s}  estimate (from)"]
+    for r in rows:
+        secs = "–" if r["recorded_s"] is None else f"{r['recorded_s']:.0f} s ({r['basis']})"
+        out.append(f"{r['job']:{width}s}  {r['state']:11s}  {secs}")
+    return "\n".join(out)
+
+
+def config_text(job: Job) -> str:
+    """A job's resolved settings (what its hash covers), as JSON."""
+    return json.dumps({"job": job.filename, "config_hash": job.config_hash, "resolved": job.resolved}, indent=2)

@@ -1,0 +1,58 @@
+"""The runner explains itself: --list, --dry-run (job states and time estimates) and --print-config, for every
+suite."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.catalogue import available_suites
+from benchmarks.run import main
+
+pytest.importorskip("h5py")
+
+
+@pytest.mark.parametrize("suite", available_suites())
+def test_list_dry_run_and_print_config_for_every_suite(suite, capsys, tmp_path) -> None:
+    assert main(["--list"]) == 0
+    assert suite in capsys.readouterr().out
+    assert main([suite, "--list"]) == 0
+    out = capsys.readouterr().out
+    assert f"suite {suite}" in out and "presets: smoke" in out and "methods:" in out
+    assert main([suite, "--dry-run", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "pending" in out and "to run:" in out and not (tmp_path / suite).exists()  # nothing ran
+    assert main([suite, "--print-config", "--seeds", "7"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["resolved"]["suite"] == suite and printed["resolved"]["seed"] == 7
+    assert len(printed["config_hash"]) == 16
+
+
+def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) -> None:
+    from benchmarks.runner import JobLock, lock_path
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.catalogue import get_suite
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection"], ["fno", "orca"], [0, 1])
+    runs = tmp_path / "pdebench" / "smoke" / "runs"
+    runs.mkdir(parents=True)
+    done = jobs[0]  # advection--fno--s0: a finished result of this very config
+    (runs / done.filename).write_text(json.dumps({"task": done.task, "method": done.method, "seed": done.seed,
+                                                  "status": "ok", "config_hash": done.config_hash,
+                                                  "wall_time_s": 120.0}))
+    (tmp_path / "pdebench/smoke/checkpoints" / jobs[2].filename.removesuffix(".json")).mkdir(parents=True)
+    (tmp_path / "pdebench/smoke/checkpoints" / jobs[2].filename.removesuffix(".json") / "last.pt").write_bytes(b"x")
+    held = JobLock(lock_path(tmp_path, jobs[3]))
+    assert held.acquire()
+    try:
+        assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "orca", "--seeds", "0", "1",
+                     "--results", str(tmp_path), "--dry-run"]) == 0
+    finally:
+        held.release()
+    out = capsys.readouterr().out
+    states = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.endswith(")") or "–" in line}
+    assert states[jobs[0].filename] == "done" and states[jobs[2].filename] == "interrupted"
+    assert states[jobs[3].filename] == "running" and states[jobs[1].filename] == "pending"
+    assert "120 s (seeds)" in out  # advection--fno--s1 estimated from seed 0's recorded time
+    assert "to run: 2, estimated 0.03 h from 1 recorded durations (1 without one)" in out
