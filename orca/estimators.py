@@ -282,7 +282,7 @@ class _CrossModalBase(BaseEstimator):
         return est
 
     @classmethod
-    def from_legacy_state(cls, state: dict[str, Any]) -> _CrossModalBase:
+    def from_legacy_state(cls, state: dict[str, Any], body: Body | None = None) -> _CrossModalBase:
         """An estimator from the dict an orca 0.1 ``model.pt`` held (see :func:`orca.modelfile.convert_legacy`)."""
         old = state.get("params", {})
         meta = {"class": state["class"], "config": state["config"], "task": state["task"],
@@ -292,7 +292,7 @@ class _CrossModalBase(BaseEstimator):
                 "classes": None if state.get("classes") is None else
                 {"values": np.asarray(state["classes"]).tolist(), "dtype": np.asarray(state["classes"]).dtype.str},
                 "target_scaler": state.get("target_scaler"), "target_shape": state.get("target_shape")}
-        est = cls._from_meta(meta, None)
+        est = cls._from_meta(meta, body)
         est.model_.load_state_dict(state["model"])
         return est
 

@@ -98,11 +98,12 @@ def _legacy_safe_globals() -> list:
     return types
 
 
-def convert_legacy(old: str | Path, new: str | Path) -> Path:
+def convert_legacy(old: str | Path, new: str | Path, body=None) -> Path:
     """Rewrite an orca 0.1 ``model.pt`` as a model file; nothing in the old file is executed.
 
     The old file is read with ``torch.load(weights_only=True)``, whose unpickler admits tensors and plain
-    containers only, plus NumPy's array reconstruction (for the stored class labels).
+    containers only, plus NumPy's array reconstruction (for the stored class labels). ``body``: a loaded
+    :class:`orca.bodies.Body` for a model fitted on a body that cannot be loaded by name.
     """
     old = Path(old)
     try:
@@ -116,5 +117,5 @@ def convert_legacy(old: str | Path, new: str | Path) -> Path:
         raise ModelFileError(f"{old} is not an orca 0.1 model file (expected keys {sorted(needed)})")
     from .estimators import estimator_class
 
-    est = estimator_class(state["class"]).from_legacy_state(state)
+    est = estimator_class(state["class"]).from_legacy_state(state, body)
     return est.save(new)

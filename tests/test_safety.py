@@ -97,17 +97,7 @@ def test_model_file_round_trip_and_legacy_conversion(fitted, tmp_path) -> None:
     torch.save(old, tmp_path / "old.pt")
     from orca import modelfile
 
-    est_cls = CrossModalClassifier
-    orig = est_cls._from_meta.__func__
-
-    def with_body(cls, meta, body):  # the tiny body is not registered: hand it in as a loaded body
-        return orig(cls, meta, clf.model_.body)
-
-    est_cls._from_meta = classmethod(with_body)
-    try:
-        converted = modelfile.convert_legacy(tmp_path / "old.pt", tmp_path / "new.safetensors")
-    finally:
-        est_cls._from_meta = classmethod(orig)
+    converted = modelfile.convert_legacy(tmp_path / "old.pt", tmp_path / "new.safetensors", body=clf.model_.body)
     back = CrossModalClassifier.load(converted, body=clf.model_.body)
     np.testing.assert_array_equal(back.predict_proba(frame.to_numpy()), clf.predict_proba(frame))
 
