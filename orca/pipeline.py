@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,16 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         y_val: np.ndarray | None = None, X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
         body: Body | None = None, source: SourceFeatures | None = None, checkpoint_dir: str | Path | None = None,
         resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = (),
-        standardize_target: bool = False, checkpoint_every_s: float = 0.0) -> RunResult:
+        standardize_target: bool = False, checkpoint_every_s: float = 0.0,
+        on_stage: Callable[[str, CrossModalModel], None] | None = None) -> RunResult:
     """Run ORCA's three stages on arrays and evaluate the selected model once on the test split.
 
     When no validation set is given, ``config.refine.val_fraction`` of the training data is held out
     (stratified for classification) for model selection; the test split never influences training.
     ``standardize_target`` (regression and dense tasks) trains on targets standardised with training
-    statistics and reports metrics in the original units.
+    statistics and reports metrics in the original units. ``on_stage(name, model)``, when given, is called after
+    each stage (``"built"``, ``"aligned"``, ``"refined"``) to measure the model between them (e.g. a distance
+    before and after alignment); it must not train it.
     """
     check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
     timings: dict[str, float] = {}
@@ -92,6 +96,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     t = time.perf_counter()
     model = build(task, config, body)
     timings["build"] = time.perf_counter() - t
+    if on_stage is not None:
+        on_stage("built", model)
 
     t = time.perf_counter()
     distributed.init_from_env(config.device)  # under `accelerate launch`: join the group before stage 2
@@ -104,6 +110,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     else:
         report = AlignReport(config.align.objective)  # no stage 2 (objective none or zero steps)
     timings["align"] = time.perf_counter() - t
+    if on_stage is not None:
+        on_stage("aligned", model)
 
     t = time.perf_counter()
     extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
@@ -112,6 +120,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
                   config_extra=extra, checkpoint_every_s=checkpoint_every_s)
     timings["refine"] = time.perf_counter() - t
+    if on_stage is not None:
+        on_stage("refined", model)
 
     t = time.perf_counter()
     metrics = {"val": evaluate(model, ArrayDataset(X_val, y_val), config.refine.eval_batch_size,

@@ -61,8 +61,12 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     def predictions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return predict(result.model, ArrayDataset(x, np.zeros(len(x), dtype=np.float32)))
 
-    return {**hooks.score(data, predictions, result), "timings_s": result.timings, "parameters": result.parameters,
-            "align": result.align_report.to_dict(),
+    return {**hooks.score(data, predictions, result), **common_record(result, config)}
+
+
+def common_record(result: Any, config: OrcaConfig) -> dict[str, Any]:
+    """What every ORCA result records besides its scores (``result`` is an :class:`orca.pipeline.RunResult`)."""
+    return {"timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
             "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history")},
             "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
             "device": result.refine_info.get("device"), "split": result.split}

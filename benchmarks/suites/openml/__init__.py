@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from orca import CrossModalClassifier, OrcaConfig, Task
+from orca import Task
 from orca.exceptions import DataError
 from orca.io import read_json
-from orca.metrics import get_metric
 from orca.registry import get
 
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
+from ...runner.table_methods import run_logreg, run_orca, table_scores
 
 ROOT = Path(__file__).parent
 
@@ -207,38 +207,6 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
                           "rows": {"train": len(y_tr), "test": len(y_te)}})
 
 
-def _scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
-    return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
-
-
-def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
-    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
-    clf = CrossModalClassifier.from_config(config, categorical_features=data.data["categorical"])
-    clf.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
-    clf.checkpoint_every_s = ctx.checkpoint_every_s
-    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
-    r = clf.result_
-    return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
-            "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
-            "body_source": r["body_source"], "device": r["refine"]["device"]}
-
-
-def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
-    import time
-
-    import baselines  # noqa: F401  (registers the baselines)
-
-    model = get("baseline", "logreg")(seed=seed, C=params["C"], max_iter=params["max_iter"],
-                                      n_features=data.X_train.shape[1], categorical=data.data["categorical"])
-    start = time.perf_counter()
-    model.fit(data.X_train, data.y_train)
-    seconds = time.perf_counter() - start
-    k = data.task.output_shape[0]
-    proba = np.zeros((len(data.X_test), k))
-    proba[:, model.classes_] = model.predict_proba(data.X_test)
-    return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
-
-
 def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     import time
 
@@ -249,7 +217,7 @@ def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     model.fit(data.X_train, data.y_train)
     proba = np.zeros((len(data.X_test), data.task.output_shape[0]))
     proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(data.X_test)
-    return {"metrics": {"test": _scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
+    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
 
 
 def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
@@ -271,7 +239,7 @@ def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
         model, info = xgboost_default(seed).fit(data.X_train, data.y_train), {"budget": "defaults, no search"}
     seconds = time.perf_counter() - start
     proba = model.predict_proba(data.X_test)
-    return {"metrics": {"test": _scores(data.y_test, proba)},
+    return {"metrics": {"test": table_scores(data.y_test, proba)},
             "timings_s": {"fit": seconds}, "search": info}
 
 

@@ -1,0 +1,48 @@
+"""Methods every table suite shares: ORCA through the scikit-learn facade (as a user runs it on a table:
+categorical columns coded, numeric ones standardised on the training part, ``refine.val_fraction`` carved for
+selection) and logistic regression; both scored by test ROC AUC and accuracy. A suite's ``TaskData.data`` may name
+its ``categorical`` column indices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from orca import CrossModalClassifier, OrcaConfig
+from orca.metrics import get_metric
+from orca.registry import get
+
+from .suite import JobContext, TaskData
+
+
+def table_scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
+
+
+def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
+    clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
+    clf.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
+    clf.checkpoint_every_s = ctx.checkpoint_every_s
+    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
+    r = clf.result_
+    return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
+            "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "body_source": r["body_source"], "device": r["refine"]["device"]}
+
+
+def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    import time
+
+    import baselines  # noqa: F401  (registers the baselines)
+
+    model = get("baseline", "logreg")(seed=seed, C=params["C"], max_iter=params["max_iter"],
+                                      n_features=data.X_train.shape[1], categorical=data.data.get("categorical", []))
+    start = time.perf_counter()
+    model.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - start
+    k = data.task.output_shape[0]
+    proba = np.zeros((len(data.X_test), k))
+    proba[:, model.classes_] = model.predict_proba(data.X_test)
+    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
