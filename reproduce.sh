@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # orca: set-up, tests and offline reproduction runs.
 #
-#   ./reproduce.sh [--force]  offline smoke: the core run, then every suite's smoke preset and its report;
-#                             runs whose committed results are up to date are skipped unless --force
+#   ./reproduce.sh [--force]  offline smoke: every suite's smoke preset (the core's wdbc run is the packaged
+#                             suite's) and its report; runs whose committed results are up to date are skipped
+#                             unless --force
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
 #   ./reproduce.sh SUITE [--preset smoke|paper] [runner args]   run a suite (openml; all = every suite), then
@@ -63,7 +64,6 @@ case "$cmd" in
     exec "$PY" -m pytest "$@" ;;
   smoke)
     setup
-    "$PY" -m benchmarks.smoke "$@"
     for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.run "$suite" --preset smoke "$@"
       "$PY" -m benchmarks.report "$suite" --preset smoke "$@"
@@ -74,12 +74,12 @@ case "$cmd" in
       "$PY" -m benchmarks.run "$suite" "$@"
       "$PY" -m benchmarks.report "$suite" "$@"
     done ;;
-  openml|pdebench|nasbench360)
+  openml|pdebench|nasbench360|packaged)
     setup
     "$PY" -m benchmarks.run "$cmd" "$@"
     exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
   -h|--help|help)
     sed -n '2,12p' "$0" ;;
   *)
-    die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, all (or no argument for the smoke run)" ;;
+    die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, packaged, all (or no argument for the smoke run)" ;;
 esac

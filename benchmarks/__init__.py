@@ -4,5 +4,5 @@
                                                                                   -> benchmarks/reports/
 
 ``python -m benchmarks.run`` and ``python -m benchmarks.report`` are the entry points; ``perf/`` holds the
-speed and memory scripts; ``smoke.py`` and ``ablation_align.py`` are stand-alone studies on the core.
+speed and memory scripts. The core's smoke run and the alignment ablation are the ``packaged`` suite's presets.
 """

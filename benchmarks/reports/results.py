@@ -33,6 +33,7 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
                      "example": rec.get("example"),
                      "rollout": (rec.get("rollout") or {}).get("relative_l2_per_step"),
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
+                     "yardstick": rec.get("yardstick"),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 

@@ -61,6 +61,28 @@ def rollout_table(df: pd.DataFrame) -> list[str]:
     return lines
 
 
+def yardstick_table(df: pd.DataFrame) -> list[str]:
+    """Runs that measured the embedder's distance to the source on one common scale (the alignment ablation):
+    before alignment, after it and after fine-tuning, with the objective's own first and last distance."""
+    rows = df[df["yardstick"].notna()] if "yardstick" in df else df.iloc[:0]
+    if rows.empty:
+        return []
+    lines = ["", "## Stage 2 on one scale", "",
+             "The embedder's distance to the source features on a common yardstick (the `otdd-exact` distance of a "
+             "fixed stratified batch of the training part), whatever the method aligned with; and the method's own "
+             "objective at its first and last align step. Mean over seeds.", "",
+             "| task | method | yardstick: before -> aligned -> after refine | own objective: first -> last step |",
+             "|---|---|---|---|"]
+    for (task, method), group in rows.groupby(["task", "method"], sort=False):
+        y = {k: np.mean([r[k] for r in group["yardstick"]]) for k in ("before", "aligned", "after_refine")}
+        curves = [c for c in group["align_curve"] if len(c)]
+        own = (f"{np.mean([c[0] for c in curves]):.3f} -> {np.mean([c[-1] for c in curves]):.3f}" if curves
+               else "– (no alignment)")
+        lines.append(f"| {task} | {method} | {y['before']:.3f} -> {y['aligned']:.3f} -> {y['after_refine']:.3f} | "
+                     f"{own} |")
+    return lines
+
+
 def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict]) -> list[str]:
     """Our mean per (task, method) next to the published values of the same task (tasks whose results name a
     ``published_task``), with the data kind, so generated-data rows are never read as the real benchmark."""
@@ -136,6 +158,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if df is not None:
         lines += side_by_side(summary, df, published)
         lines += rollout_table(df)
+        lines += yardstick_table(df)
     if published:
         lines += ["", "## Published numbers (as reported; not computed here, not ranked against the rows above)", "",
                   "| benchmark | task | metric | method | value | evidence | source |", "|---|---|---|---|---|---|---|"]
