@@ -30,9 +30,9 @@ def test_list_dry_run_and_print_config_for_every_suite(suite, capsys, tmp_path) 
 
 
 def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) -> None:
+    from benchmarks.catalogue import get_suite
     from benchmarks.runner import JobLock, lock_path
     from benchmarks.runner.execute import plan_jobs
-    from benchmarks.catalogue import get_suite
 
     _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection"], ["fno", "orca"], [0, 1])
     runs = tmp_path / "pdebench" / "smoke" / "runs"
