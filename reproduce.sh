@@ -6,8 +6,8 @@
 #                             unless --force
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
-#   ./reproduce.sh SUITE [--preset smoke|paper] [runner args]   run a suite (openml; all = every suite), then
-#                             its report; finished jobs are skipped (--force re-runs them)
+#   ./reproduce.sh SUITE [--preset P] [runner args]   run a suite (openml, pdebench, nasbench360, packaged;
+#                             all = every suite), then its report; finished jobs are skipped (--force re-runs)
 #
 # Environment: ORCA_VENV (default .venv), ORCA_TORCH_SPEC (default torch==2.13.0, the CPU build that is
 # installed first so that no multi-GB CUDA build is pulled in by a plain `torch` requirement).
@@ -79,7 +79,7 @@ case "$cmd" in
     "$PY" -m benchmarks.run "$cmd" "$@"
     exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
   -h|--help|help)
-    sed -n '2,12p' "$0" ;;
+    sed -n '2,13p' "$0" ;;
   *)
     die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, packaged, all (or no argument for the smoke run)" ;;
 esac
