@@ -262,8 +262,8 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
     if resume and restart:
         raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
-    check_orca_sections(config, on_ray=ray is not None)  # device and bodies, before any job loads data
     todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
+    check_orca_sections(config, todo, on_ray=ray is not None)  # device and bodies, before any job loads data
     if todo and preset != "smoke" and git_commit().get("dirty") and not allow_dirty:
         raise OrcaError(f"the working tree has uncommitted changes; results of the {preset!r} preset must come from "
                         "committed code: commit first, or pass --allow-dirty (recorded in every result and shown in "
@@ -312,15 +312,14 @@ def _summarise(outcome: RunResults) -> None:
               "them afresh", file=sys.stderr)
 
 
-def check_orca_sections(config: dict, on_ray: bool = False) -> None:
-    """Every ORCA method's config (with each task's own overrides) must run here: device and body checked
-    before any job loads data. Under Ray the jobs run elsewhere, so only the config's own validity counts."""
+def check_orca_sections(config: dict, todo: list[Job], on_ray: bool = False) -> None:
+    """The ORCA config of every job to run (its method's section with its task's own overrides) must run here:
+    device and body checked before any job loads data. Under Ray the jobs run elsewhere, so only the config's
+    own validity counts."""
     if on_ray:
         return
-    sections = {m: p for m, p in config.get("method_params", {}).items()
-                if m in config["methods"] and m.startswith("orca")}
-    for method, params in sections.items():
-        base = OrcaConfig.from_dict(params)
-        for task in config["tasks"]:
-            own = config.get("task_params", {}).get(str(task), {}).get("orca", {})
-            check_runnable(base.with_overrides(flatten(own)) if own else base)
+    pairs = {(j.method, j.task) for j in todo if j.method.startswith("orca")}
+    for method, task in sorted(pairs):
+        base = OrcaConfig.from_dict(config["method_params"][method])
+        own = config.get("task_params", {}).get(task, {}).get("orca", {})
+        check_runnable(base.with_overrides(flatten(own)) if own else base)
