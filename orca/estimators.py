@@ -39,15 +39,16 @@ def _param_name(dotted: str) -> str:
     return "body" if dotted == "body.name" else dotted.replace(".", "__")
 
 
-CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in flatten(OrcaConfig().to_dict())}
+_CONFIG_DEFAULTS: dict[str, Any] = flatten(OrcaConfig().to_dict())  # dotted key -> default, every field
+
+CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in _CONFIG_DEFAULTS}
 """Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""
 
 FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_target": True, "verbose": False,
                                  "checkpoint_dir": None, "checkpoint_every_s": 0.0}
 """Parameters of the estimator itself (not of the config), with their defaults."""
 
-_DEFAULTS: dict[str, Any] = {**{p: v for p, v in zip(CONFIG_PARAMS, flatten(OrcaConfig().to_dict()).values())},
-                             **FACADE_PARAMS}
+_DEFAULTS: dict[str, Any] = {**{p: _CONFIG_DEFAULTS[k] for p, k in CONFIG_PARAMS.items()}, **FACADE_PARAMS}
 
 
 def _unknown_params(owner: str, unknown: list[str]) -> str:

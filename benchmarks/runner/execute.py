@@ -191,11 +191,10 @@ def _execute_ray(suite: Suite, claims, address: str, cpus: int, gpus: float, cod
             ray.shutdown()
 
 
-def _execute(suite: Suite, claims, jobs: int, cache: dict, ray: str | None = None, job_cpus: int = 1,
+def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str | None = None, job_cpus: int = 1,
              job_gpus: float = 0.0):
     """Yield (job, record, lock) as jobs finish: in this process, in ``jobs`` worker processes (each taking the
-    next claim when it is free), or as Ray tasks."""
-    code = git_commit()
+    next claim when it is free), or as Ray tasks. ``code`` is the git state recorded in every result."""
     if ray is not None:
         yield from _execute_ray(suite, claims, ray, job_cpus, job_gpus, code)
         return
@@ -264,7 +263,8 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
     todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
     check_orca_sections(config, todo, on_ray=ray is not None)  # device and bodies, before any job loads data
-    if todo and preset != "smoke" and git_commit().get("dirty") and not allow_dirty:
+    code = git_commit()  # the code in memory for every job of this run (asked once)
+    if todo and preset != "smoke" and code.get("dirty") and not allow_dirty:
         raise OrcaError(f"the working tree has uncommitted changes; results of the {preset!r} preset must come from "
                         "committed code: commit first, or pass --allow-dirty (recorded in every result and shown in "
                         "the report)")
@@ -277,7 +277,7 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome)
     cache: dict = {}
     bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
-    for job, record, lock in _execute(suite, claims, jobs, cache, ray, job_cpus, job_gpus):
+    for job, record, lock in _execute(suite, claims, jobs, cache, code, ray, job_cpus, job_gpus):
         if allow_dirty:
             record["allow_dirty"] = True
         try:
