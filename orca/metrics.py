@@ -128,3 +128,17 @@ def relative_l2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
     t, p = _flat(y_true, y_pred)
     return float(relative_l2_per_sample(torch.from_numpy(p), torch.from_numpy(t)).mean())
+
+
+@_metric("nrmse", False)
+def nrmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """PDEBench's nRMSE: ||y_pred - y_true||_2 / ||y_true||_2 per sample *and channel* (axis 1 of
+    ``(N, C, *space)``), averaged over both; equal to :func:`relative_l2` when there is one channel. Arrays of
+    fewer than three axes are one channel."""
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true shape {y_true.shape} differs from y_pred shape {y_pred.shape}")
+    n = y_true.shape[0]
+    c = y_true.shape[1] if y_true.ndim >= 3 else 1
+    t = y_true.reshape(n, c, -1).astype(np.float64)  # (N, C, points)
+    e = y_pred.reshape(n, c, -1).astype(np.float64) - t
+    return float(np.mean(np.sqrt((e**2).sum(axis=2)) / np.sqrt((t**2).sum(axis=2))))

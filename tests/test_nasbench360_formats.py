@@ -103,17 +103,19 @@ def test_deepsea(tmp_path) -> None:
 
 
 def test_ecg_records_windows_and_split(tmp_path) -> None:
-    records = [RNG.normal(size=int(n)) * 5 + 3 for n in RNG.integers(900, 3000, 40)]
+    records = [RNG.normal(size=int(n)) * 5 + 3 for n in RNG.integers(1001, 3000, 40)]
     labels = [["N", "A", "O", "~"][i % 4] for i in range(40)]
     (tmp_path / "challenge2017.pkl").write_bytes(pickle.dumps({"data": records, "label": labels}))
     s = formats.read_ecg(tmp_path)
     ids = [set(p.extra["record"]) for p in (s.train, s.val, s.test)]
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
-    assert len(ids[2]) == 4 and len(ids[1]) == 4 and len(ids[0]) == 32  # 10 % test, 1/9 of the rest val
+    assert len(ids[2]) == 4 and len(ids[1]) == 4 and len(ids[0]) == 32  # 20 % held out, halved into val / test
     assert s.train.X.shape[1:] == (1, 1000)
-    # window count follows the class stride: a 2 000-sample 'A' record gives 1 + (2000 - 1000) // 83 windows
+    # window count follows the class stride: a 2 000-sample 'A' record gives starts range(0, 1000, 83)
     one = formats.ecg_windows([np.arange(2000.0)], np.array([1]), np.array([7]))
-    assert len(one) == 1 + 1000 // 83 and set(one.extra["record"]) == {7}
+    assert len(one) == len(range(0, 1000, 83)) and set(one.extra["record"]) == {7}
+    # a 1 500-sample 'N' record: range(0, 500, 500) -> one window; the one ending at the last sample is not cut
+    assert len(formats.ecg_windows([np.arange(1500.0)], np.array([0]), np.array([0]))) == 1
     assert one.X[0, 0].mean() == pytest.approx((np.arange(1000) - 999.5).mean() / np.arange(2000).std(), rel=1e-4)
 
 
@@ -165,24 +167,31 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
 
 
 def test_cosmic_tar(tmp_path) -> None:
-    for name, visits in (("train", 10), ("test", 2)):
+    visits = {"train": ["10760/2", "10595/2", "13737/2", "10631/3", "12513/2", "9442/1", "10182/pb", "10260/5",
+                        "10407/3", "13057/1"],  # GAL, GC, GAL, EX, GAL, GC, GAL, GAL, GAL, GAL in NAS-Bench-360's table
+              "test": ["13364/95", "10146/4"]}  # GAL, GC
+    for name in ("train", "test"):
         with tarfile.open(tmp_path / f"deepCR.ACS-WFC.{name}.tar", "w") as tar:
-            for v in range(visits):
+            for visit in visits[name]:
                 for filt in ("f435w", "f606w"):
                     arr = RNG.random((3, 256, 256)).astype(np.float32)
                     arr[1] = arr[1] > 0.9
                     arr[2] = arr[2] > 0.95
-                    for member, data in ((f"npy_{name}/{filt}/10{v}/v{v}/img.npy", arr),
-                                         (f"npy_{name}/{filt}/10{v}/v{v}/sky.npy", np.ones(1))):
+                    for member, data in ((f"npy_{name}/{filt}/{visit}/img.npy", arr),
+                                         (f"npy_{name}/{filt}/{visit}/sky.npy", np.ones(1))):
                         blob = _npy_bytes(data)
                         info = tarfile.TarInfo(member)
                         info.size = len(blob)
                         tar.addfile(info, io.BytesIO(blob))
-    s = formats.read_cosmic(tmp_path)
-    assert (len(s.train), len(s.val), len(s.test)) == (9, 1, 2) and s.train.X.shape == (9, 1, 128, 128)
-    assert set(np.unique(s.train.y)) <= {0.0, 1.0} and s.train.extra["ignore"].shape == (9, 1, 128, 128)
-    gal = formats.read_cosmic(tmp_path, fields={"100/v0": "GAL", "101/v1": "GC", "102/v2": "GAL"})
-    assert len(gal.train) + len(gal.val) == 2 and "GAL fields only" in gal.notes[0]
+    everything = formats.read_cosmic(tmp_path, fields=None)
+    assert (len(everything.train), len(everything.val), len(everything.test)) == (9, 1, 2)
+    assert "all f435w visits" in everything.notes[0]
+    s = formats.read_cosmic(tmp_path)  # NAS-Bench-360's field table by default: 7 GAL train visits, 1 GAL test
+    assert (len(s.train), len(s.val), len(s.test)) == (6, 1, 1) and s.train.X.shape == (6, 1, 128, 128)
+    assert set(np.unique(s.train.y)) <= {0.0, 1.0} and s.train.extra["ignore"].shape == (6, 1, 128, 128)
+    assert "GAL fields only" in s.notes[0]
+    with pytest.raises(DataError, match=r"visit \d+_\w+ is not in the field-type table"):
+        formats.read_cosmic(tmp_path, fields={"10595_2": "GC"})
 
 
 def _write_wav(path, samples: np.ndarray, rate: int = audio.SR) -> None:
@@ -197,20 +206,26 @@ def test_fsd50k_chunks_and_log_mel(tmp_path) -> None:
     chunks = tmp_path / "chunks"
     chunks.mkdir()
     (chunks / "lbl_map.json").write_text(json.dumps({"Bark": 0, "Meow": 1, "Rain": 2}))
-    t = np.arange(int(2.5 * audio.SR)) / audio.SR
-    _write_wav(tmp_path / "long.wav", 0.5 * np.sin(2 * np.pi * 1000 * t))  # 2.5 s: two 1 s chunks
+    t = np.arange(audio.SR) / audio.SR
+    _write_wav(tmp_path / "a0.wav", 0.5 * np.sin(2 * np.pi * 1000 * t))  # clip 123: two 1 s chunks
+    _write_wav(tmp_path / "a1.wav", 0.4 * np.sin(2 * np.pi * 1000 * t))
     _write_wav(tmp_path / "short.wav", 0.5 * np.sin(2 * np.pi * 440 * t[: audio.SR // 3]))  # tiled to 1 s
     for name in ("tr", "val", "eval"):
         with open(chunks / f"{name}.csv", "w", encoding="utf-8") as fh:
-            fh.write('files,labels,ext\nlong.wav,"Bark,Rain",wav\nshort.wav,Meow,wav\n')
+            fh.write('files,labels,ext\na0.wav,"Bark,Rain",123\na1.wav,"Bark,Rain",123\nshort.wav,Meow,77\n')
     s = formats.read_fsd50k(tmp_path)
-    assert s.test.X.shape == (3, 1, 96, 101) and list(s.test.extra["clip"]) == [0, 0, 1]
+    assert s.test.X.shape == (3, 1, 96, 101) and list(s.test.extra["clip"]) == ["123", "123", "77"]
     assert s.test.y[0].tolist() == [1, 0, 1] and s.test.y[2].tolist() == [0, 1, 0]
     spec = s.test.X[0, 0]
     assert abs(spec.mean()) < 1e-4  # chunk mean removed
     fb = audio.mel_filterbank()
     freqs = np.linspace(0, audio.SR / 2, audio.N_FFT // 2 + 1)
     assert spec.mean(axis=1).argmax() == fb[:, np.argmin(np.abs(freqs - 1000))].argmax()  # the tone's band
+    _write_wav(tmp_path / "long.wav", np.zeros(2 * audio.SR))
+    with open(chunks / "eval.csv", "w", encoding="utf-8") as fh:
+        fh.write("files,labels,ext\nlong.wav,Bark,1\n")
+    with pytest.raises(DataError, match="long.wav holds 2.00 s; each row of chunks/tr.csv|long.wav holds 2.00 s"):
+        formats.read_fsd50k(tmp_path)
     _write_wav(tmp_path / "bad.wav", np.zeros(100), rate=16000)
     with pytest.raises(DataError, match="22050 Hz"):
         audio.read_wav(tmp_path / "bad.wav")
@@ -228,7 +243,7 @@ def test_error_percent() -> None:
 
 
 def test_ecg_window_and_record_f1() -> None:
-    # record 0 (class A): windows predicted A, A, N -> vote A; record 1 (class N): N, O -> tie -> lower class N
+    # record 0 (class A): windows predicted A, A, N -> vote A; record 1 (class N): N, O -> tie -> N (voted first)
     y = np.array([1, 1, 1, 0, 0])
     pred = np.eye(4)[[1, 1, 0, 0, 2]]
     records = np.array([0, 0, 0, 1, 1])
@@ -236,6 +251,9 @@ def test_ecg_window_and_record_f1() -> None:
     assert metrics.ecg_error(y, pred, records, "window") == pytest.approx(1 - 1.3 / 3)
     # records: both votes right -> error 0
     assert metrics.ecg_error(y, pred, records, "record") == pytest.approx(0.0)
+    # a tie goes to the class voted for first (Counter.most_common), not the lower class: O, N -> O
+    assert metrics.ecg_error(np.array([2, 2, 0, 0]), np.eye(4)[[2, 0, 0, 0]], np.array([0, 0, 1, 1]),
+                             "record") == pytest.approx(0.0)
 
 
 def test_cosmic_auroc_variants() -> None:
@@ -245,10 +263,10 @@ def test_cosmic_auroc_variants() -> None:
     keep = ignore == 0
     assert metrics.cosmic_error(mask, logits, ignore, "score") == pytest.approx(
         1 - skm.roc_auc_score(mask[keep], logits[keep]))
-    # NB360: hard labels logit > 0.5 -> [1, 0, 0, 0, (ignored -> 0), 1] over all pixels
+    # NB360: hard labels logit > 0.5 -> [1, 0, 0, 0, 1, 1] over all pixels, the ignored one included
     assert metrics.cosmic_error(mask, logits, ignore, "nb360") == pytest.approx(
-        1 - skm.roc_auc_score(mask, [1, 0, 0, 0, 0, 1]))
-    # ORCA: logit > 0 -> [1, 1, 1, 0, 0, 1]
+        1 - skm.roc_auc_score(mask, [1, 0, 0, 0, 1, 1]))
+    # ORCA: prediction and target zeroed where ignored, then logit > 0 -> [1, 1, 1, 0, 0, 1]
     assert metrics.cosmic_error(mask, logits, ignore, "paper") == pytest.approx(
         1 - skm.roc_auc_score(mask, [1, 1, 1, 0, 0, 1]))
 

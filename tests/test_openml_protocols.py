@@ -75,7 +75,7 @@ def test_a_class_with_one_example_gets_a_clear_message() -> None:
         lift_split(X, y)
 
 
-@pytest.mark.parametrize("n,expected", [(600, (300, 300)), (1999, (999, 1000)), (5000, (1000, 1000))])
+@pytest.mark.parametrize("n,expected", [(600, (300, 300)), (1999, (999, 999)), (5000, (1000, 1000))])
 def test_tabpfn_window_protocol(n, expected) -> None:
     from benchmarks.suites.openml import tabpfn_window_split
 

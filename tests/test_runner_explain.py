@@ -40,7 +40,8 @@ def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) 
     done = jobs[0]  # advection--fno--s0: a finished result of this very config
     (runs / done.filename).write_text(json.dumps({"task": done.task, "method": done.method, "seed": done.seed,
                                                   "status": "ok", "config_hash": done.config_hash,
-                                                  "wall_time_s": 120.0}))
+                                                  "metric_version": done.metric_version, "wall_time_s": 120.0}))
+
     (tmp_path / "pdebench/smoke/checkpoints" / jobs[2].filename.removesuffix(".json")).mkdir(parents=True)
     (tmp_path / "pdebench/smoke/checkpoints" / jobs[2].filename.removesuffix(".json") / "last.pt").write_bytes(b"x")
     held = JobLock(lock_path(tmp_path, jobs[3]))
@@ -56,3 +57,28 @@ def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) 
     assert states[jobs[3].filename] == "running" and states[jobs[1].filename] == "pending"
     assert "120 s (seeds)" in out  # advection--fno--s1 estimated from seed 0's recorded time
     assert "to run: 2, estimated 0.03 h from 1 recorded durations (1 without one)" in out
+
+
+def test_a_result_scored_by_an_older_metric_version_is_not_done(tmp_path) -> None:
+    """A finished result of the same config, scored before the suite's metrics changed, is re-run by --resume
+    and left out of the report."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.reports.results import load_results
+    from benchmarks.runner import is_done
+    from benchmarks.runner.execute import plan_jobs
+
+    suite = get_suite("pdebench")
+    _, jobs = plan_jobs(suite, "smoke", ["advection"], ["fno"], [0])
+    job = jobs[0]
+    assert job.metric_version == suite.metric_version_of("advection", {}) == 2
+    record = {"task": job.task, "method": job.method, "seed": job.seed, "status": "ok", "metric": "nrmse",
+              "config_hash": job.config_hash, "metrics": {"test": {"nrmse": 0.5}}}
+    path = tmp_path / job.filename
+    for version, done in ((None, False), (1, False), (2, True)):
+        path.write_text(json.dumps(record if version is None else {**record, "metric_version": version}))
+        assert is_done(path, job) is done
+        rows, _, left_out = load_results(tmp_path, suite.metric_version_of)
+        assert len(rows) == (1 if done else 0) and (not left_out) is done
+    assert "superseded" not in " ".join(left_out)
+    path.write_text(json.dumps({**record, "metric_version": 1}))
+    assert "superseded" in load_results(tmp_path, suite.metric_version_of)[2][0]

@@ -35,7 +35,7 @@ def presets_with_results(suite_name: str, results: str | Path = "results") -> li
 def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
-    df, failed, unreadable = load_results(folder / "runs")
+    df, failed, unreadable = load_results(folder / "runs", suite.metric_version_of)
     if df.empty:
         raise OrcaError(f"no successful result files under {folder / 'runs'}; "
                         f"run python -m benchmarks.run {suite_name} --preset {preset}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,14 +11,22 @@ import pandas as pd
 from orca.io import read_json
 
 
-def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
-    """Rows of successful runs, the failed records, and files that could not be read."""
+def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lambda task, params: 1
+                 ) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Rows of successful runs, the failed records, and files that cannot be used: unreadable ones, and results
+    scored by another version of the suite's metrics than ``metric_version(task, task_params)`` (their numbers
+    are superseded; ``--resume`` re-runs them)."""
     rows, failed, unreadable = [], [], []
     for path in sorted(folder.glob("*.json")):
         try:
             rec = read_json(path)
         except (json.JSONDecodeError, UnicodeDecodeError, OSError):
             unreadable.append(path.name)
+            continue
+        current = metric_version(rec.get("task", ""), (rec.get("resolved_config") or {}).get("task_params", {}))
+        if rec.get("metric_version", 1) != current:
+            unreadable.append(f"{path.name} (scored by metric version {rec.get('metric_version', 1)}; the suite's "
+                              f"is {current}: superseded, left out)")
             continue
         if rec.get("status") != "ok":
             failed.append(rec)
@@ -31,11 +40,18 @@ def load_results(folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
                      "val_curve": _val_curve(rec),
                      "published_task": rec.get("data", {}).get("published_task"),
                      "example": rec.get("example"),
-                     "rollout": (rec.get("rollout") or {}).get("relative_l2_per_step"),
+                     "rollout": _rollout(rec, metric),
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
                      "yardstick": rec.get("yardstick"),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
+
+
+def _rollout(rec: dict, metric: str) -> list[float] | None:
+    """The ranking metric after each roll-out step (files written before metric version 2 kept only the
+    relative l2)."""
+    steps = rec.get("rollout") or {}
+    return steps.get(f"{metric}_per_step", steps.get("relative_l2_per_step"))
 
 
 def _val_curve(rec: dict) -> tuple[str, list[float]]:

@@ -168,5 +168,5 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines += ["", "## Failed jobs", ""] + [f"- {f['task']} / {f['method']} / seed {f['seed']}: {f['error']}"
                                               for f in failed]
     if unreadable:
-        lines += ["", "## Unreadable result files (re-run by the runner)", ""] + [f"- {u}" for u in unreadable]
+        lines += ["", "## Result files left out (unreadable or superseded; re-run by the runner)", ""] + [f"- {u}" for u in unreadable]
     return "\n".join(lines) + "\n"

@@ -39,7 +39,8 @@ def result_path(results: Path, job: Job) -> Path:
 
 
 def is_done(path: Path, job: Job) -> bool:
-    """True when ``path`` holds a successful result of exactly this job; a corrupt file is reported and redone."""
+    """True when ``path`` holds a successful result of exactly this job, scored by the suite's current metric
+    version; a corrupt file is reported and redone."""
     if not path.is_file():
         return False
     try:
@@ -47,7 +48,8 @@ def is_done(path: Path, job: Job) -> bool:
     except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         print(f"warning: {path} cannot be read ({type(exc).__name__}: {exc}); the job runs again", file=sys.stderr)
         return False
-    return previous.get("config_hash") == job.config_hash and previous.get("status") == "ok"
+    return (previous.get("config_hash") == job.config_hash and previous.get("status") == "ok"
+            and previous.get("metric_version", 1) == job.metric_version)
 
 
 def checkpoint_path(results: Path, job: Job) -> Path:
@@ -61,7 +63,8 @@ def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(),
     instead of the working tree's state when the job ends, which may have moved on."""
     record: dict[str, Any] = {"suite": job.suite, "task": job.task, "method": job.method, "seed": job.seed,
                               "config_hash": job.config_hash, "resolved_config": job.resolved,
-                              "preset": job.config.get("preset"), "metric": job.config.get("metric")}
+                              "preset": job.config.get("preset"), "metric": job.config.get("metric"),
+                              "metric_version": job.metric_version}
     start = time.perf_counter()
     try:
         key = (job.task, job.seed)

@@ -37,6 +37,7 @@ class Job:
     seed: int
     config: dict[str, Any]
     hash_neutral: tuple[tuple[str, Any], ...] = ()
+    metric_version: int = 1
 
     @property
     def resolved(self) -> dict[str, Any]:
@@ -73,5 +74,7 @@ def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
         only = config.get("task_params", {}).get(task, {}).get("methods")
         return only is None or method in only
 
-    return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral) for t in config["tasks"] for m in config["methods"]
+    return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral,
+                suite.metric_version_of(str(t), config.get("task_params", {}).get(str(t), {})))
+            for t in config["tasks"] for m in config["methods"]
             for s in config["seeds"] if applies(str(t), m)]

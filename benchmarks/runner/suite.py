@@ -107,6 +107,15 @@ class Suite:
     """Task -> group (e.g. NAS-Bench-360's "2D classification"); the report draws one chart per group."""
     comparable_means: bool = True
     """Whether averages over tasks mean anything (False when tasks are scored on different scales)."""
+    metric_version: int | Callable[[str, dict], int] = 1
+    """The version of the suite's scoring code, or a function of (task, the task's ``task_params``) giving it per
+    task; bumped when a number it computes changes. Every result records it; a result of another version is not
+    done (``--resume`` re-runs it) and the report leaves it out."""
+
+    def metric_version_of(self, task: str, task_params: dict) -> int:
+        """The current metric version of ``task`` (see :attr:`metric_version`)."""
+        v = self.metric_version
+        return int(v(task, task_params) if callable(v) else v)
     reference_methods: tuple[str, ...] = ()
     """The report compares every method against the first of these that has results (mean difference,
     wins/ties/losses), as the paper does against XGBoost on tables."""

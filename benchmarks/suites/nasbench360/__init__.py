@@ -23,6 +23,7 @@ from ...runner.orca_method import run_orca
 from ...runner.suite import Suite, register_suite
 from .data import ROOT, all_tasks, load_task, psicov_crops  # noqa: F401  (load_task: tests)
 from .methods import ORCA_HOOKS, run_supervised
+from .metrics import metric_version
 from .scoring import psicov_predict_maps, scores, task_errors  # noqa: F401  (tests)
 
 GROUPS = {
@@ -38,5 +39,5 @@ SUITE = register_suite(Suite(
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
              "fno": functools.partial(run_supervised, kind="fno")},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
-    task_groups=GROUPS,
+    task_groups=GROUPS, metric_version=metric_version,
 ))

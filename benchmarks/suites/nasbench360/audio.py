@@ -1,5 +1,6 @@
 """FSD50K's audio front end: 16-bit WAV reading, 1-second chunks, and the log-mel spectrogram (96 mel bands,
-22 050 Hz) the task's inputs are made of."""
+22 050 Hz) the task's inputs are made of, as NAS-Bench-360's ``AudioParser(feature="melspectrogram")`` computes it
+(checked against torchaudio's and librosa's own functions in ``tests/test_reference_scoring.py``)."""
 
 from __future__ import annotations
 
@@ -15,25 +16,21 @@ N_FFT, WIN, HOP, N_MELS = 1920, 661, 220, 96
 
 
 def mel_filterbank(sr: int = SR, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
-    """Triangular mel filters (n_mels, n_fft // 2 + 1) on the Slaney mel scale with Slaney area normalisation
-    (the convention of the common audio libraries' defaults)."""
+    """Triangular mel filters (n_mels, n_fft // 2 + 1) on the HTK mel scale, ``2595 log10(1 + f / 700)``, without
+    area normalisation, from 0 Hz to ``sr // 2``: what NAS-Bench-360's front end gets from torchaudio's
+    ``MelSpectrogram`` defaults (``mel_scale="htk"``, ``norm=None``)."""
 
     def hz_to_mel(f):
-        f = np.asarray(f, dtype=np.float64)
-        lin = f / (200.0 / 3)
-        log = 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
-        return np.where(f >= 1000.0, log, lin)
+        return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
 
     def mel_to_hz(m):
-        m = np.asarray(m, dtype=np.float64)
-        return np.where(m >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (m - 15.0)), m * (200.0 / 3))
+        return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
-    freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)
-    edges = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr / 2), n_mels + 2))
+    freqs = np.linspace(0, sr // 2, n_fft // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(0.0), hz_to_mel(sr // 2), n_mels + 2))
     lower = (freqs[None, :] - edges[:-2, None]) / (edges[1:-1] - edges[:-2])[:, None]
     upper = (edges[2:, None] - freqs[None, :]) / (edges[2:] - edges[1:-1])[:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    return (weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]).astype(np.float32)
+    return np.maximum(0.0, np.minimum(lower, upper)).astype(np.float32)
 
 
 def log_mel(audio: np.ndarray, fb: np.ndarray | None = None) -> np.ndarray:

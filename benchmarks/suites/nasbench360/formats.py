@@ -23,7 +23,7 @@ import numpy as np
 from orca.exceptions import DataError
 
 from . import safe_pickle
-from .audio import clip_chunks, log_mel, mel_filterbank, read_wav
+from .audio import SR, clip_chunks, log_mel, mel_filterbank, read_wav
 
 
 class MissingFile(DataError):
@@ -151,41 +151,48 @@ ECG_STRIDE = {"N": 500, "A": 83, "O": 250, "~": 25}
 
 
 def ecg_windows(records: list[np.ndarray], labels: np.ndarray, ids: np.ndarray, window: int = 1000,
-                strides: tuple[int, ...] = tuple(ECG_STRIDE.values())) -> Split:
-    """Z-score every record, then cut windows of ``window`` samples with the stride of the record's class
-    (``strides[label]``); a record shorter than a window is zero-padded to one window."""
+                strides: tuple[int, ...] = tuple(ECG_STRIDE.values()), include_last: bool = False) -> Split:
+    """Z-score every record (in float64, as NAS-Bench-360), then cut windows of ``window`` samples with the
+    stride of the record's class (``strides[label]``), starting at ``range(0, len - window, stride)`` as
+    NAS-Bench-360's ``slide_and_cut`` does: a window ending exactly at the record's end is not cut, and a record
+    no longer than one window gives none (it is left out, upstream too). ``include_last`` also cuts the window
+    starting at ``len - window`` (the offline proxy, whose beats are exactly one window long)."""
     xs, ys, rec = [], [], []
     for signal, label, rid in zip(records, labels, ids):
-        s = np.asarray(signal, dtype=np.float32)
-        s = (s - s.mean()) / max(float(s.std()), 1e-8)
-        if len(s) < window:
-            s = np.pad(s, (0, window - len(s)))
-        starts = range(0, len(s) - window + 1, strides[label])
-        xs += [s[i:i + window] for i in starts]
+        s = np.asarray(signal, dtype=np.float64)
+        s = (s - s.mean()) / s.std()
+        starts = range(0, len(s) - window + (1 if include_last else 0), strides[label])
+        xs += [s[i:i + window].astype(np.float32) for i in starts]
         ys += [label] * len(starts)
         rec += [rid] * len(starts)
+    if not xs:
+        raise DataError(f"no ECG record is longer than one window ({window} samples)")
     return Split(np.stack(xs)[:, None, :], np.asarray(ys, dtype=np.int64), {"record": np.asarray(rec)})
 
 
 def record_split(labels: np.ndarray, seed: int = 0, stratify: bool = False
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """NAS-Bench-360's ECG split of records: 10 % test first, then 1/9 of the rest as validation, with
-    scikit-learn's ``train_test_split(random_state=seed)``; ``stratify`` keeps the class shares in every part
-    (the proxy's rare classes need it; NAS-Bench-360 does not stratify)."""
+    """NAS-Bench-360's ECG split of records with a validation part (``read_data_physionet_4_with_val``, also
+    ORCA's ``load_ecg`` with ``valid_split``): 20 % held out with scikit-learn's
+    ``train_test_split(test_size=0.2, random_state=seed)``, then halved (``test_size=0.5``, same seed) into
+    validation and test. ``seed`` 0 is upstream's. ``stratify`` keeps the class shares in every part (the
+    proxy's rare classes need it; NAS-Bench-360 does not stratify)."""
     from sklearn.model_selection import train_test_split
 
     ids = np.arange(len(labels))
-    rest, test = train_test_split(ids, test_size=0.1, random_state=seed, stratify=labels if stratify else None)
-    train, val = train_test_split(rest, test_size=1 / 9, random_state=seed,
-                                  stratify=labels[rest] if stratify else None)
+    train, held = train_test_split(ids, test_size=0.2, random_state=seed, stratify=labels if stratify else None)
+    val, test = train_test_split(held, test_size=0.5, random_state=seed,
+                                 stratify=labels[held] if stratify else None)
     return train, val, test
 
 
 def read_ecg(folder: Path, seed: int = 0) -> Splits:
     """``challenge2017.pkl``: ``{"data": [records at 300 Hz], "label": [N|A|O|~ or 0..3]}``. Records are split
-    80/10/10 with scikit-learn's ``train_test_split(random_state=0)`` (10 % test first, then 1/9 of the rest as
-    validation), then cut into windows (:func:`ecg_windows`). ``extra["record"]`` names each window's record for
-    the record-level F1."""
+    80/10/10 as NAS-Bench-360 does when it keeps a validation part (:func:`record_split`), then cut into windows
+    (:func:`ecg_windows`). ``extra["record"]`` names each window's record for the record-level F1.
+
+    NAS-Bench-360's final evaluation (``read_data_physionet_4``, no validation) tests on a different 10 %
+    (``test_size=0.1``); with a validation part, this split is the one both references use."""
     d = safe_pickle.load_file(need(folder, "challenge2017.pkl", "download ECG/challenge2017.pkl (files.json)"),
                               encoding="latin1")
     records = list(_get(d, "data"))
@@ -278,14 +285,25 @@ def read_psicov(folder: Path) -> Splits:
 
 
 # ---- Cosmic ------------------------------------------------------------------------------------------------
-def read_cosmic(folder: Path, filter_name: str = "f435w", fields: dict[str, str] | None = None,
+def cosmic_field_types() -> dict[str, str]:
+    """NAS-Bench-360's field type (GC, GAL or EX) of every deepCR visit, keyed ``<proposal id>_<visit>``
+    (``cosmic_fields.json``, read from NAS-Bench-360's ``cosmic_dataset.py``)."""
+    return json.loads((Path(__file__).with_name("cosmic_fields.json")).read_text())["fields"]
+
+
+def read_cosmic(folder: Path, filter_name: str = "f435w", fields: dict[str, str] | None | str = "nb360",
                 crop: int = 128, offset: int = 64) -> Splits:
     """``deepCR.ACS-WFC.{train,test}.tar``: members ``npy_<split>/<filter>/<prop>/<visit>/*.npy`` of (3, H, W)
-    (image, cosmic-ray mask, ignore mask), the ``sky.npy`` of each visit left out. Only ``filter_name``; with
-    ``fields`` (a ``"<prop>/<visit>" -> GC|GAL|EX`` table) only GAL visits, as NAS-Bench-360 does; without
-    it every visit of the filter (the table is not published with the data). A fixed ``crop`` x ``crop`` window
-    at ``(offset, offset)``; the last 10 % of training paths are validation. Inputs (N, 1, crop, crop), targets
-    the mask, ``extra["ignore"]`` the ignore mask. Sky augmentation is not applied."""
+    (image, cosmic-ray mask, ignore mask), the ``sky.npy`` of each visit left out. Only ``filter_name``, and only
+    the visits whose field type is GAL, as NAS-Bench-360 does: ``fields`` is a ``"<prop>_<visit>" -> GC|GAL|EX``
+    table, by default (``"nb360"``) NAS-Bench-360's own (:func:`cosmic_field_types`); a visit missing from it is
+    an error; ``None`` keeps every visit of the filter. A fixed ``crop`` x ``crop`` window at ``(offset,
+    offset)``; the last 10 % of training paths are validation. Inputs (N, 1, crop, crop), targets the mask,
+    ``extra["ignore"]`` the ignore mask. Sky augmentation is not applied."""
+    if fields == "nb360":
+        fields = cosmic_field_types()
+    elif isinstance(fields, str):
+        raise DataError(f"fields {fields!r}; expected 'nb360', a table or None")
     parts = {}
     for name in ("train", "test"):
         path = need(folder, f"deepCR.ACS-WFC.{name}.tar", "download cosmic/deepCR.ACS-WFC.*.tar (files.json)")
@@ -298,7 +316,11 @@ def read_cosmic(folder: Path, filter_name: str = "f435w", fields: dict[str, str]
                 if filter_name not in bits:
                     continue
                 at = bits.index(filter_name)
-                if fields is not None and fields.get("/".join(bits[at + 1:at + 3])) != "GAL":
+                key = "_".join(bits[at + 1:at + 3])
+                if fields is not None and key not in fields:
+                    raise DataError(f"{m.name}: visit {key} is not in the field-type table ({len(fields)} visits); "
+                                    "pass fields=None to keep every visit")
+                if fields is not None and fields[key] != "GAL":
                     continue
                 arr = np.lib.format.read_array(io.BytesIO(tar.extractfile(m).read()), allow_pickle=False)
                 if arr.ndim != 3 or arr.shape[0] != 3:
@@ -320,9 +342,10 @@ def read_cosmic(folder: Path, filter_name: str = "f435w", fields: dict[str, str]
 
 # ---- FSD50K ------------------------------------------------------------------------------------------------
 def read_fsd50k(folder: Path) -> Splits:
-    """``chunks/{tr,val,eval}.csv`` (columns ``files``, ``labels`` comma-separated names, ``ext``) and
-    ``chunks/lbl_map.json`` (name -> index). Every listed audio file is cut into 1 s chunks (inputs (N, 1, 96,
-    101) log-mel); ``extra["clip"]`` names each chunk's clip, so evaluation averages a clip's chunk logits."""
+    """``chunks/{tr,val,eval}.csv`` (columns ``files``: one 1-second chunk's WAV, ``labels``: comma-separated
+    names, ``ext``: the clip the chunk was cut from) and ``chunks/lbl_map.json`` (name -> index), as NAS-Bench-360
+    writes them. Each row is one input, (1, 96, 101) log-mel; ``extra["clip"]`` is the row's ``ext``, so
+    evaluation averages a clip's chunk logits (NAS-Bench-360's ``FSD50kEvalDataset`` groups rows by ``ext``)."""
     hint = "download audio.zip (files.json) and unpack it there"
     label_map = json.loads(need(folder, "chunks/lbl_map.json", hint).read_text())
     fb = mel_filterbank()
@@ -330,7 +353,11 @@ def read_fsd50k(folder: Path) -> Splits:
     for name in ("tr", "val", "eval"):
         xs, ys, clips = [], [], []
         with open(need(folder, f"chunks/{name}.csv", hint), newline="", encoding="utf-8") as fh:
-            for row_id, row in enumerate(csv.DictReader(fh)):
+            reader = csv.DictReader(fh)
+            missing = {"files", "labels", "ext"} - set(reader.fieldnames or ())
+            if missing:
+                raise DataError(f"chunks/{name}.csv has no column {sorted(missing)}; expected files, labels, ext")
+            for row_id, row in enumerate(reader):
                 target = np.zeros(len(label_map), dtype=np.float32)
                 for lab in row["labels"].split(","):
                     if lab not in label_map:
@@ -340,9 +367,12 @@ def read_fsd50k(folder: Path) -> Splits:
                 if not audio_path.is_file():
                     raise MissingFile(f"{row['files']} (listed in chunks/{name}.csv) was not found in "
                                       f"{Path(folder).resolve()}; {hint}")
-                for chunk in clip_chunks(read_wav(audio_path)):
-                    xs.append(log_mel(chunk, fb)[None])
-                    ys.append(target)
-                    clips.append(row_id)
+                audio = read_wav(audio_path)
+                if len(audio) > SR:
+                    raise DataError(f"{row['files']} holds {len(audio) / SR:.2f} s; each row of chunks/{name}.csv "
+                                    "must be one chunk of at most 1 s")
+                xs.append(log_mel(clip_chunks(audio)[0], fb)[None])  # a shorter chunk is tiled to 1 s
+                ys.append(target)
+                clips.append(row["ext"])
         out.append(Split(np.stack(xs), np.stack(ys), {"clip": np.asarray(clips)}))
     return Splits(*out)

@@ -7,11 +7,20 @@ test set at once, never averaged over evaluation chunks (the reference code's fl
 task           NAS-Bench-360 (``nb360``)                   ORCA paper / code (``paper``)
 =============  ==========================================  ===============================================
 ECG            1 - macro F1 of per-record majority votes   1 - macro F1 over windows
-Cosmic         1 - AUROC of hard labels (logit > 0.5)      1 - AUROC of hard labels (logit > 0); we add the
-               after zeroing ignored pixels                proper score AUROC over non-ignored pixels
+               (``Counter.most_common``: a tie goes to the
+               class voted for first)
+Cosmic         1 - AUROC of hard labels (logit > 0.5) over  1 - AUROC of hard labels (logit > 0) after
+               every pixel, ignored ones included          zeroing ignored pixels in prediction and target
+                                                           (``utils.mask``, ORCA's evaluation transform);
+                                                           we add ``error_scores``: the logits' AUROC over
+                                                           pixels that are not ignored
 PSICOV         MAE_8 per protein with its own length L     same, but the reference code used the wrong L
-FSD50K         1 - macro AP of clip-averaged logits        same (chunk logits averaged per clip)
+FSD50K         1 - mean over all labels of each label's    same (ORCA's ``calculate_stats``)
+               AP, clip = mean of its chunks' logits
 =============  ==========================================  ===============================================
+
+Metric version 2 (:data:`METRIC_VERSIONS`) made ECG ties, Cosmic's ``nb360`` variant and FSD50K's label set follow the references;
+``tests/test_reference_scoring.py`` checks each against the reference code's own outputs.
 """
 
 from __future__ import annotations
@@ -20,6 +29,15 @@ import numpy as np
 from sklearn import metrics as skm
 
 from orca.metrics import relative_l2 as core_relative_l2
+
+METRIC_VERSIONS = {"ecg_f1": 2, "cosmic_auroc": 2, "map": 2}
+"""Per task metric (``task_params.metric``), bumped whenever a number these functions return changes; 2: ECG
+ties, windows and split, Cosmic's ``nb360`` variant and FSD50K's clips and labels follow the references."""
+
+
+def metric_version(task: str, task_params: dict) -> int:
+    """The current version of ``task``'s metric (1 for metrics never changed)."""
+    return METRIC_VERSIONS.get(task_params.get("metric", ""), 1)
 
 
 def error_percent(y_true: np.ndarray, scores: np.ndarray) -> float:
@@ -35,8 +53,9 @@ def ecg_error(y_true: np.ndarray, scores: np.ndarray, records: np.ndarray, level
     y_true : (W,) window labels (a record's windows share its label)
     scores : (W, 4) window scores
     records : (W,) the record each window was cut from
-    level : ``record`` (NAS-Bench-360: each record's label is the majority vote of its windows' predictions,
-        ties to the lower class) or ``window`` (ORCA: every window is scored on its own)
+    level : ``record`` (NAS-Bench-360: each record's label is the majority vote of its windows' predictions;
+        a tie goes to the class that the record's earliest window among the tied ones voted for, as
+        ``collections.Counter.most_common`` does) or ``window`` (ORCA: every window is scored on its own)
     """
     y_true, records = np.asarray(y_true), np.asarray(records)
     pred = np.argmax(scores, axis=1)
@@ -45,27 +64,32 @@ def ecg_error(y_true: np.ndarray, scores: np.ndarray, records: np.ndarray, level
     if level != "record":
         raise ValueError(f"level {level!r}; expected one of ['record', 'window']")
     ids, first = np.unique(records, return_index=True)
+    at = np.searchsorted(ids, records)
     votes = np.zeros((len(ids), scores.shape[1]), dtype=np.int64)
-    np.add.at(votes, (np.searchsorted(ids, records), pred), 1)
-    return float(1.0 - skm.f1_score(y_true[first], votes.argmax(axis=1), average="macro", zero_division=0))
+    np.add.at(votes, (at, pred), 1)
+    seen = np.full(votes.shape, len(records))  # the position of each class's first vote within its record
+    np.minimum.at(seen, (at, pred), np.arange(len(records)))
+    top = votes == votes.max(axis=1, keepdims=True)
+    winner = np.where(top, seen, len(records) + 1).argmin(axis=1)  # among the most voted, the one seen first
+    return float(1.0 - skm.f1_score(y_true[first], winner, average="macro", zero_division=0))
 
 
 def cosmic_error(mask: np.ndarray, logits: np.ndarray, ignore: np.ndarray, mode: str = "score") -> float:
     """1 - pixel AUROC of cosmic-ray masks.
 
-    ``mode``: ``score`` (ours: the logits as scores, over pixels that are not ignored), ``nb360`` (hard labels
-    logit > 0.5 after multiplying predictions and targets by 1 - ignore, as NAS-Bench-360 does) or ``paper``
-    (the same with logit > 0, as ORCA's code does).
+    ``mode``: ``nb360`` (NAS-Bench-360: hard labels ``logit > 0.5`` against the mask, over every pixel, ignored
+    ones included), ``paper`` (ORCA's code: prediction and target multiplied by ``1 - ignore`` first, then hard
+    labels ``logit > 0``) or ``score`` (ours: the logits themselves as scores, over the pixels not ignored).
     """
     mask, logits, keep = (np.asarray(a, dtype=np.float64).ravel() for a in (mask, logits, 1 - np.asarray(ignore)))
     if mode == "score":
         on = keep > 0
         return float(1.0 - skm.roc_auc_score(mask[on] > 0.5, logits[on]))
-    thresholds = {"nb360": 0.5, "paper": 0.0}
-    if mode not in thresholds:
-        raise ValueError(f"mode {mode!r}; expected one of ['score', 'nb360', 'paper']")
-    hard = (logits * keep > thresholds[mode]).astype(np.float64) * keep
-    return float(1.0 - skm.roc_auc_score(mask * keep > 0.5, hard))
+    if mode == "nb360":
+        return float(1.0 - skm.roc_auc_score(mask.astype(np.int32), (logits > 0.5).astype(np.int32)))
+    if mode == "paper":
+        return float(1.0 - skm.roc_auc_score(mask * keep, logits * keep > 0))
+    raise ValueError(f"mode {mode!r}; expected one of ['score', 'nb360', 'paper']")
 
 
 def psicov_mae8(pred: list[np.ndarray], true: list[np.ndarray], min_separation: int = 24,
@@ -94,16 +118,19 @@ def psicov_mae8(pred: list[np.ndarray], true: list[np.ndarray], min_separation: 
 
 
 def fsd50k_error(labels: np.ndarray, chunk_logits: np.ndarray, clips: np.ndarray) -> float:
-    """1 - macro average precision over clips: each clip's chunk logits are averaged, then the sigmoid is taken;
-    labels without a positive clip are left out (their AP is undefined)."""
+    """1 - mean over labels of each label's average precision over clips (NAS-Bench-360's and ORCA's
+    ``calculate_stats``): each clip's chunk logits are averaged, then the sigmoid is taken. Every label counts;
+    on the real evaluation set each has positives (a label without one gets scikit-learn's AP for it, with its
+    warning, as in the references)."""
     clips = np.asarray(clips)
     ids, first, inverse = np.unique(clips, return_index=True, return_inverse=True)
     sums = np.zeros((len(ids), chunk_logits.shape[1]))
     np.add.at(sums, inverse, chunk_logits)
     mean = sums / np.bincount(inverse)[:, None]
     y = np.asarray(labels)[first]
-    keep = y.sum(axis=0) > 0
-    return float(1.0 - skm.average_precision_score(y[:, keep], 1 / (1 + np.exp(-mean[:, keep])), average="macro"))
+    prob = (1 / (1 + np.exp(-mean))).astype(np.float32)
+    aps = [skm.average_precision_score(y[:, k].astype(np.int32), prob[:, k]) for k in range(y.shape[1])]
+    return float(1.0 - np.mean(aps))
 
 
 def deepsea_error(labels: np.ndarray, scores: np.ndarray) -> float:

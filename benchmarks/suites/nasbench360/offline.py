@@ -157,7 +157,8 @@ def ecg_heartbeats(root: Path, seed: int = 0) -> tuple[formats.Splits, dict[str,
         raise DataError(f"ECG5000 has {len(ECG5000_CLASSES)} classes; found label {labels.max() + 1}")
     window = beats.shape[1]
     strides = (window,) * len(ECG5000_CLASSES)
-    splits = [formats.ecg_windows(list(beats[i]), labels[i], i, window=window, strides=strides)
+    splits = [formats.ecg_windows(list(beats[i]), labels[i], i, window=window, strides=strides,
+                                    include_last=True)
               for i in (np.sort(p) for p in formats.record_split(labels, seed, stratify=True))]
     note = (f"proxy: ECG5000 heartbeats (1, {window}) in the ECG task's format, one window per beat; classes "
             f"{list(ECG5000_CLASSES)}")

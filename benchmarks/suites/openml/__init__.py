@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from orca import Task
-from orca.exceptions import DataError
+from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 from orca.registry import get
 
@@ -120,28 +120,42 @@ def lift_split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
 
 def tabpfn_window_split(X: np.ndarray, y: np.ndarray, split: int, max_train: int, max_test: int,
                         attempts: int = 8):
-    """TabPFN v1's protocol (benchmarks.md §3.2): split 0 keeps the row order, split k permutes the rows with
-    ``torch.manual_seed(k)``; a contiguous window of ``max_train + max_test`` rows at a random offset
-    (``random.seed(13 + attempt)``) is cut in two halves (50/50 when the dataset is smaller); a window is kept
-    only if both halves hold every class, and the split is given up after ``attempts`` failures."""
+    """TabPFN v1's protocol (``generate_valid_split`` with ``evaluate``'s sizes, ``benchmarks.md`` §3.2), for
+    job seed ``split`` = TabPFN's split number ``split + 1`` (seeds 0-4 are TabPFN's splits 1-5).
+
+    Split number 1 keeps the row order; k >= 2 permutes the rows with ``torch.manual_seed(k); torch.randperm``.
+    With ``m = min(n, max_train + max_test)``, the training part holds ``e = max_train`` rows, or ``m // 2`` when
+    ``2 * max_train > m``; a contiguous window of ``2 * e`` rows starts at ``random.randint(0, n - 2e)`` (Python's
+    ``random.seed(13 + attempt)``), its first ``e`` rows train and the rest test (so an odd n below 2,000 leaves one
+    row out: 285 / 285 of 571). A window is kept only if both halves hold every class; after ``attempts``
+    failures TabPFN skips the split, and so does this (with an error saying so)."""
     import random
 
     import torch
 
+    if max_train != max_test:
+        raise ConfigError(f"protocol.split=tabpfn-window takes equal halves; got max_train={max_train}, "
+                          f"max_test={max_test}")
     check_classes(y)
-    n, window = len(y), max_train + max_test
-    order = np.arange(n) if split == 0 else torch.randperm(n, generator=torch.Generator().manual_seed(split)).numpy()
-    classes = set(np.unique(y).tolist())
+    number = split + 1
+    n = len(y)
+    m = min(n, max_train + max_test)
+    e = m // 2 if 2 * max_train > m else max_train  # TabPFN's eval_position_real
+    window = 2 * e
+    if number > 1:  # the same permutation as torch.manual_seed(number); torch.randperm(n), without touching
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(number)).numpy()  # the global seed
+    else:
+        order = np.arange(n)
+    classes = np.unique(y)
     for attempt in range(attempts):
         random.seed(13 + attempt)
-        start = random.randint(0, max(0, n - window))
+        start = random.randint(0, n - window) if n - window > 0 else 0
         rows = order[start:start + window]
-        cut = max_train if len(rows) == window else len(rows) // 2
-        train, test = rows[:cut], rows[cut:]
-        if set(np.unique(y[train]).tolist()) == classes == set(np.unique(y[test]).tolist()):
+        train, test = rows[:e], rows[e:]
+        if np.array_equal(np.unique(y[rows]), classes) and np.array_equal(np.unique(y[train]), np.unique(y[test])):
             return X[train], X[test], y[train], y[test]
-    raise DataError(f"split {split}: no window in {attempts} attempts has every class in both halves (TabPFN "
-                    "skips such splits); use protocol.split=stratified for this dataset")
+    raise DataError(f"split {split} (TabPFN's split {number}): no window in {attempts} attempts has every class in "
+                    "both halves (TabPFN skips such splits); use protocol.split=stratified for this dataset")
 
 
 SPLITS = ("stratified", "tabpfn-window", "lift")
