@@ -127,6 +127,9 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
     start = time.perf_counter()
     src = source.subset(cfg.source_samples, seed)
     objective = objective_cls(src.features.to(device), src.labels.to(device), cfg)
+    if hasattr(objective, "set_class_weights"):  # otdd-paper: each class weighted by its training-set share
+        kept, kept_counts = np.unique(labels, return_counts=True)
+        objective.set_class_weights(dict(zip(kept.tolist(), (kept_counts / kept_counts.sum()).tolist())))
     report.setup_seconds = time.perf_counter() - start
     report.source = {"recipe": src.recipe, "samples": len(src.features), "classes": int(src.labels.unique().numel()),
                      "from_cache": src.from_cache, "cache_path": src.cache_path}

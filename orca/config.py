@@ -106,7 +106,8 @@ class PredictorConfig:
     """The output head h."""
 
     head: str = "linear"
-    """``linear`` (parametric heads) or ``pool`` (the paper's parameter-free pooling for dense outputs)."""
+    """``linear`` (parametric heads) or ``pool`` (parameter-free pooling for dense outputs: the paper's head in
+    1D; in 2D the paper adds Swin's learnable 1x1-conv decoder first, which ``pool`` leaves out)."""
 
     def __post_init__(self) -> None:
         _choice("predictor.head", self.head, ("linear", "pool"))

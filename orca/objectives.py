@@ -9,8 +9,18 @@ step; then ``objective(target (n, d), labels (n,))`` returns a scalar that is di
 ``l2``                    squared distance between the mean target and mean source features
 ``mmd``                   squared MMD with a sum of Gaussian kernels (bandwidths fixed from the source)
 ``otdd-gaussian``         OTDD, label distance = Bures-Wasserstein between per-class Gaussian fits
-``otdd-exact``            OTDD, label distance = debiased Sinkhorn divergence between class samples (the paper)
+``otdd-exact``            OTDD, label distance = debiased Sinkhorn divergence between class samples; one joint,
+                          class-conditional distance over a stratified batch (ours)
+``otdd-paper``            the reference code's form: one OTDD per target class, that class's samples relabelled
+                          0 (one target "class"), weighted by the class's share of the training set, summed
 ========================  =================================================================================
+
+``otdd-exact`` is a deviation from the ORCA code, which computes ``otdd-paper`` (``embedder.py``:
+``for i in classes: loss = class_weights[i] * otdd(feats_i, ys=None)``, one embedder step after all classes).
+The joint form matches target class c to the source classes through the label distance W(c, c') of the batch's
+own classes, so target classes are kept apart; the per-class form measures each target class against the whole
+labelled source on its own and cannot tell two target classes apart. Both are run side by side in the alignment
+ablation (``packaged`` suite, ``ablation`` preset).
 
 OTDD here is debiased: ``OT(t, s) - OT(t, t)/2 - OT(s, s)/2`` on the ground cost
 ``|x - x'|^2 + W(y, y')``, divided by the mean squared distance between source features (a constant of the
@@ -200,3 +210,36 @@ class OTDDExact(_OTDD):
         w_tt, _ = exact_label_distances(target, labels, t_classes, target, labels, t_classes, eps, max_iter=it,
                                         tol=tol)
         return w_ts, w_tt
+
+
+@register("objective", "otdd-paper")
+class OTDDPerClass(OTDDExact):
+    """The ORCA code's stage 2 objective: ``sum_c w_c OTDD(target rows of class c labelled 0, source)``.
+
+    ``w_c`` is class c's share of the training set (:meth:`set_class_weights`, called by
+    :func:`orca.align.align` with the counts of the whole training part; before that, the batch's shares). A
+    class with fewer than two rows in the batch is skipped, as the reference skips ``feats.shape[0] <= 1``.
+    """
+
+    name = "otdd-paper"
+
+    def __init__(self, features: torch.Tensor, labels: torch.Tensor, cfg: AlignConfig) -> None:
+        super().__init__(features, labels, cfg)
+        self.class_weights: dict[int, float] | None = None
+
+    def set_class_weights(self, weights: dict[int, float]) -> None:
+        """Class -> share of the training set (the reference's ``len(subset) / len(train_set)``)."""
+        self.class_weights = {int(k): float(v) for k, v in weights.items()}
+
+    def __call__(self, target: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        self.check_target(target, labels)
+        labels = labels.long()
+        classes, counts = torch.unique(labels, return_counts=True)
+        total = target.new_zeros(())
+        for c, n in zip(classes.tolist(), counts.tolist()):
+            if n < 2:
+                continue
+            weight = self.class_weights.get(c, 0.0) if self.class_weights else n / len(labels)
+            rows = target[labels == c]  # (n_c, D)
+            total = total + weight * super().__call__(rows, torch.zeros(n, dtype=torch.long, device=rows.device))
+        return total

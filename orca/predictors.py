@@ -8,8 +8,12 @@ registered     what it does
 ``dense2d``    per-patch ``Linear(D, C_out * ph * pw)``, unpatchified on the grid, cropped to ``(C_out, H, W)``
 =============  ==========================================================================================
 
-With ``head="pool"`` the dense heads reproduce the paper's parameter-free version: the D hidden units of each
-token are average-pooled down to the values that token emits, so all fitting happens inside the body.
+With ``head="pool"`` the dense heads have no parameters: the D hidden units of each token are average-pooled down
+to the values that token emits, so all fitting happens inside the body. In 1D this is the paper's dense head
+(the ORCA code's ``adaptive_pooler`` on RoBERTa's tokens). In 2D it is *not*: the ORCA code runs Swin's
+masked-image-modelling decoder first (``SwinForMaskedImageModeling``: a learnable 1x1 convolution from D to
+``stride² x 3`` channels and a pixel shuffle) and pools that image; we do not reproduce the decoder, so
+``dense2d`` with ``head="pool"`` is a parameter-free variant of our own.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def _setup(tiny_body):
     return model, X, y, source
 
 
-@pytest.mark.parametrize("objective", ["mmd", "otdd-gaussian", "otdd-exact"])
+@pytest.mark.parametrize("objective", ["mmd", "otdd-gaussian", "otdd-exact", "otdd-paper"])
 def test_align_changes_only_the_embedder_and_lowers_the_distance(tiny_body, objective) -> None:
     model, X, y, source = _setup(tiny_body)
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -106,7 +106,7 @@ def test_objectives_are_zero_on_the_source_itself_and_positive_on_shifted_data(n
     assert float(objective(x + 3.0, labels)) > 0.05
 
 
-@pytest.mark.parametrize("name", ["mmd", "otdd-gaussian", "otdd-exact"])
+@pytest.mark.parametrize("name", ["mmd", "otdd-gaussian", "otdd-exact", "otdd-paper"])
 def test_objectives_are_invariant_to_row_order(name) -> None:
     x, labels = _source()
     objective = get("objective", name)(x, labels, AlignConfig(objective=name))
@@ -125,3 +125,26 @@ def test_otdd_needs_two_samples_per_class() -> None:
         objective(x[:13], labels[:13])  # class 1 has a single sample
     with pytest.raises(DataError, match="at least 2 samples"):
         get("objective", "otdd-exact")(x[:13], labels[:13], AlignConfig())
+
+
+def test_otdd_paper_is_the_reference_codes_per_class_sum() -> None:
+    """The ORCA code's stage 2 (``embedder.py``): for each target class, ``class_weight * otdd(feats_c, ys=None)``
+    with the class's rows labelled 0, summed; the weights are training-set shares. It is not the joint OTDD."""
+    x, labels = _source()
+    cfg = AlignConfig(objective="otdd-paper")
+    paper = get("objective", "otdd-paper")(x, labels, cfg)
+    joint = get("objective", "otdd-exact")(x, labels, AlignConfig(objective="otdd-exact"))
+    target, t_labels = x * 1.2 + 0.5, labels.clone()
+    paper.set_class_weights({0: 0.5, 1: 0.3, 2: 0.2})
+    expected = sum(w * float(joint(target[t_labels == c], torch.zeros(int((t_labels == c).sum()), dtype=torch.long)))
+                   for c, w in ((0, 0.5), (1, 0.3), (2, 0.2)))
+    assert float(paper(target, t_labels)) == pytest.approx(expected, rel=1e-5)
+    assert float(paper(target, t_labels)) != pytest.approx(float(joint(target, t_labels)), rel=1e-2)
+    # one target class relabelled 0 matches the whole labelled source: not zero even on the source itself
+    assert float(paper(x.clone(), labels)) > 0.05
+    single = labels.clone()
+    single[0] = 5  # a class with one row in the batch is skipped, as the reference skips feats.shape[0] <= 1
+    paper.set_class_weights({0: 0.5, 1: 0.3, 2: 0.2, 5: 0.1})
+    assert float(paper(target, single)) == pytest.approx(
+        expected - 0.5 * float(joint(target[:12], torch.zeros(12, dtype=torch.long)))
+        + 0.5 * float(joint(target[1:12], torch.zeros(11, dtype=torch.long))), rel=1e-5)
