@@ -36,8 +36,8 @@ def _generator():
 @pytest.mark.parametrize("case", range(4))
 def test_pdebench_field_metrics_equal_pdebench_metric_func(case) -> None:
     """1D one channel, 1D two channels, 2D two channels (32 x 32), 2D non-square with physical lengths: every
-    metric equals PDEBench's ``metric_func`` (one time step) to 1e-6 relative; fRMSE high is NaN when the grid
-    has no bin >= 12, as in PDEBench."""
+    metric equals PDEBench's ``metric_func`` (one time step) to 1e-6 relative, and ``relative_l2`` equals the
+    ORCA code's ``nmse``; fRMSE high is NaN when the grid has no bin >= 12, as in PDEBench."""
     from benchmarks.suites.pdebench.metrics import field_metrics
 
     c = _load("pdebench_metrics.json")["cases"][case]
@@ -175,3 +175,12 @@ def test_tabpfn_window_splits_equal_generate_valid_split(case) -> None:
         X_tr, X_te, _, _ = tabpfn_window_split(X, y, int(number) - 1, 1000, 1000)
         assert X_tr[:, 0].astype(int).tolist() == expected["train"], number
         assert X_te[:, 0].astype(int).tolist() == expected["test"], number
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_roc_auc_equals_tabpfn_auc_metric(case) -> None:
+    """Binary: the positive class's probability; multi-class: one-vs-one macro, as TabPFN's ``auc_metric``."""
+    from orca.metrics import get_metric
+
+    c = _load("tabpfn_auc.json")["cases"][case]
+    assert get_metric("roc_auc")(np.array(c["y"]), np.array(c["prob"])) == pytest.approx(c["expected"], rel=1e-9)
