@@ -17,12 +17,15 @@ ALTERNATIVES = {"xgboost": ("xgboost", "xgboost-cpu")}
 
 
 def git_commit(path: str | Path | None = None) -> dict[str, object]:
-    """The commit of the repository orca runs from, and whether its tree has uncommitted changes."""
+    """The commit of the repository orca runs from, and whether its tree has uncommitted changes outside
+    ``results/`` (result files are data the runs write, not code: a finished job's file does not make the code
+    that the next job runs any less committed)."""
     where = Path(path) if path else Path(__file__).resolve().parent.parent
     try:
         sha = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True,
                              check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":(exclude)results"],
                                capture_output=True, text=True, check=True, timeout=10).stdout.strip() != ""
         return {"commit": sha, "dirty": dirty}
     except (OSError, subprocess.SubprocessError) as exc:

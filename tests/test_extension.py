@@ -123,3 +123,25 @@ def test_a_non_smoke_preset_refuses_a_dirty_tree_unless_allowed(tmp_path, monkey
         assert "2 of 2 results were computed from a working tree with uncommitted changes" in text
     finally:
         _SUITES.pop("toy", None)
+
+
+def test_only_changes_outside_results_make_the_tree_dirty(tmp_path) -> None:
+    """A runner that has written result files still runs from committed code; a changed source file does not."""
+    import subprocess
+
+    from orca.provenance import git_commit
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "r.json").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "results" / "r.json").write_text('{"status": "ok"}\n')
+    assert git_commit(tmp_path)["dirty"] is False
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_commit(tmp_path)["dirty"] is True
