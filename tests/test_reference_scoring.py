@@ -160,6 +160,20 @@ def test_fsd50k_log_mel_equals_torchaudio_and_librosa() -> None:
     assert np.abs(ours - np.array(d["log_mel"])).max() < 2e-3
 
 
+def test_psicov_mae8_and_deepsea_auroc_equal_nb360() -> None:
+    """MAE_8 over proteins of three lengths (each cropped to its own L, as ``calculate_mae`` does when given the
+    right lengths) and DeepSEA's mean per-label AUROC, against NAS-Bench-360's functions."""
+    from benchmarks.suites.nasbench360.metrics import deepsea_error, psicov_mae8
+
+    d = _load("psicov_deepsea.json")
+    maps = d["psicov"]
+    assert psicov_mae8([np.array(m) for m in maps["pred"]], [np.array(m) for m in maps["true"]]) == pytest.approx(
+        maps["expected_mae8"], rel=1e-9)
+    ds = d["deepsea"]
+    assert deepsea_error(np.array(ds["labels"]), np.array(ds["logits"])) == pytest.approx(
+        1 - ds["expected_mean_auroc"], rel=1e-6)
+
+
 # ---- TabPFN ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", range(4))
 def test_tabpfn_window_splits_equal_generate_valid_split(case) -> None:
