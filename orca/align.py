@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ from . import distributed
 from .config import AlignConfig
 from .exceptions import DataError, DivergenceError
 from .model import CrossModalModel
+from .objective_cache import build_objective
 from .registry import get
 
 
@@ -126,13 +128,15 @@ def align(model: CrossModalModel, X: np.ndarray, labels: np.ndarray, source: Sou
 
     start = time.perf_counter()
     src = source.subset(cfg.source_samples, seed)
-    objective = objective_cls(src.features.to(device), src.labels.to(device), cfg)
+    cache_dir = Path(src.cache_path).parent.parent / "objective" if src.cache_path else None  # beside the source
+    objective, cache_status = build_objective(objective_cls, src.features.to(device), src.labels.to(device), cfg,
+                                              cache_dir, device)
     if hasattr(objective, "set_class_weights"):  # otdd-paper: each class weighted by its training-set share
         kept, kept_counts = np.unique(labels, return_counts=True)
         objective.set_class_weights(dict(zip(kept.tolist(), (kept_counts / kept_counts.sum()).tolist())))
     report.setup_seconds = time.perf_counter() - start
     report.source = {"recipe": src.recipe, "samples": len(src.features), "classes": int(src.labels.unique().numel()),
-                     "from_cache": src.from_cache, "cache_path": src.cache_path}
+                     "from_cache": src.from_cache, "cache_path": src.cache_path, "objective_setup_cache": cache_status}
 
     model.to(device)
     model.embedder.train()

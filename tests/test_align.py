@@ -62,3 +62,17 @@ def test_align_bad_inputs(tiny_body) -> None:
     assert report.dropped_classes == [7] and report.steps == 2 and np.isfinite(report.curve).all()
     with pytest.raises(DataError, match="a class with at least 2 training samples"):
         align(model, X[:3], np.arange(3), source, AlignConfig(objective="otdd-gaussian"))
+
+
+def test_a_second_align_loads_the_objective_setup(tiny_body, tmp_path) -> None:
+    """With cached source features, the objective's set-up is stored beside them and the next fit loads it."""
+    model, X, y, source = _setup(tiny_body)
+    (tmp_path / "source").mkdir()
+    source.cache_path = str(tmp_path / "source" / "features.pt")
+    cfg = AlignConfig(objective="otdd-exact", steps=2, lr=1e-3, batch_size=32, patience=None, source_samples=128)
+    first = align(model, X, y, source, cfg)
+    second = align(model, X, y, source, cfg)
+    assert first.source["objective_setup_cache"] == "miss" and second.source["objective_setup_cache"] == "hit"
+    assert len(list((tmp_path / "objective").iterdir())) == 1
+    source.cache_path = None  # features passed in directly: nothing written
+    assert align(model, X, y, source, cfg).source["objective_setup_cache"] == "off"

@@ -148,3 +148,29 @@ def test_otdd_paper_is_the_reference_codes_per_class_sum() -> None:
     assert float(paper(target, single)) == pytest.approx(
         expected - 0.5 * float(joint(target[:12], torch.zeros(12, dtype=torch.long)))
         + 0.5 * float(joint(target[1:12], torch.zeros(11, dtype=torch.long))), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mmd", "l2", "otdd-gaussian", "otdd-exact", "otdd-paper"])
+def test_objective_setup_is_cached_and_reused_exactly(name, tmp_path) -> None:
+    """The second build loads the source-side set-up from disk and computes the same distance; other settings
+    or a damaged file rebuild it; no cache directory means no file."""
+    from orca.objective_cache import build_objective
+
+    x, labels = _source()
+    cfg = AlignConfig(objective=name)
+    cls = get("objective", name)
+    first, status = build_objective(cls, x, labels, cfg, tmp_path)
+    assert status == "miss" and len(list(tmp_path.iterdir())) == 1
+    second, status = build_objective(cls, x, labels, cfg, tmp_path)
+    assert status == "hit"
+    target, t_labels = x[::2] * 1.3 + 0.2, labels[::2]
+    assert float(second(target, t_labels)) == float(first(target, t_labels))
+    _, status = build_objective(cls, x, labels, AlignConfig(objective=name, epsilon=0.2), tmp_path)
+    assert status == "miss" and len(list(tmp_path.iterdir())) == 2
+    _, status = build_objective(cls, x + 1e-3, labels, cfg, tmp_path)  # other source features: another key
+    assert status == "miss"
+    for f in tmp_path.iterdir():
+        f.write_bytes(b"not a safetensors file")
+    _, status = build_objective(cls, x, labels, cfg, tmp_path)
+    assert status == "miss"
+    assert build_objective(cls, x, labels, cfg, None)[1] == "off"
