@@ -171,7 +171,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if categorical and all(c.isdigit() for c in categorical):
         categorical = [int(c) for c in categorical]
     est = _estimator_class(args.task).from_config(config, categorical_features=categorical, verbose=not args.quiet,
-                                                   checkpoint_dir=str(out / "checkpoints"))
+                                                   checkpoint_dir=str(out / "checkpoints"),
+                                                   log_dir=str(out))
     start = time.perf_counter()
     est.fit(X, y, X_test=X_test, y_test=y_test, resume=args.resume)
     result = dict(est.result_)

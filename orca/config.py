@@ -188,9 +188,14 @@ class RefineConfig:
     """Early stopping after this many epochs without validation improvement; ``None`` never stops early."""
     max_steps: int | None = None
     """Hard cap on optimiser steps (smoke runs)."""
+    mixed_precision: str = "no"
+    """``no`` or ``bf16``: the forward pass and loss under ``torch.autocast`` in bfloat16 (CPU or GPU); weights,
+    gradients and the optimizer stay float32. (fp16 would need a gradient scaler and a GPU to test it on; it is
+    not offered.)"""
 
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
+        _choice("refine.mixed_precision", self.mixed_precision, ("no", "bf16"))
         _choice("refine.schedule", self.schedule, ("cosine", "linear", "constant"))
         _positive("refine.lr", self.lr)
         _positive("refine.new_params_lr_mult", self.new_params_lr_mult)

@@ -45,7 +45,7 @@ CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in _CONFIG_DEFAULTS}
 """Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""
 
 FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_target": True, "verbose": False,
-                                 "checkpoint_dir": None, "checkpoint_every_s": 0.0}
+                                 "checkpoint_dir": None, "checkpoint_every_s": 0.0, "log_dir": None}
 """Parameters of the estimator itself (not of the config), with their defaults."""
 
 _DEFAULTS: dict[str, Any] = {**{p: _CONFIG_DEFAULTS[k] for p, k in CONFIG_PARAMS.items()}, **FACADE_PARAMS}
@@ -193,7 +193,7 @@ class _CrossModalBase(BaseEstimator):
         body = copy.deepcopy(self.body) if isinstance(self.body, Body) else None
         extra = ("accuracy", "roc_auc") if task.output == "classification" else ()
         run: RunResult = fit_pipeline(task, Xa, ya, config, X_val=val[0], y_val=val[1], X_test=test[0],
-                                      y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir,
+                                      y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir, log_dir=self.log_dir,
                                       resume=resume, progress=self.verbose, extra_metrics=extra,
                                       standardize_target=self.standardize_target,
                                       checkpoint_every_s=self.checkpoint_every_s)
@@ -346,6 +346,9 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         Where refine writes ``last.pt``/``best.pt`` (``fit(..., resume=True)`` continues from them).
     checkpoint_every_s : float, default 0.0
         Write those checkpoints at most this often (0: after every epoch).
+    log_dir : str, optional
+        Refine writes one CSV row per epoch there as it trains (``refine_log.csv``: losses, learning rate,
+        validation scores, elapsed seconds; TensorBoard scalars too when ``tensorboard`` is installed).
 
     Attributes
     ----------

@@ -65,7 +65,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         body: Body | None = None, source: SourceFeatures | None = None, checkpoint_dir: str | Path | None = None,
         resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = (),
         standardize_target: bool = False, checkpoint_every_s: float = 0.0,
-        on_stage: Callable[[str, CrossModalModel], None] | None = None) -> RunResult:
+        on_stage: Callable[[str, CrossModalModel], None] | None = None,
+        log_dir: str | Path | None = None) -> RunResult:
     """Run ORCA's three stages on arrays and evaluate the selected model once on the test split.
 
     When no validation set is given, ``config.refine.val_fraction`` of the training data is held out
@@ -73,7 +74,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     ``standardize_target`` (regression and dense tasks) trains on targets standardised with training
     statistics and reports metrics in the original units. ``on_stage(name, model)``, when given, is called after
     each stage (``"built"``, ``"aligned"``, ``"refined"``) to measure the model between them (e.g. a distance
-    before and after alignment); it must not train it.
+    before and after alignment); it must not train it. ``log_dir``, when given, receives refine's per-epoch log
+    as it trains (``refine_log.csv``; TensorBoard scalars when installed).
     """
     check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
     timings: dict[str, float] = {}
@@ -118,7 +120,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
              "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
-                  config_extra=extra, checkpoint_every_s=checkpoint_every_s)
+                  config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir)
     timings["refine"] = time.perf_counter() - t
     if on_stage is not None:
         on_stage("refined", model)

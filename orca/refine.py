@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .config import RefineConfig
 from .data import dataset_sha256
+from .epoch_log import EpochLog
 from .exceptions import ConfigError, DivergenceError
 from .io import torch_save
 from .metrics import get_metric
@@ -73,7 +74,10 @@ def _optimizer(groups: list[dict[str, Any]], cfg: RefineConfig) -> torch.optim.O
 
 
 def make_accelerator(device: str = "auto", grad_accum: int = 1, seed: int = 0):
-    """An :class:`accelerate.Accelerator` for ``device`` (``auto``, ``cpu`` or ``cuda``), seeded."""
+    """An :class:`accelerate.Accelerator` for ``device`` (``auto``, ``cpu`` or ``cuda``), seeded.
+
+    Mixed precision is not Accelerate's flag: its state is one per process and refuses a second fit with another
+    setting (the runner fits many jobs in one process), so refine applies ``torch.autocast`` itself."""
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration, set_seed
 
@@ -130,7 +134,8 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
     """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
     and the training and validation data."""
-    blob = json.dumps({"refine": cfg.__dict__, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
+    settings = {k: v for k, v in cfg.__dict__.items() if not (k == "mixed_precision" and v == "no")}  # as before
+    blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -164,7 +169,8 @@ def _better(value: float, best: float | None, higher: bool) -> bool:
 def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
            device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
            checkpoint_every_s: float = 0.0,
-           progress: bool = True, config_extra: dict | None = None) -> dict[str, Any]:
+           progress: bool = True, config_extra: dict | None = None,
+           log_dir: str | Path | None = None) -> dict[str, Any]:
     """Fine-tune all trainable weights; keep the checkpoint that is best on ``val``.
 
     Parameters
@@ -183,6 +189,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         model), so long runs write it every few minutes and a resume repeats at most that much work.
     config_extra : dict, optional
         More settings that must match on resume (e.g. body and embedder config).
+    log_dir : path, optional
+        Write each epoch's record as it finishes to ``log_dir/refine_log.csv`` (and TensorBoard scalars under
+        ``log_dir/tensorboard`` when ``tensorboard`` is installed): :class:`orca.epoch_log.EpochLog`.
 
     Returns
     -------
@@ -194,6 +203,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     higher = get_metric(task.metric).higher_is_better
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
+    log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
     gen = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=False)
     steps_per_epoch = math.ceil(len(train_loader) / cfg.grad_accum)
@@ -245,7 +255,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         losses = []
         for x, y in train_loader:
             with acc.accumulate(model):
-                loss = loss_fn(model(x), y)
+                with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
+                    loss = loss_fn(model(x), y)
+                loss = loss.float()
                 if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
                     raise _diverged(f"the training loss is {float(loss.detach())}", cfg, epoch, state["step"])
                 acc.backward(loss)
@@ -268,7 +280,10 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
         value = float(val_metrics[task.metric])
         state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
-                                 "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()}})
+                                 "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()},
+                                 "seconds": time.perf_counter() - start})
+        if log is not None:
+            log.write(state["history"][-1])
         if _better(value, state["best_val"], higher):
             state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
             best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
@@ -287,6 +302,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             last_save = time.perf_counter()
         done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar.close()
+    if log is not None:
+        log.close()
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
     unwrapped.eval()
