@@ -243,7 +243,7 @@ def test_paper_configs_preset_gives_each_task_the_papers_settings() -> None:
         assert (r.optimizer, r.lr, r.weight_decay, r.epochs, r.batch_size, r.grad_accum, r.grad_clip) == (
             opt, lr, wd, epochs, bs, accum, clip), task
         assert r.schedule == "linear" and r.decay_epochs == decay and r.warmup_epochs == warm
-        assert r.new_params_lr_mult == 10.0 and cfg.body.dropout == 0.0 and cfg.seed == 3
+        assert r.new_params_lr_mult == 1.0 and cfg.body.dropout == 0.0 and cfg.seed == 3
         assert (cfg.align.steps, cfg.align.batch_size, cfg.align.patience) == (steps, maxs, None), task
         assert r.momentum == 0.99 if task == "ecg" else (r.momentum == 0.9 if opt == "sgd" else r.beta2 == 0.98)
     ecg, deepsea = (orca_config(params, config["task_params"][t], 0) for t in ("ecg", "deepsea"))
