@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import distributed
 from .align import AlignReport, SourceFeatures, align
@@ -95,9 +97,16 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         scaler = TargetScaler.fit(y)
         y, y_val = scaler.transform(y), scaler.transform(y_val)
 
+    def say(message: str) -> None:  # one line per stage, above any progress bar, from one process only
+        if progress and distributed.rank() == 0:
+            tqdm.write(f"orca: {message}", file=sys.stderr)
+
     t = time.perf_counter()
     model = build(task, config, body)
     timings["build"] = time.perf_counter() - t
+    counts = model.parameter_counts()
+    say(f"1/3 built {task.name} on {config.body.name} ({counts['total'] / 1e6:.1f} M parameters) in "
+        f"{timings['build']:.1f} s; train {len(X)}, validation {len(X_val)}")
     if on_stage is not None:
         on_stage("built", model)
 
@@ -112,6 +121,12 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     else:
         report = AlignReport(config.align.objective)  # no stage 2 (objective none or zero steps)
     timings["align"] = time.perf_counter() - t
+    if report.curve:
+        say(f"2/3 aligned ({report.objective}, {report.steps} steps): distance {report.curve[0]:.4g} -> "
+            f"{report.curve[-1]:.4g} in {timings['align']:.1f} s (set-up {report.setup_seconds:.1f} s, cache "
+            f"{report.source.get('objective_setup_cache', 'off')})")
+    else:
+        say("2/3 alignment skipped (align.objective=none or align.steps=0)")
     if on_stage is not None:
         on_stage("aligned", model)
 
@@ -122,6 +137,9 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
                   config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir)
     timings["refine"] = time.perf_counter() - t
+    if info["best_epoch"] is not None:
+        say(f"3/3 refined: {info['steps']} steps in {timings['refine']:.1f} s; best validation {task.metric} "
+            f"{info['best_val']:.4g} at epoch {info['best_epoch'] + 1} of {len(info['history'])}")
     if on_stage is not None:
         on_stage("refined", model)
 

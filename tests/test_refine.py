@@ -214,3 +214,24 @@ def test_epoch_log_is_written_as_training_goes_and_bf16_trains_on_cpu(tiny_body,
 
     assert _config_hash(RefineConfig(), _model(tiny_body).task, None, "d") != _config_hash(
         RefineConfig(mixed_precision="bf16"), _model(tiny_body).task, None, "d")
+
+
+def test_fit_says_one_line_per_stage_with_its_time(tiny_body, capsys) -> None:
+    """With progress on, orca.fit writes what each stage did and how long it took; with progress off, nothing."""
+    from orca.align import SourceFeatures
+    from orca.pipeline import fit
+
+    rng = np.random.default_rng(0)
+    y = np.arange(48) % 2
+    X = (rng.normal(size=(48, 1, 16)) + y[:, None, None]).astype(np.float32)
+    task = Task("halves", (1, 16), "classification", (2,))
+    body = tiny_body("bert")
+    source = SourceFeatures(torch.randn(64, body.d_in), torch.arange(64) % 2)
+    config = OrcaConfig().with_overrides({"embedder.target_seq_len": 8, "align.steps": 2, "refine.epochs": 1,
+                                          "refine.batch_size": 16, "device": "cpu"})
+    fit(task, X, y, config, body=body, source=source, progress=True)
+    lines = [ln for ln in capsys.readouterr().err.replace("\r", "\n").splitlines() if ln.startswith("orca: ")]
+    assert [ln.split()[1] for ln in lines] == ["1/3", "2/3", "3/3"]
+    assert "aligned (otdd-exact, 2 steps)" in lines[1] and "cache off" in lines[1] and " s;" in lines[2]
+    fit(task, X, y, config, body=tiny_body("bert"), source=source, progress=False)
+    assert "orca: " not in capsys.readouterr().err
