@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # orca: set-up, tests and offline reproduction runs.
 #
-#   ./reproduce.sh [--force]  offline smoke: every suite's smoke preset (the core's wdbc run is the packaged
-#                             suite's) and its report; runs whose committed results are up to date are skipped
-#                             unless --force
+#   ./reproduce.sh            reproduce: re-compute every suite's smoke preset (the core's wdbc run is the
+#                             packaged suite's) from nothing into reproduced/ (the committed results are never
+#                             touched), then print each committed smoke score beside the re-computed one with its
+#                             tolerance and ✓/✗; exit 1 on any ✗
+#   ./reproduce.sh report     rebuild every suite's smoke report from the committed results (nothing re-run)
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
 #   ./reproduce.sh SUITE [--preset P] [runner args]   run a suite (openml, pdebench, nasbench360, packaged;
@@ -64,8 +66,17 @@ case "$cmd" in
     exec "$PY" -m pytest "$@" ;;
   smoke)
     setup
+    FRESH=${ORCA_REPRODUCED:-reproduced}
+    rm -rf "$FRESH"
+    start=$(date +%s)
     for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
-      "$PY" -m benchmarks.run "$suite" --preset smoke "$@"
+      "$PY" -m benchmarks.run "$suite" --preset smoke --results "$FRESH" "$@" || echo "reproduce.sh: $suite smoke run failed (its jobs show as ✗ below)"
+    done
+    echo "reproduce.sh: smoke presets re-computed in $(( $(date +%s) - start )) s into $FRESH/"
+    exec "$PY" -m benchmarks.reports.compare --fresh "$FRESH" --committed results --preset smoke ;;
+  report)
+    setup
+    for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
       "$PY" -m benchmarks.report "$suite" --preset smoke "$@"
     done ;;
   all)
@@ -79,7 +90,7 @@ case "$cmd" in
     "$PY" -m benchmarks.run "$cmd" "$@"
     exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
   -h|--help|help)
-    sed -n '2,13p' "$0" ;;
+    sed -n '2,15p' "$0" ;;
   *)
-    die "unknown command '$cmd'; expected one of: setup, test, smoke, openml, pdebench, nasbench360, packaged, all (or no argument for the smoke run)" ;;
+    die "unknown command '$cmd'; expected one of: setup, test, smoke, report, openml, pdebench, nasbench360, packaged, all (or no argument for the smoke run)" ;;
 esac

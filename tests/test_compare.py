@@ -1,0 +1,46 @@
+"""./reproduce.sh's comparison of committed results with re-computed ones: a changed number is a ✗."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.reports.compare import compare, main, table, tolerance_of
+
+
+def _write(root: Path, suite: str, job: str, value: float | None, status: str = "ok") -> None:
+    runs = root / suite / "smoke" / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    record = {"status": status, "metric": "nrmse", "error": None if status == "ok" else "boom",
+              "metrics": {"test": {} if value is None else {"nrmse": value}}}
+    (runs / f"{job}.json").write_text(json.dumps(record))
+
+
+def test_a_changed_number_fails_and_names_the_job(tmp_path, capsys) -> None:
+    committed, fresh = tmp_path / "results", tmp_path / "fresh"
+    tol = tolerance_of("pdebench")
+    assert tol > 0
+    _write(committed, "pdebench", "advection--fno--s0", 0.5)
+    _write(committed, "pdebench", "burgers--fno--s0", 0.2)
+    _write(fresh, "pdebench", "advection--fno--s0", 0.5 * (1 + tol / 2))  # within tolerance
+    _write(fresh, "pdebench", "burgers--fno--s0", 0.2)
+    assert main(["--fresh", str(fresh), "--committed", str(committed)]) == 0
+    assert "2 of 2 committed results reproduced" in capsys.readouterr().out
+    _write(fresh, "pdebench", "burgers--fno--s0", 0.2 * (1 + 3 * tol))  # deliberately changed
+    rows = compare(committed, fresh)
+    assert [r.ok for r in rows] == [True, False] and rows[1].why.startswith("moved")
+    assert main(["--fresh", str(fresh), "--committed", str(committed)]) == 1
+    out = capsys.readouterr().out
+    assert "✗ moved" in out and "inspect: pdebench/burgers--fno--s0" in out
+
+
+def test_missing_and_failed_re_runs_are_failures(tmp_path) -> None:
+    committed, fresh = tmp_path / "results", tmp_path / "fresh"
+    _write(committed, "openml", "11--orca--s0", 0.9)
+    _write(committed, "openml", "37--orca--s0", 0.8)
+    _write(committed, "openml", "54--orca--s0", None, status="failed")  # not a committed number: not compared
+    _write(fresh, "openml", "37--orca--s0", None, status="failed")
+    rows = compare(committed, fresh)
+    assert [(r.job, r.ok) for r in rows] == [("11--orca--s0", False), ("37--orca--s0", False)]
+    assert rows[0].why == "not re-run" and rows[1].why.startswith("re-run failed")
+    assert "0 of 2" in table(rows)
