@@ -44,3 +44,28 @@ def test_missing_and_failed_re_runs_are_failures(tmp_path) -> None:
     assert [(r.job, r.ok) for r in rows] == [("11--orca--s0", False), ("37--orca--s0", False)]
     assert rows[0].why == "not re-run" and rows[1].why.startswith("re-run failed")
     assert "0 of 2" in table(rows)
+
+
+def test_a_suite_without_its_data_is_skipped_with_one_line_and_fails_nothing(tmp_path, monkeypatch, capsys) -> None:
+    """The OpenML smoke preset reads a local mirror; in a clone without it the runner skips the suite (exit 0),
+    leaves a SKIPPED marker, the report says so, and the comparison counts it as not checked, not as a failure."""
+    from benchmarks.report import main as report_main
+    from benchmarks.run import main as run_main
+
+    monkeypatch.setenv("ORCA_OPENML_MIRROR", str(tmp_path / "no-mirror"))
+    fresh = tmp_path / "fresh"
+    assert run_main(["openml", "--preset", "smoke", "--results", str(fresh)]) == 0
+    out = capsys.readouterr().out
+    assert "openml (smoke): skipped: the OpenML mirror" in out and "data.source=openml" in out
+    assert (fresh / "openml" / "smoke" / "SKIPPED").is_file()
+    assert report_main(["openml", "--preset", "smoke", "--results", str(fresh)]) == 0
+    assert "no report: the run was skipped" in capsys.readouterr().out
+    committed = tmp_path / "results"
+    _write(committed, "openml", "11--orca--s0", 0.9)
+    _write(committed, "pdebench", "advection--fno--s0", 0.5)
+    _write(fresh, "pdebench", "advection--fno--s0", 0.5)
+    rows = compare(committed, fresh)
+    assert [r.ok for r in rows] == [None, True]
+    assert main(["--fresh", str(fresh), "--committed", str(committed)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 committed results reproduced" in out and "openml: not checked, skipped: the OpenML mirror" in out

@@ -60,10 +60,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.suite not in available_suites():
             raise OrcaError(f"unknown suite {args.suite!r}; available: {available_suites()}")
         presets = [args.preset] if args.preset else presets_with_results(args.suite, args.results)
+        skipped = sorted(Path(args.results, args.suite).glob("*/SKIPPED"))
+        if not presets and skipped:
+            print(f"{args.suite}: no report: the run was skipped ({skipped[0].read_text().strip()})")
+            return 0
         if not presets:
             raise OrcaError(f"no results under {Path(args.results) / args.suite}; "
                             f"run python -m benchmarks.run {args.suite}")
         for preset in presets:
+            skipped = Path(args.results) / args.suite / preset / "SKIPPED"
+            if skipped.is_file() and not (Path(args.results) / args.suite / preset / "runs").is_dir():
+                print(f"{args.suite} ({preset}): no report: the run was skipped ({skipped.read_text().strip()})")
+                continue
             path = report(args.suite, args.results, preset)
             print(f"report written to {path} (and report.csv, plots/)")
     except OrcaError as exc:

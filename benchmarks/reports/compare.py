@@ -31,7 +31,8 @@ class Row:
     committed: float | None
     fresh: float | None
     tolerance: float
-    ok: bool
+    ok: bool | None
+    """True within tolerance, False not, None when the suite was skipped (its data cannot be had here)."""
     why: str = ""
 
 
@@ -53,11 +54,16 @@ def compare(committed: Path, fresh: Path, preset: str = "smoke", suites: list[st
         if suites is not None and suite not in suites:
             continue
         tol = tolerance_of(suite)
+        skipped = Path(fresh) / suite / preset / "SKIPPED"
         for path in sorted(runs.glob("*.json")):
             old = read_json(path)
             if old.get("status") != "ok":
                 continue
             job, metric, before = path.stem, old.get("metric", "?"), _score(old)
+            if skipped.is_file():
+                rows.append(Row(suite, job, metric, before, None, tol, None,
+                                f"skipped: {skipped.read_text().strip()}"))
+                continue
             other = Path(fresh) / suite / preset / "runs" / path.name
             if not other.is_file():
                 rows.append(Row(suite, job, metric, before, None, tol, False, "not re-run"))
@@ -80,12 +86,16 @@ def table(rows: list[Row]) -> str:
              "-" * 100]
     for r in rows:
         fmt = lambda v: "–" if v is None else f"{v:.6g}"  # noqa: E731
+        mark = "✓" if r.ok else "–" if r.ok is None else "✗ " + r.why
         lines.append(f"{r.suite:<12} {r.job:<36} {r.metric:<12} {fmt(r.committed):>11} {fmt(r.fresh):>12} "
-                     f"{r.tolerance:>9.1e}  {'✓' if r.ok else '✗ ' + r.why}")
-    bad = [r for r in rows if not r.ok]
+                     f"{r.tolerance:>9.1e}  {mark}")
+    bad = [r for r in rows if r.ok is False]
+    skipped = sorted({(r.suite, r.why) for r in rows if r.ok is None})
+    checked = [r for r in rows if r.ok is not None]
     lines.append("")
-    lines.append(f"{len(rows) - len(bad)} of {len(rows)} committed results reproduced within tolerance"
+    lines.append(f"{len(checked) - len(bad)} of {len(checked)} committed results reproduced within tolerance"
                  + (f"; inspect: {', '.join(f'{r.suite}/{r.job}' for r in bad)}" if bad else ""))
+    lines += [f"{suite}: not checked, {why}" for suite, why in skipped]
     return "\n".join(lines)
 
 
@@ -101,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no committed {args.preset} results under {args.committed}", file=sys.stderr)
         return 2
     print(table(rows))
-    return 0 if all(r.ok for r in rows) else 1
+    return 1 if any(r.ok is False for r in rows) else 0
 
 
 if __name__ == "__main__":

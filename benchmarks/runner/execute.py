@@ -137,6 +137,8 @@ class RunResults(list):
         self.failed: list[str] = []
         self.busy: list[str] = []
         self.interrupted: list[str] = []
+        self.skipped: str | None = None
+        """Why the whole suite was skipped (its data cannot be had here), or ``None``."""
 
 
 def _claims(todo: list[Job], results: Path, force: bool, resume: bool, restart: bool,
@@ -264,6 +266,16 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
     if resume and restart:
         raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
+    marker = results / suite_name / preset / "SKIPPED"
+    reason = suite.unavailable(config) if suite.unavailable is not None else None
+    if reason is not None:
+        print(f"{suite_name} ({preset}): skipped: {reason}")
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(reason + "\n", encoding="utf-8")
+        outcome = RunResults([])
+        outcome.skipped = reason
+        return outcome
+    marker.unlink(missing_ok=True)
     todo = [j for j in planned if force or not is_done(result_path(results, j), j)]
     check_orca_sections(config, todo, on_ray=ray is not None)  # device and bodies, before any job loads data
     code = git_commit()  # the code in memory for every job of this run (asked once)

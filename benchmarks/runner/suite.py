@@ -107,6 +107,10 @@ class Suite:
     """Task -> group (e.g. NAS-Bench-360's "2D classification"); the report draws one chart per group."""
     comparable_means: bool = True
     """Whether averages over tasks mean anything (False when tasks are scored on different scales)."""
+    unavailable: Callable[[dict], str | None] | None = None
+    """Given the resolved config, the reason the suite's data cannot be had here (e.g. a local mirror that is not
+    present), or ``None``. The runner then skips the whole suite with that one line instead of failing each job,
+    so a suite that cannot get its data never fails the others (``./reproduce.sh``)."""
     metric_version: int | Callable[[str, dict], int] = 1
     """The version of the suite's scoring code, or a function of (task, the task's ``task_params``) giving it per
     task; bumped when a number it computes changes. Every result records it; a result of another version is not

@@ -33,15 +33,29 @@ from ...runner.table_methods import run_logreg, run_orca, table_scores
 ROOT = Path(__file__).parent
 
 
-def mirror_folder(config: dict) -> Path:
+def _mirror_path(config: dict) -> Path:
     default = read_json(ROOT / "default.json")["data"]["mirror"]
     folder = env_unless_set(config["data"]["mirror"], default, "ORCA_OPENML_MIRROR", "data.mirror")
     path = Path(folder)
-    if not path.is_absolute():
-        path = ROOT.parents[2] / path  # relative to the repository root
+    return path if path.is_absolute() else ROOT.parents[2] / path  # relative to the repository root
+
+
+def mirror_folder(config: dict) -> Path:
+    path = _mirror_path(config)
     if not (path / "manifest.json").is_file():
         raise DataError(f"OpenML mirror {path} has no manifest.json; set data.mirror or $ORCA_OPENML_MIRROR")
     return path
+
+
+def unavailable(config: dict) -> str | None:
+    """Why this config's data cannot be had here: the local mirror it reads is not present."""
+    if config["data"]["source"] != "mirror":
+        return None
+    path = _mirror_path(config)
+    if (path / "manifest.json").is_file():
+        return None
+    return (f"the OpenML mirror {path} is not here (it sits in ../shared beside a development checkout); with the "
+            "network, run with --set data.source=openml, or point data.mirror / $ORCA_OPENML_MIRROR at a mirror")
 
 
 @lru_cache(maxsize=4)
@@ -51,7 +65,7 @@ def _manifest(folder: str) -> dict[str, dict]:
 
 def all_tasks(config: dict) -> list[str]:
     """The mirror's datasets; online, any OpenML id (one outside the paper's lists gets a warning when run)."""
-    if config["data"]["source"] == "openml":
+    if config["data"]["source"] == "openml" or unavailable(config) is not None:  # no mirror here: the lists
         ids = {str(i) for ids in paper_lists().values() for i in ids}
         return sorted(ids | {str(t) for t in config["tasks"] if str(t).isdigit()}, key=int)
     return sorted(_manifest(str(mirror_folder(config))), key=int)
@@ -263,5 +277,5 @@ SUITE = register_suite(Suite(
              "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
     reference_methods=("xgboost-tuned", "xgboost"),
-    hash_neutral=(("data.source", "mirror"), ("protocol.split", "stratified")),
+    hash_neutral=(("data.source", "mirror"), ("protocol.split", "stratified")), unavailable=unavailable,
 ))
