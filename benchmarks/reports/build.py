@@ -39,8 +39,10 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     if df.empty:
         raise OrcaError(f"no successful result files under {folder / 'runs'}; "
                         f"run python -m benchmarks.run {suite_name} --preset {preset}")
-    summary = summarise(df)
+    floors = tuple(f for f in suite.floors if f in set(df["method"]))
+    summary = summarise(df, floors)
     summary.attrs["metric"] = df["metric"].iloc[0]
+    summary.attrs["floors"] = floors
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
                     reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df,
                     means=suite.comparable_means)

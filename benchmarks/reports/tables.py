@@ -9,8 +9,12 @@ import pandas as pd
 from orca.metrics import get_metric
 
 
-def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best)."""
+def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best).
+
+    With ``floors`` (the suite's trivial methods), ``floor`` is the best floor score on the task and
+    ``beats_floor`` says whether a method is strictly better than it (``None`` for the floors themselves and on
+    tasks where no floor ran)."""
     metric = df["metric"].iloc[0]
     higher = get_metric(metric).higher_is_better
     agg = df.groupby(["task", "method"]).agg(mean=("value", "mean"), std=("value", "std"), n=("value", "size"),
@@ -18,7 +22,18 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
     agg = agg.reset_index()
     agg["std"] = agg["std"].fillna(0.0)
     agg["rank"] = agg.groupby("task")["mean"].rank(ascending=not higher, method="min")
+    is_floor = agg["method"].isin(floors)
+    best = agg[is_floor].groupby("task")["mean"].agg("max" if higher else "min")
+    agg["floor"] = agg["task"].map(best)
+    beats = (agg["mean"] > agg["floor"]) if higher else (agg["mean"] < agg["floor"])
+    agg["beats_floor"] = [None if f or pd.isna(fl) else bool(b) for f, fl, b in zip(is_floor, agg["floor"], beats)]
     return agg
+
+
+def _counts_as_win(summary: pd.DataFrame, method: str) -> pd.Series:
+    """Per task: whether ``method``'s result may count as a win (it beats the floor, or no floor ran)."""
+    rows = summary[summary["method"] == method].set_index("task")
+    return rows["beats_floor"].map(lambda b: b is not False) if "beats_floor" in rows else rows["mean"].notna()
 
 
 def _fmt(value: float) -> str:
@@ -31,16 +46,19 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
     pivot = summary.pivot(index="task", columns="method", values="mean")
     if reference not in pivot:
         return []
-    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}):", "",
+    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}; a result that "
+             "does not beat the floor counts as a tie, never a win):", "",
              f"| method | tasks | mean | mean {reference} | mean difference | wins / ties / losses |", "|---|---|---|---|---|---|"]
     for m in sorted(c for c in pivot.columns if c != reference):
         both = pivot[[m, reference]].dropna()
         if both.empty:
             continue
         diff = (both[m] - both[reference]) * (1 if higher else -1)
+        valid = _counts_as_win(summary, m).reindex(both.index).fillna(True).astype(bool)
+        counted = diff.where(valid | (diff <= 0), 0.0)  # a "win" below the floor is no win: counted as a tie
         avg = (_fmt(both[m].mean()), _fmt(both[reference].mean()), f"{diff.mean():+.4f}") if means else ("–",) * 3
-        lines.append(f"| {m} | {len(both)} | {avg[0]} | {avg[1]} | {avg[2]} | {int((diff > 0).sum())} / "
-                     f"{int((diff == 0).sum())} / {int((diff < 0).sum())} |")
+        lines.append(f"| {m} | {len(both)} | {avg[0]} | {avg[1]} | {avg[2]} | {int((counted > 0).sum())} / "
+                     f"{int((counted == 0).sum())} / {int((counted < 0).sum())} |")
     return lines
 
 
@@ -115,7 +133,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     methods = sorted(summary["method"].unique())
     lines = [f"# {suite}: results", "",
              f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
-             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran.", "",
+             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran."
+             + (" ‡: not better than the task's floor (the best trivial predictor: "
+                + ", ".join(f"`{f}`" for f in summary.attrs.get("floors", ())) + "); such a result never counts "
+                "as a win." if summary.attrs.get("floors") and "beats_floor" in summary else ""), "",
              "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     if df is not None and "dirty" in df and df["dirty"].any():
         lines[4:4] = [f"**{int(df['dirty'].sum())} of {len(df)} results were computed from a working tree with "
@@ -132,8 +153,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
                 cells.append("–")
                 continue
             r = by.loc[m]
-            text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({int(r['n'])})"
-            cells.append(f"**{text}**" if r["rank"] == best else text)
+            n = int(r["n"])  # a spread only where there is one: n > 1
+            text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({n})" if n > 1 else f"{_fmt(r['mean'])} (1)"
+            text = f"**{text}**" if r["rank"] == best else text
+            cells.append(text + (" ‡" if r.get("beats_floor") is False else ""))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     counts = summary.groupby("method")["mean"].size()
     if means:
@@ -145,12 +168,14 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     ranks = summary.groupby("method")["rank"].mean()
     for a in methods:
         wins = []
+        valid = _counts_as_win(summary, a)
         for b in methods:
             if a == b:
                 wins.append("–")
                 continue
             both = pivot[[a, b]].dropna()
             better = (both[a] > both[b]) if higher else (both[a] < both[b])
+            better &= valid.reindex(both.index).fillna(True).astype(bool)  # no win below the floor
             wins.append(f"{int(better.sum())}/{len(both)}")
         lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
     if reference:

@@ -107,6 +107,13 @@ class Suite:
     """Task -> group (e.g. NAS-Bench-360's "2D classification"); the report draws one chart per group."""
     comparable_means: bool = True
     """Whether averages over tasks mean anything (False when tasks are scored on different scales)."""
+    floors: tuple[str, ...] = ()
+    """Methods that are trivial predictors (the class prior, the mean target, persistence): the report shows
+    them, marks every method that does not beat the best of them on a task, and never counts such a result as a
+    win."""
+    floor_applies: Callable[[str, dict], bool] | None = None
+    """Whether a floor method applies to a task, given the task's ``task_params`` (e.g. persistence only where
+    input and target are the same quantity); floors apply to every task when ``None``."""
     unavailable: Callable[[dict], str | None] | None = None
     """Given the resolved config, the reason the suite's data cannot be had here (e.g. a local mirror that is not
     present), or ``None``. The runner then skips the whole suite with that one line instead of failing each job,

@@ -46,3 +46,12 @@ def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     proba = np.zeros((len(data.X_test), k))
     proba[:, model.classes_] = model.predict_proba(data.X_test)
     return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
+
+
+def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The floor: the training class prior for every row (ROC AUC 0.5, accuracy = the majority share)."""
+    from baselines.floors import prior
+
+    proba = prior(data.y_train, data.task.output_shape[0])(data.X_test)
+    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": 0.0},
+            "budget": "none: the training class prior"}

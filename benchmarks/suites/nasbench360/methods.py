@@ -72,3 +72,19 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_error"] for h in info["history"]]},
             "split": {"train": len(data.X_train), "val": len(X_val), "test": len(data.X_test)},
             "budget": f"{params['epochs']} epochs, no search (stated budget)"}
+
+
+def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The floor, scored like the methods: the training class prior (classification), each label's training
+    frequency (multi-label) or the mean training target field (dense tasks, in the space the model predicts)."""
+    from baselines.floors import label_frequency, mean, prior
+
+    task = data.task
+    if task.output == "classification":
+        predict = prior(data.y_train, task.output_shape[0], logits=True)
+    elif task.output == "multilabel":
+        predict = label_frequency(data.y_train, logits=True)
+    else:
+        predict = mean(data.y_train)
+    return {"metrics": scores(data, predict), "timings_s": {"fit": 0.0},
+            "budget": "none: the training prior / mean target"}

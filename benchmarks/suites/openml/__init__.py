@@ -28,7 +28,7 @@ from orca.io import read_json
 from orca.registry import get
 
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
-from ...runner.table_methods import run_logreg, run_orca, table_scores
+from ...runner.table_methods import run_floor, run_logreg, run_orca, table_scores
 
 ROOT = Path(__file__).parent
 
@@ -274,8 +274,10 @@ def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_gbdt,
-             "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn},
+             "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
+             "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
     reference_methods=("xgboost-tuned", "xgboost"),
     hash_neutral=(("data.source", "mirror"), ("protocol.split", "stratified")), unavailable=unavailable,
+    floors=("floor",),
 ))

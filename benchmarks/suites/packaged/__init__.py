@@ -12,14 +12,14 @@ Presets:
 from __future__ import annotations
 
 from ...runner.suite import Suite, register_suite
-from ...runner.table_methods import run_logreg, run_orca
+from ...runner.table_methods import run_floor, run_logreg, run_orca
 from .data import ROOT, all_tasks, load_task
 from .methods import run_orca_yardstick
 
 SUITE = register_suite(Suite(
     name="packaged", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "logreg": run_logreg, "orca-none": run_orca_yardstick,
+    methods={"orca": run_orca, "logreg": run_logreg, "floor": run_floor, "orca-none": run_orca_yardstick,
              "orca-mmd": run_orca_yardstick, "orca-otdd-gaussian": run_orca_yardstick,
              "orca-otdd-exact": run_orca_yardstick, "orca-otdd-paper": run_orca_yardstick},
-    all_tasks=all_tasks, reference_methods=("logreg",),
+    all_tasks=all_tasks, reference_methods=("logreg",), floors=("floor",),
 ))

@@ -33,13 +33,16 @@ import functools
 from ...runner.orca_method import run_orca
 from ...runner.suite import Suite, register_suite
 from .data import ROOT, _val_split, all_tasks, load_task, real_path  # noqa: F401  (tests)
-from .methods import ORCA_HOOKS, run_operator
+from .methods import ORCA_HOOKS, run_floor, run_operator
 from .metrics import METRIC_VERSION
 from .scoring import rollout, score  # noqa: F401  (tests)
 
 SUITE = register_suite(Suite(
     name="pdebench", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS), "fno": functools.partial(run_operator, kind="fno"),
-             "unet": functools.partial(run_operator, kind="unet")},
+             "unet": functools.partial(run_operator, kind="unet"), "floor": functools.partial(run_floor, kind="mean"),
+             "persistence": functools.partial(run_floor, kind="persistence")},
     all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), metric_version=METRIC_VERSION,
+    floors=("floor", "persistence"),
+    floor_applies=lambda method, params: method != "persistence" or params.get("family") != "darcy",
 ))

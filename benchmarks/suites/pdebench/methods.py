@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from orca.exceptions import ConfigError
 from orca.registry import get
 
 from ...runner.orca_method import OrcaHooks
@@ -56,3 +57,20 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
             "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)}, "example": _example(data, pred),
             "device": info["device"]}
+
+
+def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext(),
+              kind: str = "mean") -> dict[str, Any]:
+    """The floors: the mean training target field (``mean``) or the input state itself (``persistence``, for
+    time evolutions), scored exactly like the methods (roll-outs feed the prediction back as well)."""
+    from baselines.floors import mean, persistence
+
+    if kind == "persistence":
+        if data.params.get("family") == "darcy":
+            raise ConfigError("persistence is no floor for Darcy (the input is the coefficient, not the solution)")
+        step = persistence(data.X_train.shape[1:], data.y_train.shape[1:])
+    else:
+        step = mean(data.y_train)
+    scores, pred = score(data, step)
+    return {"metrics": {"test": scores.pop("test")}, **scores, "example": _example(data, pred),
+            "timings_s": {"fit": 0.0}, "budget": f"none: the {kind} floor"}
