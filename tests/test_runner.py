@@ -64,7 +64,7 @@ def test_jobs_expand_and_hash_their_resolved_config(suite) -> None:
     config = resolve_config(suite, "smoke", {"tasks": ["1510", "37"], "seeds": [0, 1]})
     jobs = expand_jobs(suite, config)
     n = 2 * len(config["methods"]) * 2
-    assert config["methods"] == ["orca", "xgboost", "logreg"] and len(jobs) == n and len({j.filename for j in jobs}) == n
+    assert config["methods"] == ["orca", "xgboost", "logreg", "floor"] and len(jobs) == n and len({j.filename for j in jobs}) == n
     other = resolve_config(suite, "smoke", {"tasks": ["1510"], "method_params": {"logreg": {"C": 0.5}}})
     a = next(j for j in jobs if j.method == "logreg" and j.task == "1510" and j.seed == 0)
     b = next(j for j in expand_jobs(suite, other) if j.method == "logreg" and j.seed == 0)
