@@ -63,3 +63,20 @@ def test_a_method_below_the_floor_is_marked_and_never_wins() -> None:
     assert orca_row.split(" | ")[3] == "1/2"  # wins vs fno: task a only
     ref = "\n".join(against_reference(summary, "fno", higher=False))
     assert "| orca | 2 | 0.3500 | 0.4500 | +0.1000 | 1 / 1 / 0 |" in ref  # b: a tie, not a win
+
+
+def test_mean_ranks_count_only_the_tasks_every_method_ran() -> None:
+    """FNO ran one task (and won it); ORCA and the floor ran three. FNO's rank is not 1.00 from its one task:
+    ranks are taken over the one task all three ran."""
+    from benchmarks.reports.tables import markdown, summarise
+
+    df = _df([("a", "floor", 0.9), ("a", "orca", 0.5), ("a", "fno", 0.1),
+              ("b", "floor", 0.9), ("b", "orca", 0.2),
+              ("c", "floor", 0.9), ("c", "orca", 0.3)])
+    summary = summarise(df, ("floor",))
+    summary.attrs.update(metric="nrmse", floors=("floor",))
+    text = markdown("t", summary, [], [], [], df=df)
+    assert "mean rank (1 tasks every method ran)" in text
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1] for line in text.splitlines()
+            if line.startswith(("| fno |", "| orca |", "| floor |"))}
+    assert rows == {"fno": "1.00", "orca": "2.00", "floor": "3.00"}

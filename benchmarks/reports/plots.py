@@ -57,7 +57,8 @@ def bar_chart(summary: pd.DataFrame, path: Path, title: str) -> Path:
     width = 0.8 / len(methods)
     for i, m in enumerate(methods):
         sub = summary[summary["method"] == m].set_index("task").reindex(tasks)
-        ax.bar(np.arange(len(tasks)) + i * width, sub["mean"], width, yerr=sub["std"], label=m, capsize=2)
+        spread = sub["std"].where(sub["n"] > 1)  # whiskers only where there is a spread to show (n > 1)
+        ax.bar(np.arange(len(tasks)) + i * width, sub["mean"], width, yerr=spread, label=m, capsize=2)
     ax.set_xticks(np.arange(len(tasks)) + 0.4 - width / 2, tasks, rotation=30, ha="right")
     ax.set_ylabel(f"test {metric}")
     if not get_metric(metric).higher_is_better:

@@ -162,10 +162,13 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if means:
         avg = summary.groupby("method")["mean"].mean()
         lines.append("| mean over tasks (tasks) | " + " | ".join(f"{_fmt(avg[m])} ({counts[m]})" for m in methods) + " |")
-    lines += ["", "| method | mean rank | " + " | ".join(f"wins vs {m}" for m in methods) + " |",
-              "|---|---|" + "---|" * len(methods)]
     pivot = summary.pivot(index="task", columns="method", values="mean")
-    ranks = summary.groupby("method")["rank"].mean()
+    common = pivot.dropna().index  # mean ranks only over the tasks every method ran, ranked among themselves
+    ranked = summary[summary["task"].isin(common)].copy()
+    ranked["rank"] = ranked.groupby("task")["mean"].rank(ascending=not higher, method="min")
+    ranks = ranked.groupby("method")["rank"].mean().reindex(methods)
+    lines += ["", f"| method | mean rank ({len(common)} tasks every method ran) | "
+              + " | ".join(f"wins vs {m}" for m in methods) + " |", "|---|---|" + "---|" * len(methods)]
     for a in methods:
         wins = []
         valid = _counts_as_win(summary, a)
@@ -177,7 +180,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             better = (both[a] > both[b]) if higher else (both[a] < both[b])
             better &= valid.reindex(both.index).fillna(True).astype(bool)  # no win below the floor
             wins.append(f"{int(better.sum())}/{len(both)}")
-        lines.append(f"| {a} | {ranks[a]:.2f} | " + " | ".join(wins) + " |")
+        rank = "–" if pd.isna(ranks[a]) else f"{ranks[a]:.2f}"
+        lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
     if reference:
         lines += against_reference(summary, reference, higher, means)
     if df is not None:
