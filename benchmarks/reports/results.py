@@ -43,6 +43,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "rollout": _rollout(rec, metric),
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
                      "yardstick": rec.get("yardstick"),
+                     "wall_s": float(rec.get("wall_time_s") or float("nan")),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 

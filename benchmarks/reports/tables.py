@@ -10,15 +10,21 @@ from orca.metrics import get_metric
 
 
 def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best).
+    """Mean, std and count per (task, method), with the rank of each method within its task (1 = best), the
+    task's metric, the mean wall time of a job (``wall_s``, the budget actually spent) and the published task
+    the results name (if any).
 
     With ``floors`` (the suite's trivial methods), ``floor`` is the best floor score on the task and
     ``beats_floor`` says whether a method is strictly better than it (``None`` for the floors themselves and on
     tasks where no floor ran)."""
     metric = df["metric"].iloc[0]
     higher = get_metric(metric).higher_is_better
+    extra = {k: (k, "first") for k in ("metric", "published_task") if k in df}
+    if "wall_s" in df:
+        extra["wall_s"] = ("wall_s", "mean")
     agg = df.groupby(["task", "method"]).agg(mean=("value", "mean"), std=("value", "std"), n=("value", "size"),
-                                             data_kind=("data_kind", "first"), task_name=("task_name", "first"))
+                                             data_kind=("data_kind", "first"), task_name=("task_name", "first"),
+                                             **extra)
     agg = agg.reset_index()
     agg["std"] = agg["std"].fillna(0.0)
     agg["rank"] = agg.groupby("task")["mean"].rank(ascending=not higher, method="min")
