@@ -5,7 +5,8 @@
 #                             packaged suite's) from nothing into reproduced/ (the committed results are never
 #                             touched), then print each committed smoke score beside the re-computed one with its
 #                             tolerance and ✓/✗; exit 1 on any ✗
-#   ./reproduce.sh report     rebuild every suite's smoke report from the committed results (nothing re-run)
+#   ./reproduce.sh report     rebuild every report and the result tables of README.md and docs/results.md from the
+#                             committed results (nothing re-run)
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
 #   ./reproduce.sh SUITE [--preset P] [runner args]   run a suite (openml, pdebench, nasbench360, packaged;
@@ -77,8 +78,9 @@ case "$cmd" in
   report)
     setup
     for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do
-      "$PY" -m benchmarks.report "$suite" --preset smoke "$@"
-    done ;;
+      "$PY" -m benchmarks.report "$suite" "$@"
+    done
+    exec "$PY" -m benchmarks.reports.readme ;;
   all)
     setup
     for suite in $("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))'); do

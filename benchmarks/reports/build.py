@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from orca.exceptions import OrcaError
 from orca.io import atomic_write
 
@@ -32,17 +34,26 @@ def presets_with_results(suite_name: str, results: str | Path = "results") -> li
     return [p for p in presets_of(get_suite(suite_name)) if (Path(results) / suite_name / p / "runs").is_dir()]
 
 
-def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
+def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict], list[str]]:
+    """The per-(task, method) summary of the result files in ``folder/runs`` (what ``report.csv`` holds), with
+    the rows, the failed records and the files left out."""
     suite = get_suite(suite_name)
-    folder = Path(results) / suite_name / preset
     df, failed, unreadable = load_results(folder / "runs", suite.metric_version_of)
     if df.empty:
         raise OrcaError(f"no successful result files under {folder / 'runs'}; "
-                        f"run python -m benchmarks.run {suite_name} --preset {preset}")
+                        f"run python -m benchmarks.run {suite_name} --preset {folder.name}")
     floors = tuple(f for f in suite.floors if f in set(df["method"]))
     summary = summarise(df, floors)
     summary.attrs["metric"] = df["metric"].iloc[0]
     summary.attrs["floors"] = floors
+    return summary, df, failed, unreadable
+
+
+def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
+    """Write ``report.md``, ``report.csv`` and ``plots/`` for one preset's result files."""
+    suite = get_suite(suite_name)
+    folder = Path(results) / suite_name / preset
+    summary, df, failed, unreadable = summary_of(suite_name, folder)
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
                     reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df,
                     means=suite.comparable_means)

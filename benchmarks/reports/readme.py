@@ -1,10 +1,11 @@
-"""The README's result tables, generated from the committed reports so that no number in them is typed by hand.
+"""The result tables of the README and ``docs/results.md``, generated from the committed reports so that no number
+in them is typed by hand.
 
-    python -m benchmarks.reports.readme            # rewrite the blocks in README.md
+    python -m benchmarks.reports.readme            # rewrite the blocks in README.md and docs/results.md
     python -m benchmarks.reports.readme --check    # exit 1 when a block differs from what the reports give
 
-Each block is declared in ``readme.json`` (suite, preset, caption, which published methods to show) and sits in
-``README.md`` between ``<!-- results:SUITE/PRESET -->`` and ``<!-- /results -->``. A block is built only from
+Each block is declared in ``readme.json`` (suite, preset, which published methods to show) and sits in a page
+between ``<!-- results:SUITE/PRESET -->`` and ``<!-- /results -->``. A block is built only from
 ``results/<suite>/<preset>/report.csv`` (itself built from the result files by ``python -m benchmarks.report``)
 and ``benchmarks/data/published_results.csv``: per task, the data kind, the floors, each method's mean (± std and
 the number of seeds when there are several), ‡ where a method does not beat the floor, the best in bold, and the
@@ -30,6 +31,7 @@ from ..catalogue import get_suite
 from .published import published_rows
 
 SPEC = Path(__file__).with_name("readme.json")
+PAGES = ("README.md", "docs/results.md")
 BLOCK = re.compile(r"(<!-- results:(?P<key>[\w.-]+/[\w.-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S)
 
 
@@ -106,8 +108,9 @@ def _methods(summary: pd.DataFrame, block: Block, floors: tuple[str, ...]) -> li
     return [m for m in floors if m in present] + sorted(m for m in present if m not in floors)
 
 
-def render(block: Block, results: Path = Path("results")) -> str:
-    """The Markdown of one block, from ``report.csv`` and the published numbers."""
+def render(block: Block, results: Path = Path("results"), link: str = "results") -> str:
+    """The Markdown of one block, from ``report.csv`` and the published numbers; ``link`` is the results
+    folder as the page that holds the block reaches it."""
     path = results / block.suite / block.preset / "report.csv"
     if not path.is_file():
         raise OrcaError(f"{path} is missing; build it with python -m benchmarks.report {block.suite} "
@@ -122,7 +125,7 @@ def render(block: Block, results: Path = Path("results")) -> str:
     seeds = sorted(set(summary.loc[summary["method"].isin(methods), "n"].astype(int)))
     lines = [f"Test {', '.join(f'`{m}` ({direction[m]} is better)' for m in metrics)}; "
              f"{'one seed' if seeds == [1] else 'seeds per cell: ' + ', '.join(map(str, seeds))}; "
-             f"from [`results/{block.suite}/{block.preset}/report.md`](results/{block.suite}/{block.preset}/report.md)"
+             f"from [`results/{block.suite}/{block.preset}/report.md`]({link}/{block.suite}/{block.preset}/report.md)"
              + ("; ‡: does not beat the best floor (" + ", ".join(f"`{f}`" for f in floors) + "), never a win"
                 if floors else "") + ".", ""]
     if block.per_task:
@@ -183,7 +186,8 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
 
 
 def update(readme: Path, results: Path = Path("results"), spec: Path = SPEC) -> tuple[str, list[str]]:
-    """The README text with every declared block re-rendered, and the keys of blocks that changed."""
+    """The page's text with every declared block re-rendered, and the keys of blocks that changed. Links point
+    to ``results/`` as seen from the page (pages sit in the repository root or one folder below it)."""
     blocks = load_spec(spec)
     text = readme.read_text(encoding="utf-8")
     found = [m.group("key") for m in BLOCK.finditer(text)]
@@ -192,9 +196,10 @@ def update(readme: Path, results: Path = Path("results"), spec: Path = SPEC) -> 
         raise OrcaError(f"{readme}: result block(s) {unknown} are not declared in {spec}; expected one of "
                         f"{sorted(blocks)}")
     changed = []
+    link = "../results" if readme.parent.name == "docs" else "results"
 
     def fill(match: re.Match) -> str:
-        body = render(blocks[match.group("key")], results)
+        body = render(blocks[match.group("key")], results, link)
         if body != match.group("body"):
             changed.append(match.group("key"))
         return match.group(1) + body + match.group(4)
@@ -205,23 +210,29 @@ def update(readme: Path, results: Path = Path("results"), spec: Path = SPEC) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate (or --check) the README's result tables from the "
                                                  "committed reports.")
-    parser.add_argument("--readme", default="README.md")
+    parser.add_argument("--pages", nargs="+", default=list(PAGES), help="pages holding result blocks")
     parser.add_argument("--results", default="results")
     parser.add_argument("--check", action="store_true", help="exit 1 if a block differs; change nothing")
     args = parser.parse_args(argv)
-    try:
-        text, changed = update(Path(args.readme), Path(args.results))
-    except OrcaError as exc:
-        print(f"benchmarks.reports.readme: error: {exc}", file=sys.stderr)
-        return 2
+    stale = 0
+    for page in map(Path, args.pages):
+        try:
+            text, changed = update(page, Path(args.results))
+        except (OrcaError, OSError) as exc:
+            print(f"benchmarks.reports.readme: error: {exc}", file=sys.stderr)
+            return 2
+        stale += len(changed)
+        if args.check:
+            for key in changed:
+                print(f"{page}: block {key} differs from results/{key}/report.csv "
+                      f"(run python -m benchmarks.reports.readme)")
+        elif changed:
+            atomic_write(page, lambda tmp, text=text: Path(tmp).write_text(text, encoding="utf-8"))
+            print(f"{page}: blocks rewritten: {', '.join(changed)}")
     if args.check:
-        for key in changed:
-            print(f"README block {key} differs from results/{key}/report.csv "
-                  f"(run python -m benchmarks.reports.readme)")
-        return 1 if changed else 0
-    if changed:
-        atomic_write(Path(args.readme), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    print(f"README blocks rewritten: {', '.join(changed) if changed else 'none (all current)'}")
+        return 1 if stale else 0
+    if not stale:
+        print("result blocks: all current")
     return 0
 
 

@@ -1,0 +1,106 @@
+"""Every number in the README's and docs/results.md's result tables comes from a committed report, and every
+committed report.csv is what its result files give."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.reports import readme
+from benchmarks.reports.build import summary_of
+from orca.exceptions import OrcaError
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = sorted(p.parent for p in (ROOT / "results").glob("*/*/report.csv"))
+
+
+def test_every_result_block_equals_what_the_reports_give() -> None:
+    for page in readme.PAGES:
+        text, changed = readme.update(ROOT / page, ROOT / "results")
+        assert not changed, f"{page}: blocks {changed} differ from the reports; run python -m benchmarks.reports.readme"
+
+
+def test_every_declared_block_is_on_a_page() -> None:
+    shown = set()
+    for page in readme.PAGES:
+        shown |= {m.group("key") for m in readme.BLOCK.finditer((ROOT / page).read_text(encoding="utf-8"))}
+    assert set(readme.load_spec()) <= shown
+
+
+@pytest.mark.parametrize("folder", REPORTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_report_csv_equals_the_result_files(folder: Path) -> None:
+    summary, *_ = summary_of(folder.parent.name, folder)
+    committed = pd.read_csv(folder / "report.csv", dtype={"task": str})
+    assert len(committed) == len(summary), f"{folder}/report.csv is stale; rebuild it with python -m benchmarks.report"
+    mine = summary.assign(task=summary["task"].astype(str)).set_index(["task", "method"])
+    for row in committed.itertuples():
+        ours = mine.loc[(row.task, row.method)]
+        assert math.isclose(row.mean, ours["mean"], rel_tol=1e-12, abs_tol=1e-12), (folder, row.task, row.method)
+        assert int(row.n) == int(ours["n"])
+
+
+def test_a_hand_edited_number_is_found(tmp_path) -> None:
+    page = tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = next(readme.BLOCK.finditer(text))
+    body = match.group("body")
+    number = next(tok for tok in body.replace("|", " ").split() if tok.replace(".", "").isdigit() and "." in tok)
+    page.write_text(text.replace(body, body.replace(number, number + "1", 1)), encoding="utf-8")
+    restored, changed = readme.update(page, ROOT / "results")
+    assert changed == [match.group("key")]
+    assert restored == text  # the generator puts back exactly what the reports say
+
+
+def test_an_undeclared_block_is_refused(tmp_path) -> None:
+    page = tmp_path / "README.md"
+    page.write_text("<!-- results:openml/nonsense -->\n<!-- /results -->\n", encoding="utf-8")
+    with pytest.raises(OrcaError, match="expected one of"):
+        readme.update(page, ROOT / "results")
+
+
+def _report(tmp_path: Path, rows: list[dict]) -> Path:
+    folder = tmp_path / "results" / "openml" / "paper"
+    folder.mkdir(parents=True)
+    base = {"data_kind": "real", "metric": "roc_auc", "wall_s": 12.0, "published_task": float("nan")}
+    pd.DataFrame([{**base, **r} for r in rows]).to_csv(folder / "report.csv", index=False)
+    return tmp_path / "results"
+
+
+def test_a_block_marks_floors_spread_and_the_best(tmp_path) -> None:
+    results = _report(tmp_path, [
+        {"task": "1", "task_name": "a", "method": "floor", "mean": 0.5, "std": 0.0, "n": 3, "rank": 3,
+         "floor": 0.5, "beats_floor": None},
+        {"task": "1", "task_name": "a", "method": "orca", "mean": 0.9, "std": 0.01, "n": 3, "rank": 1,
+         "floor": 0.5, "beats_floor": True},
+        {"task": "1", "task_name": "a", "method": "xgboost", "mean": 0.8, "std": 0.02, "n": 3, "rank": 2,
+         "floor": 0.5, "beats_floor": True},
+        {"task": "2", "task_name": "b", "method": "floor", "mean": 0.7, "std": 0.0, "n": 3, "rank": 1,
+         "floor": 0.7, "beats_floor": None},
+        {"task": "2", "task_name": "b", "method": "orca", "mean": 0.6, "std": 0.05, "n": 3, "rank": 3,
+         "floor": 0.7, "beats_floor": False},
+        {"task": "2", "task_name": "b", "method": "xgboost", "mean": 0.65, "std": 0.0, "n": 3, "rank": 2,
+         "floor": 0.7, "beats_floor": False},
+    ])
+    text = readme.render(readme.Block("openml", "paper", reference="xgboost"), results)
+    assert "| 1 a | real | 0.5 ± 0 (n=3) | **0.9 ± 0.01 (n=3)** | 0.8 ± 0.02 (n=3) |" in text
+    assert "| 2 b | real | **0.7 ± 0 (n=3)** | 0.6 ± 0.05 (n=3) ‡ | 0.65 ± 0 (n=3) ‡ |" in text
+    assert "seeds per cell: 3" in text
+    # against xgboost: orca wins task 1 and loses task 2 (below the floor there, so never a win)
+    assert "| orca | 0.75 | +0.0250 | 1 / 0 / 1 |" in text
+
+
+def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:
+    results = _report(tmp_path, [
+        {"task": "1", "task_name": "a", "method": "floor", "mean": 0.9, "std": 0.0, "n": 1, "rank": 1,
+         "floor": 0.9, "beats_floor": None},
+        {"task": "1", "task_name": "a", "method": "orca", "mean": 0.85, "std": 0.0, "n": 1, "rank": 2,
+         "floor": 0.9, "beats_floor": False},
+        {"task": "1", "task_name": "a", "method": "xgboost", "mean": 0.80, "std": 0.0, "n": 1, "rank": 3,
+         "floor": 0.9, "beats_floor": False},
+    ])
+    text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
+    assert "| orca | 0.85 | +0.0500 | 0 / 1 / 0 |" in text
+    assert "one seed" in text and "±" not in text
