@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from orca.exceptions import ConfigError
 from orca.io import torch_save
 from orca.registry import get
+from orca.stopping import stop_reason, training_record
 
 LOSSES = ("mse", "relative_l2", "cross_entropy", "bce")
 """The losses these baselines train on: the core's registered losses of those names (one table, shared with
@@ -43,11 +44,19 @@ class TrainConfig:
     step_size: int = 100
     gamma: float = 0.5
     loss: str = "mse"
+    patience: int | None = None
+    """Stop after this many epochs without a validation improvement (:mod:`orca.stopping`); ``None``: never."""
+    max_seconds: float | None = None
+    """Wall-clock training budget, counted across resumptions (the equal-budget presets)."""
 
     def __post_init__(self) -> None:
         loss_function(self.loss)
         if self.epochs < 1 or self.batch_size < 1 or self.step_size < 1:
             raise ConfigError("epochs, batch_size and step_size must be positive")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError(f"patience must be a positive number of epochs or None, got {self.patience}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ConfigError(f"max_seconds must be positive or None, got {self.max_seconds}")
 
 
 @torch.no_grad()
@@ -79,7 +88,8 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
     state, history) is written there after an epoch, at most every ``checkpoint_every_s`` seconds, and
     ``resume=True`` continues from it exactly (read with ``weights_only=True``; a checkpoint of other settings or
     data is refused). Returns the history (train loss and validation error per epoch), the best epoch and
-    error, the seconds and the device.
+    error, the seconds, the device and ``training``, how training ended (:func:`orca.stopping.training_record`:
+    on patience, on the epoch cap or on the time budget).
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -91,6 +101,7 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
     loss_fn = loss_function(config.loss)
     has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     best, best_state, best_epoch, history, first = float("inf"), None, -1, [], 0
+    bad, samples, before, reason = 0, 0, 0.0, None
     ckpt = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
     fingerprint = _fingerprint(model, config, seed, (X, y, X_val, y_val)) if ckpt is not None else ""
     if resume and ckpt is not None and ckpt.is_file():
@@ -104,8 +115,18 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
         torch.set_rng_state(saved["torch_rng"])
         best, best_epoch, history, first = saved["best"], saved["best_epoch"], saved["history"], saved["epoch"]
         best_state = saved["best_state"]
+        bad, samples, before, reason = (saved.get("bad_epochs", 0), saved.get("samples", 0), saved.get("elapsed", 0.0),
+                                        saved.get("stop"))
     start = last_save = time.perf_counter()
+
+    def budget_spent() -> bool:
+        return config.max_seconds is not None and before + time.perf_counter() - start >= config.max_seconds
+
+    epoch = first - 1
     for epoch in tqdm(range(first, config.epochs), desc=type(model).__name__, leave=False, disable=not progress):
+        if reason is not None:  # a resumed run that had already stopped
+            epoch -= 1
+            break
         model.train()
         order = torch.randperm(len(Xt), generator=gen)
         total = 0.0
@@ -118,20 +139,34 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
+            samples += len(idx)
+            if budget_spent():
+                break
         sched.step()
         val = float(val_error(y_val, predict_batches(model, X_val, device=device)))
         history.append({"epoch": epoch, "train_loss": total / len(Xt), "val_error": val})
         if val < best:
-            best, best_epoch, best_state = val, epoch, {k: v.detach().cpu().clone() for k, v in
-                                                        model.state_dict().items()}
-        if ckpt is not None and time.perf_counter() - last_save >= checkpoint_every_s:
+            best, best_epoch, best_state, bad = val, epoch, {k: v.detach().cpu().clone() for k, v in
+                                                             model.state_dict().items()}, 0
+        else:
+            bad += 1
+        reason = stop_reason(budget_spent=budget_spent(), bad_epochs=bad, patience=config.patience,
+                             cap_reached=epoch + 1 >= config.epochs)
+        if ckpt is not None and (time.perf_counter() - last_save >= checkpoint_every_s or reason is not None):
             torch_save(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "generator": gen.get_state(),
                               "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
                               "history": history, "epoch": epoch + 1, "best_state": best_state,
-                              "fingerprint": fingerprint})
+                              "fingerprint": fingerprint, "bad_epochs": bad, "samples": samples,
+                              "elapsed": before + time.perf_counter() - start, "stop": reason})
             last_save = time.perf_counter()
+        if reason is not None:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
-    return {"history": history, "best_epoch": best_epoch, "best_val_error": best,
-            "seconds": time.perf_counter() - start, "config": asdict(config), "device": str(device)}
+    seconds = time.perf_counter() - start
+    training = training_record(epochs_run=len(history), best_epoch=None if best_epoch < 0 else best_epoch,
+                               reason=reason, samples_seen=samples, seconds=before + seconds,
+                               epochs_cap=config.epochs, patience=config.patience, max_seconds=config.max_seconds)
+    return {"history": history, "best_epoch": best_epoch, "best_val_error": best, "seconds": seconds,
+            "config": asdict(config), "device": str(device), "training": training}

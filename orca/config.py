@@ -188,6 +188,9 @@ class RefineConfig:
     """Early stopping after this many epochs without validation improvement; ``None`` never stops early."""
     max_steps: int | None = None
     """Hard cap on optimiser steps (smoke runs)."""
+    max_seconds: float | None = None
+    """Wall-clock budget of the stage in seconds, counted across resumptions (the equal-budget presets): the step
+    in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`)."""
     mixed_precision: str = "no"
     """``no`` or ``bf16``: the forward pass and loss under ``torch.autocast`` in bfloat16 (CPU or GPU); weights,
     gradients and the optimizer stay float32. (fp16 would need a gradient scaler and a GPU to test it on; it is
@@ -218,6 +221,8 @@ class RefineConfig:
             _positive("refine.patience", self.patience)
         if self.max_steps is not None:
             _positive("refine.max_steps", self.max_steps)
+        if self.max_seconds is not None:
+            _positive("refine.max_seconds", self.max_seconds)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from .io import torch_save
 from .metrics import get_metric
 from .model import CrossModalModel
 from .registry import get
+from .stopping import stop_reason, training_record
 from .tasks import Task, predict_output
 from .validate import check_device
 
@@ -196,8 +197,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     Returns
     -------
     dict
-        ``history`` (per epoch), ``best_epoch``, ``best_val``, ``steps`` and ``seconds``. The model holds the
-        best weights on return.
+        ``history`` (per epoch), ``best_epoch``, ``best_val``, ``steps``, ``seconds`` and ``training`` (how
+        training ended: :func:`orca.stopping.training_record`). The model holds the best weights on return.
     """
     task: Task = model.task
     higher = get_metric(task.metric).higher_is_better
@@ -221,7 +222,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     model, optimizer, train_loader, scheduler = acc.prepare(model, optimizer, train_loader, scheduler)
     unwrapped: CrossModalModel = acc.unwrap_model(model)
 
-    state = {"epoch": 0, "step": 0, "history": [], "best_val": None, "best_epoch": None, "bad_epochs": 0}
+    state = {"epoch": 0, "step": 0, "history": [], "best_val": None, "best_epoch": None, "bad_epochs": 0,
+             "elapsed": 0.0, "samples": 0, "stop": None}
     best_weights = None
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     data_sha256 = dataset_sha256(train, val)
@@ -238,75 +240,99 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         torch.set_rng_state(saved["torch_rng"])
-        state = saved["state"]
+        state = {"elapsed": 0.0, "samples": 0, "stop": None, **saved["state"]}  # older checkpoints lack these
         if (ckpt / "best.pt").is_file():
             best_weights = _load_checkpoint(ckpt / "best.pt")["model"]
 
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = last_save = time.perf_counter()
+    before = state["elapsed"]  # seconds trained by earlier processes of this run (resumption)
+
+    def budget_spent() -> bool:
+        """Whether the time budget is spent; all processes agree (any one's clock ends it for all), so that
+        under data parallelism no process stops while the others wait in a collective."""
+        if cfg.max_seconds is None:
+            return False
+        spent = before + time.perf_counter() - start >= cfg.max_seconds
+        if acc.num_processes > 1:
+            spent = bool(acc.reduce(torch.tensor([float(spent)], device=acc.device), "sum").item() > 0)
+        return spent
+
     best_unsaved = False
-    done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
+    done = state["stop"] is not None or state["step"] >= total or (
+        cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
-    while not done and state["epoch"] < cfg.epochs:
-        epoch = state["epoch"]
-        if hasattr(train_loader, "set_epoch"):
-            train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
-        model.train()
-        losses = []
-        for x, y in train_loader:
-            with acc.accumulate(model):
-                with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
-                    loss = loss_fn(model(x), y)
-                loss = loss.float()
-                if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
-                    raise _diverged(f"the training loss is {float(loss.detach())}", cfg, epoch, state["step"])
-                acc.backward(loss)
-                if acc.sync_gradients and cfg.grad_clip is not None:
-                    norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                    if norm is not None and not torch.isfinite(torch.as_tensor(norm)):
-                        raise _diverged(f"the gradient norm is {float(norm)}", cfg, epoch, state["step"])
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-            losses.append(float(loss.detach()))
-            if acc.sync_gradients:
-                state["step"] += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.4g}")
-                if state["step"] >= total:
-                    break
-        if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
-            raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
-        val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
-        value = float(val_metrics[task.metric])
-        state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
-                                 "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()},
-                                 "seconds": time.perf_counter() - start})
+    try:
+        while not done and state["epoch"] < cfg.epochs:
+            epoch = state["epoch"]
+            if hasattr(train_loader, "set_epoch"):
+                train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
+            model.train()
+            losses = []
+            for x, y in train_loader:
+                with acc.accumulate(model):
+                    with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
+                        loss = loss_fn(model(x), y)
+                    loss = loss.float()
+                    if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
+                        raise _diverged(f"the training loss is {float(loss.detach())}", cfg, epoch, state["step"])
+                    acc.backward(loss)
+                    if acc.sync_gradients and cfg.grad_clip is not None:
+                        norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                        if norm is not None and not torch.isfinite(torch.as_tensor(norm)):
+                            raise _diverged(f"the gradient norm is {float(norm)}", cfg, epoch, state["step"])
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                losses.append(float(loss.detach()))
+                state["samples"] += len(x) * acc.num_processes
+                if acc.sync_gradients:
+                    state["step"] += 1
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{losses[-1]:.4g}")
+                    if state["step"] >= total or budget_spent():
+                        break
+            if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
+                raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
+            val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
+            value = float(val_metrics[task.metric])
+            state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
+                                     "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()},
+                                     "seconds": before + time.perf_counter() - start})
+            if log is not None:
+                log.write(state["history"][-1])
+            if _better(value, state["best_val"], higher):
+                state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
+                best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+                best_unsaved = True
+            else:
+                state["bad_epochs"] += 1
+            state["epoch"] = epoch + 1
+            state["elapsed"] = before + time.perf_counter() - start
+            state["stop"] = stop_reason(budget_spent=budget_spent(), bad_epochs=state["bad_epochs"],
+                                        patience=cfg.patience,
+                                        cap_reached=state["step"] >= total or state["epoch"] >= cfg.epochs)
+            if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
+                if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk
+                    torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],
+                                                  "val": state["best_val"]})
+                    best_unsaved = False
+                torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
+                                              "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                                              "state": copy.deepcopy(state), "fingerprint": fingerprint})
+                last_save = time.perf_counter()
+            done = state["stop"] is not None
+    finally:  # the log is closed and the bar ended however the loop exits (a divergence raises)
+        bar.close()
         if log is not None:
-            log.write(state["history"][-1])
-        if _better(value, state["best_val"], higher):
-            state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
-            best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
-            best_unsaved = True
-        else:
-            state["bad_epochs"] += 1
-        state["epoch"] = epoch + 1
-        if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
-            if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk
-                torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],
-                                              "val": state["best_val"]})
-                best_unsaved = False
-            torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
-                                          "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                                          "state": copy.deepcopy(state), "fingerprint": fingerprint})
-            last_save = time.perf_counter()
-        done = state["step"] >= total or (cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
-    bar.close()
-    if log is not None:
-        log.close()
+            log.close()
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
     unwrapped.eval()
+    training = training_record(epochs_run=state["epoch"], best_epoch=state["best_epoch"], reason=state["stop"],
+                               samples_seen=state["samples"], seconds=before + time.perf_counter() - start,
+                               epochs_cap=cfg.epochs, patience=cfg.patience, max_seconds=cfg.max_seconds,
+                               steps=state["step"])
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
             "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
-            "data_sha256": data_sha256}
+            "data_sha256": data_sha256, "training": training}

@@ -62,7 +62,7 @@ def test_a_method_below_the_floor_is_marked_and_never_wins() -> None:
     orca_row = next(line for line in text.splitlines() if line.startswith("| orca | "))
     assert orca_row.split(" | ")[3] == "1/2"  # wins vs fno: task a only
     ref = "\n".join(against_reference(summary, "fno", higher=False))
-    assert "| orca | 2 | 0.3500 | 0.4500 | +0.1000 | 1 / 1 / 0 |" in ref  # b: a tie, not a win
+    assert "| orca | 2 | 0.3500 | 0.4500 | +0.1000 | [+0.1000, +0.1000] | 0.5 | 1 / 1 / 0 |" in ref  # b: a tie
 
 
 def test_mean_ranks_count_only_the_tasks_every_method_ran() -> None:

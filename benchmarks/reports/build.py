@@ -49,17 +49,29 @@ def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFram
     return summary, df, failed, unreadable
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
     """Write ``report.md``, ``report.csv`` and ``plots/`` for one preset's result files."""
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
     summary, df, failed, unreadable = summary_of(suite_name, folder)
-    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
-                    reference=next((m for m in suite.reference_methods if m in set(df["method"])), None), df=df,
-                    means=suite.comparable_means)
+    published = published_rows(suite.published)
+    reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
+                    reference=reference, df=df, means=suite.comparable_means)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
-    plots(suite_name, df, summary, folder / "plots", suite.task_groups)
+    mapping = df.dropna(subset=["published_task"]).groupby("task")["published_task"].first()
+    beside = {(task, p["method"]): float(p["value"]) for task, name in mapping.items() for p in published
+              if p["task"] == name and _number(p["value"])}
+    plots(suite_name, df, summary, folder / "plots", suite.task_groups, reference=reference, published=beside)
     return folder / "report.md"
 
 

@@ -9,7 +9,8 @@ between ``<!-- results:SUITE/PRESET -->`` and ``<!-- /results -->``. A block is 
 ``results/<suite>/<preset>/report.csv`` (itself built from the result files by ``python -m benchmarks.report``)
 and ``benchmarks/data/published_results.csv``: per task, the data kind, the floors, each method's mean (± std and
 the number of seeds when there are several), ‡ where a method does not beat the floor, the best in bold, and the
-mean wall time of a job, so that every number carries its context.
+mean wall time of a job, and ° where a neural run stopped on its cap rather than converging, so that every number
+carries its context.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from orca.metrics import get_metric
 
 from ..catalogue import get_suite
 from .published import published_rows
+from .tables import compare
 
 SPEC = Path(__file__).with_name("readme.json")
 PAGES = ("README.md", "docs/results.md")
@@ -94,7 +96,9 @@ def _cell(row: pd.Series, best: float) -> str:
     text = _num(row["mean"]) + (f" ± {_num(row['std'])} (n={n})" if n > 1 else "")
     if row["rank"] == best:
         text = f"**{text}**"
-    return text + (" ‡" if row.get("beats_floor") is False else "")
+    share = row.get("converged")
+    unconverged = share is not None and not pd.isna(share) and share < 1
+    return text + (" ‡" if row.get("beats_floor") is False else "") + (" °" if unconverged else "")
 
 
 def _methods(summary: pd.DataFrame, block: Block, floors: tuple[str, ...]) -> list[str]:
@@ -127,7 +131,9 @@ def render(block: Block, results: Path = Path("results"), link: str = "results")
              f"{'one seed' if seeds == [1] else 'seeds per cell: ' + ', '.join(map(str, seeds))}; "
              f"from [`results/{block.suite}/{block.preset}/report.md`]({link}/{block.suite}/{block.preset}/report.md)"
              + ("; ‡: does not beat the best floor (" + ", ".join(f"`{f}`" for f in floors) + "), never a win"
-                if floors else "") + ".", ""]
+                if floors else "")
+             + ("; °: not converged (stopped on its epoch cap or time budget, not on patience)"
+                if block.per_task and "converged" in summary and (summary["converged"] < 1).any() else "") + ".", ""]
     if block.per_task:
         lines += _per_task(summary, block, methods)
     lines += _summary(summary, block, methods, floors, direction)
@@ -168,19 +174,19 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
         return []
     head = ["method", f"mean over the {len(pivot)} tasks every method ran" if one_scale else "tasks"]
     if ref:
-        head += [f"mean difference to {ref}", f"wins / ties / losses vs {ref} (below the floor: a tie at best)"]
+        head += [f"mean difference to {ref} [95 % paired bootstrap interval over tasks]", "Wilcoxon p",
+                 f"wins / ties / losses vs {ref} (ties: within seed noise, or ahead below the floor)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    beats = summary.set_index(["task", "method"])["beats_floor"]
+    common = summary[summary["task"].isin(pivot.index)]
     for m in methods:
         row = [m, _num(pivot[m].mean()) if one_scale else str(len(pivot))]
-        if ref and m != ref:
-            diff = (pivot[m] - pivot[ref]) * (1 if higher else -1)
-            valid = pd.Series([beats.get((t, m)) is not False for t in pivot.index], index=pivot.index)
-            counted = diff.where(valid | (diff <= 0), 0.0)
-            row += [f"{diff.mean():+.4f}", f"{int((counted > 0).sum())} / {int((counted == 0).sum())} / "
-                    f"{int((counted < 0).sum())}"]
+        c = compare(common, m, ref, higher) if ref and m != ref else None
+        if c is not None:
+            interval = "" if c.difference.low is None else " " + c.difference.interval()
+            row += [f"{c.difference.mean:+.4f}{interval}" if one_scale else "–",
+                    c.difference.p() if one_scale else "–", f"{c.wins} / {c.ties} / {c.losses}"]
         elif ref:
-            row += ["–", "–"]
+            row += ["–", "–", "–"]
         lines.append("| " + " | ".join(row) + " |")
     return lines + [""]
 

@@ -44,8 +44,28 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
                      "yardstick": rec.get("yardstick"),
                      "wall_s": float(rec.get("wall_time_s") or float("nan")),
+                     **_training(rec),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
+
+
+def _training(rec: dict) -> dict:
+    """How a neural run's training ended (:mod:`orca.stopping`): epochs run, best epoch, stop reason, whether it
+    converged (stopped on patience) and samples seen; all ``None`` for methods that do not train by epochs.
+
+    Files written before the record existed are read from their refine curve: no preset set a patience then,
+    so every such run ended on its epoch cap and is recorded as not converged."""
+    t = rec.get("training")
+    if t:
+        return {"epochs_run": t.get("epochs_run"), "best_epoch": t.get("best_epoch"),
+                "stop_reason": t.get("stop_reason"), "converged": t.get("converged"),
+                "samples_seen": t.get("samples_seen")}
+    refine = rec.get("refine") or {}
+    if refine.get("best_epoch") is None:
+        return {"epochs_run": None, "best_epoch": None, "stop_reason": None, "converged": None, "samples_seen": None}
+    curve = refine.get("curve") or refine.get("history")
+    return {"epochs_run": len(curve) if curve else None, "best_epoch": refine["best_epoch"],
+            "stop_reason": "cap", "converged": False, "samples_seen": None}
 
 
 def _rollout(rec: dict, metric: str) -> list[float] | None:

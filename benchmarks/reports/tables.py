@@ -3,10 +3,14 @@ the comparison against a suite's reference method, roll-out curves and published
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from orca.metrics import get_metric
+
+from .stats import PairedDifference, paired_difference, seeds_overlap
 
 
 def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -22,6 +26,10 @@ def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
     extra = {k: (k, "first") for k in ("metric", "published_task") if k in df}
     if "wall_s" in df:
         extra["wall_s"] = ("wall_s", "mean")
+    if "converged" in df:  # the share of a cell's runs that stopped on patience (NaN: no epoch training)
+        df = df.assign(converged=pd.to_numeric(df["converged"], errors="coerce"),
+                       epochs_run=pd.to_numeric(df["epochs_run"], errors="coerce"))
+        extra |= {"converged": ("converged", "mean"), "epochs_run": ("epochs_run", "mean")}
     agg = df.groupby(["task", "method"]).agg(mean=("value", "mean"), std=("value", "std"), n=("value", "size"),
                                              data_kind=("data_kind", "first"), task_name=("task_name", "first"),
                                              **extra)
@@ -42,29 +50,101 @@ def _counts_as_win(summary: pd.DataFrame, method: str) -> pd.Series:
     return rows["beats_floor"].map(lambda b: b is not False) if "beats_floor" in rows else rows["mean"].notna()
 
 
+def _unconverged(row: pd.Series) -> str:
+    """`` °`` when some run of a (task, method) cell stopped on its cap or budget rather than on patience."""
+    share = row.get("converged")
+    return " °" if share is not None and not pd.isna(share) and share < 1 else ""
+
+
+def budget_table(df: pd.DataFrame) -> list[str]:
+    """Per method, what the runs cost and how they ended: results, mean wall time of a job, epochs run, how many
+    converged (stopped on patience) and why the others stopped."""
+    if "stop_reason" not in df:
+        return []
+    lines = ["", "## Budget and convergence", "",
+             "Per method over all its results: the mean wall time of a job (the whole job: data, training, "
+             "scoring), epochs run (min–max), the runs that converged (stopped because the validation score had not "
+             "improved for `patience` epochs) and why the others stopped (`cap`: the epoch cap, `budget`: the time "
+             "budget). Methods that do not train by epochs show –. Runs recorded before the stop record existed "
+             "had no patience, so they stopped on their cap.", "",
+             "| method | results | mean wall time (s) | epochs run | converged | stop reasons |", "|---|---|---|---|---|---|"]
+    for method, group in df.groupby("method"):
+        reasons = group["stop_reason"].dropna()
+        epochs = pd.to_numeric(group["epochs_run"], errors="coerce").dropna()
+        wall = pd.to_numeric(group["wall_s"], errors="coerce").mean() if "wall_s" in group else float("nan")
+        if reasons.empty:
+            lines.append(f"| {method} | {len(group)} | {wall:.1f} | – | – | – |")
+            continue
+        span = "–" if epochs.empty else (f"{int(epochs.min())}" if epochs.min() == epochs.max()
+                                         else f"{int(epochs.min())}–{int(epochs.max())}")
+        counts = ", ".join(f"{k} {v}" for k, v in reasons.value_counts().sort_index().items())
+        converged = int((group["converged"] == True).sum())  # noqa: E712 (None stays out)
+        lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} |")
+    return lines
+
+
 def _fmt(value: float) -> str:
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
 
 
-def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True) -> list[str]:
-    """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) and
-    wins / ties / losses against it (only the last when the tasks' scores are on different scales)."""
+@dataclass(frozen=True)
+class Comparison:
+    """``method`` against ``reference`` over the tasks both ran (see :func:`compare`)."""
+
+    tasks: int
+    mean: float
+    mean_reference: float
+    difference: PairedDifference
+    wins: int
+    ties: int
+    losses: int
+
+
+def compare(summary: pd.DataFrame, method: str, reference: str, higher: bool) -> Comparison | None:
+    """``method`` against ``reference`` over the tasks both ran: the mean difference (positive = better) with its
+    paired bootstrap interval and Wilcoxon p-value over tasks, and wins / ties / losses. A task is a tie when the
+    scores are equal, when the two cells' seed intervals overlap (n > 1 on both sides), or when ``method`` is
+    ahead but does not beat the floor (never a win)."""
     pivot = summary.pivot(index="task", columns="method", values="mean")
-    if reference not in pivot:
+    if method not in pivot or reference not in pivot:
+        return None
+    both = pivot[[method, reference]].dropna()
+    if both.empty:
+        return None
+    diff = (both[method] - both[reference]) * (1 if higher else -1)
+    valid = _counts_as_win(summary, method).reindex(both.index).fillna(True).astype(bool)
+    cells = summary.set_index(["task", "method"])
+    cols = [c for c in ("mean", "std", "n") if c in cells]
+    noise = pd.Series([len(cols) == 3 and seeds_overlap(tuple(cells.loc[(t, method), cols]),
+                                                        tuple(cells.loc[(t, reference), cols]))
+                       for t in both.index], index=both.index, dtype=bool)
+    counted = diff.where((valid | (diff <= 0)) & ~noise, 0.0)  # below the floor, or within seed noise: a tie
+    return Comparison(len(both), float(both[method].mean()), float(both[reference].mean()),
+                      paired_difference(diff.to_numpy()), int((counted > 0).sum()), int((counted == 0).sum()),
+                      int((counted < 0).sum()))
+
+
+def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True) -> list[str]:
+    """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) with
+    its paired bootstrap 95 % interval and Wilcoxon p-value over tasks, and wins / ties / losses against it (only
+    the last three when the tasks' scores are on different scales)."""
+    if reference not in set(summary["method"]):
         return []
-    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}; a result that "
-             "does not beat the floor counts as a tie, never a win):", "",
-             f"| method | tasks | mean | mean {reference} | mean difference | wins / ties / losses |", "|---|---|---|---|---|---|"]
-    for m in sorted(c for c in pivot.columns if c != reference):
-        both = pivot[[m, reference]].dropna()
-        if both.empty:
+    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}; the interval "
+             "is a paired bootstrap over tasks, p the two-sided Wilcoxon signed-rank test over tasks; a task is a "
+             "tie when the seeds' 95 % intervals overlap, and a result that does not beat the floor counts as a tie, "
+             "never a win):", "",
+             f"| method | tasks | mean | mean {reference} | mean difference | 95 % interval | Wilcoxon p | "
+             "wins / ties / losses |", "|---|---|---|---|---|---|---|---|"]
+    for m in sorted(c for c in set(summary["method"]) if c != reference):
+        c = compare(summary, m, reference, higher)
+        if c is None:
             continue
-        diff = (both[m] - both[reference]) * (1 if higher else -1)
-        valid = _counts_as_win(summary, m).reindex(both.index).fillna(True).astype(bool)
-        counted = diff.where(valid | (diff <= 0), 0.0)  # a "win" below the floor is no win: counted as a tie
-        avg = (_fmt(both[m].mean()), _fmt(both[reference].mean()), f"{diff.mean():+.4f}") if means else ("–",) * 3
-        lines.append(f"| {m} | {len(both)} | {avg[0]} | {avg[1]} | {avg[2]} | {int((counted > 0).sum())} / "
-                     f"{int((counted == 0).sum())} / {int((counted < 0).sum())} |")
+        avg = ((_fmt(c.mean), _fmt(c.mean_reference), f"{c.difference.mean:+.4f}", c.difference.interval())
+               if means else ("–",) * 4)
+        p = c.difference.p() if means else "–"  # signed ranks of differences on different scales mean nothing
+        lines.append(f"| {m} | {c.tasks} | {' | '.join(avg)} | {p} | {c.wins} / {c.ties} / "
+                     f"{c.losses} |")
     return lines
 
 
@@ -142,7 +222,9 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
              "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran."
              + (" ‡: not better than the task's floor (the best trivial predictor: "
                 + ", ".join(f"`{f}`" for f in summary.attrs.get("floors", ())) + "); such a result never counts "
-                "as a win." if summary.attrs.get("floors") and "beats_floor" in summary else ""), "",
+                "as a win." if summary.attrs.get("floors") and "beats_floor" in summary else "")
+             + (" °: at least one of the cell's runs did not converge (it stopped on its epoch cap or time budget, "
+                "not on patience; see the budget table)." if "converged" in summary else ""), "",
              "| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     if df is not None and "dirty" in df and df["dirty"].any():
         lines[4:4] = [f"**{int(df['dirty'].sum())} of {len(df)} results were computed from a working tree with "
@@ -162,7 +244,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             n = int(r["n"])  # a spread only where there is one: n > 1
             text = f"{_fmt(r['mean'])} ± {_fmt(r['std'])} ({n})" if n > 1 else f"{_fmt(r['mean'])} (1)"
             text = f"**{text}**" if r["rank"] == best else text
-            cells.append(text + (" ‡" if r.get("beats_floor") is False else ""))
+            cells.append(text + (" ‡" if r.get("beats_floor") is False else "") + _unconverged(r))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     counts = summary.groupby("method")["mean"].size()
     if means:
@@ -191,6 +273,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if reference:
         lines += against_reference(summary, reference, higher, means)
     if df is not None:
+        lines += budget_table(df)
         lines += side_by_side(summary, df, published)
         lines += rollout_table(df)
         lines += yardstick_table(df)

@@ -13,10 +13,14 @@ from .config import is_orca
 from .suite import Suite
 
 REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None,
-                         "mixed_precision": "no"}
+                         "mixed_precision": "no", "max_seconds": None}
 """ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
 behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
 the runner, not in the core)."""
+
+TRAINING_ADDED_DEFAULTS = {"patience": None, "max_seconds": None}
+"""The stopping settings (:mod:`orca.stopping`) added to the neural baselines' method settings after results were
+first recorded; at ``None`` they change nothing, so hashes leave them out in the same way."""
 
 
 def _drop_defaults(tree: dict, pairs) -> None:
@@ -57,6 +61,10 @@ class Job:
         out = copy.deepcopy(self.resolved)
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
             _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
+        else:
+            for key, default in TRAINING_ADDED_DEFAULTS.items():
+                if key in out["method_params"] and out["method_params"][key] == default:
+                    del out["method_params"][key]
         _drop_defaults(out, self.hash_neutral)
         return out
 

@@ -29,6 +29,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     r = clf.result_
     return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
             "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "training": r["refine"].get("training"),
             "body_source": r["body_source"], "device": r["refine"]["device"]}
 
 

@@ -61,7 +61,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
     loss = "bce" if data.params["metric"] == "cosmic_auroc" else loss
     cfg = TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
                       weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"],
-                      loss=loss)
+                      loss=loss, patience=params.get("patience"), max_seconds=params.get("max_seconds"))
     X_val, y_val = data.extra["X_val"], data.extra["y_val"]
     device = local_device("auto")
     info = train_supervised(model, data.X_train, data.y_train, X_val, y_val, cfg,
@@ -70,6 +70,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
             "timings_s": {"train": info["seconds"]}, "device": info["device"],
             "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_error"] for h in info["history"]]},
+            "training": info["training"],
             "split": {"train": len(data.X_train), "val": len(X_val), "test": len(data.X_test)},
             "budget": f"{params['epochs']} epochs, no search (stated budget)"}
 

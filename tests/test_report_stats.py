@@ -1,0 +1,77 @@
+"""The reports' uncertainty: the Wilcoxon p-value against an exact enumeration of sign flips, the paired bootstrap
+interval against an independent resampling, seed intervals, and ties within seed noise or below the floor."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+
+from benchmarks.reports.stats import paired_difference, seed_interval, seeds_overlap
+from benchmarks.reports.tables import compare
+
+DIFF = np.array([0.031, -0.012, 0.054, 0.022, 0.071, -0.043, 0.066, 0.008, -0.005, 0.047])
+
+
+def _exact_wilcoxon_p(d: np.ndarray) -> float:
+    """Two-sided exact signed-rank p-value by enumerating all 2^n sign assignments (no ties, no zeros)."""
+    ranks = scipy_stats.rankdata(np.abs(d))
+    observed = ranks[d > 0].sum()
+    totals = np.array([sum(r for r, s in zip(ranks, signs) if s) for signs in
+                       itertools.product([0, 1], repeat=len(d))])
+    centre = ranks.sum() / 2
+    return float(np.mean(np.abs(totals - centre) >= abs(observed - centre) - 1e-12))
+
+
+def test_wilcoxon_p_equals_the_exact_enumeration() -> None:
+    assert paired_difference(DIFF).p_value == pytest.approx(_exact_wilcoxon_p(DIFF), rel=1e-9)
+    assert paired_difference(np.abs(DIFF)).p_value == pytest.approx(2 / 2 ** len(DIFF), rel=1e-9)
+
+
+def test_bootstrap_interval_agrees_with_an_independent_resampling() -> None:
+    rng = np.random.default_rng(123)
+    means = DIFF[rng.integers(0, len(DIFF), size=(40_000, len(DIFF)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    result = paired_difference(DIFF)
+    assert result.mean == pytest.approx(DIFF.mean())
+    assert result.low == pytest.approx(low, abs=0.002) and result.high == pytest.approx(high, abs=0.002)
+    assert result.low < result.mean < result.high
+    assert paired_difference(DIFF, seed=0) == paired_difference(DIFF, seed=0)  # seeded: reports are reproducible
+
+
+def test_degenerate_cases_have_no_interval_or_p() -> None:
+    one = paired_difference([0.02])
+    assert (one.n, one.low, one.high, one.p_value) == (1, None, None, None) and one.interval() == "–"
+    same = paired_difference([0.01, 0.01, 0.01])
+    assert (same.low, same.high) == pytest.approx((0.01, 0.01))
+    assert paired_difference([0.0, 0.0]).p_value is None
+
+
+def test_seed_intervals_and_overlap() -> None:
+    low, high = seed_interval(0.9, 0.01, 3)
+    half = scipy_stats.t.ppf(0.975, 2) * 0.01 / np.sqrt(3)
+    assert (low, high) == pytest.approx((0.9 - half, 0.9 + half))
+    assert seeds_overlap((0.9, 0.01, 3), (0.87, 0.01, 3))
+    assert not seeds_overlap((0.9, 0.01, 3), (0.80, 0.01, 3))
+    assert not seeds_overlap((0.9, 0.0, 1), (0.9, 0.0, 1))  # one seed: no interval, no tie called by noise
+
+
+def _summary(rows):
+    return pd.DataFrame(rows, columns=["task", "method", "mean", "std", "n", "beats_floor"])
+
+
+def test_a_task_within_seed_noise_or_below_the_floor_is_a_tie() -> None:
+    summary = _summary([
+        ("a", "orca", 0.90, 0.01, 3, True), ("a", "xgb", 0.80, 0.01, 3, True),    # clear win
+        ("b", "orca", 0.88, 0.02, 3, True), ("b", "xgb", 0.87, 0.02, 3, True),    # within noise: tie
+        ("c", "orca", 0.60, 0.01, 3, False), ("c", "xgb", 0.55, 0.01, 3, False),  # ahead below the floor: tie
+        ("d", "orca", 0.70, 0.01, 3, True), ("d", "xgb", 0.80, 0.01, 3, True),    # clear loss
+    ])
+    c = compare(summary, "orca", "xgb", higher=True)
+    assert (c.tasks, c.wins, c.ties, c.losses) == (4, 1, 2, 1)
+    assert c.difference.mean == pytest.approx((0.10 + 0.01 + 0.05 - 0.10) / 4)
+    lower = compare(summary.assign(mean=-summary["mean"]), "orca", "xgb", higher=False)
+    assert (lower.wins, lower.ties, lower.losses) == (1, 2, 1)  # the sign follows the metric's direction

@@ -1,0 +1,134 @@
+"""One stopping protocol for ORCA's refine stage and the baselines' loop: patience (converged), the epoch cap (not
+converged) and the wall-clock budget, each recorded; the best validation weights are the ones kept."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+import torch
+
+from baselines.field_training import FieldTrainConfig, train_field_model
+from baselines.fno import FNO
+from orca import OrcaConfig, Task, build
+from orca.config import RefineConfig
+from orca.data import ArrayDataset, split_train_val
+from orca.exceptions import ConfigError
+from orca.stopping import stop_reason, training_record
+
+refine_module = importlib.import_module("orca.refine")
+
+
+def test_the_rule_checks_budget_then_patience_then_the_cap() -> None:
+    assert stop_reason(budget_spent=True, bad_epochs=9, patience=2, cap_reached=True) == "budget"
+    assert stop_reason(budget_spent=False, bad_epochs=2, patience=2, cap_reached=True) == "patience"
+    assert stop_reason(budget_spent=False, bad_epochs=1, patience=2, cap_reached=True) == "cap"
+    assert stop_reason(budget_spent=False, bad_epochs=5, patience=None, cap_reached=False) is None
+    record = training_record(epochs_run=4, best_epoch=1, reason="patience", samples_seen=40, seconds=1.0,
+                             epochs_cap=10, patience=3, max_seconds=None)
+    assert record["converged"] and record["stop_reason"] == "patience"
+    assert not training_record(epochs_run=10, best_epoch=9, reason="cap", samples_seen=1, seconds=1.0,
+                               epochs_cap=10, patience=3, max_seconds=None)["converged"]
+    with pytest.raises(ValueError, match="expected one of"):
+        training_record(epochs_run=1, best_epoch=0, reason="tired", samples_seen=1, seconds=1.0, epochs_cap=1,
+                        patience=None, max_seconds=None)
+
+
+def _data(n: int = 64):
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 2
+    X = (rng.normal(size=(n, 1, 16)) + np.where(y == 1, 1.0, -1.0)[:, None, None]).astype(np.float32)
+    tr, va = split_train_val(n, 0.25, 0, y)
+    return ArrayDataset(X[tr], y[tr]), ArrayDataset(X[va], y[va])
+
+
+def _model(tiny_body):
+    task = Task("halves", (1, 16), "classification", (2,))
+    return build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": 8}), tiny_body("bert"))
+
+
+def _scripted(monkeypatch, model, scores: list[float]) -> list[dict]:
+    """Make the validation accuracy follow ``scores`` and keep a copy of the weights each score was given to."""
+    snapshots = []
+
+    def evaluate(m, val, batch_size, acc):
+        snapshots.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        return {"accuracy": scores[len(snapshots) - 1], "loss": 0.0}
+
+    monkeypatch.setattr(refine_module, "evaluate", evaluate)
+    return snapshots
+
+
+def test_refine_stops_on_patience_and_keeps_the_best_epoch(tiny_body, monkeypatch) -> None:
+    train, val = _data()
+    model = _model(tiny_body)
+    snapshots = _scripted(monkeypatch, model, [0.5, 0.8, 0.7, 0.75, 0.79, 0.9, 0.95])
+    info = refine_module.refine(model, train, val, RefineConfig(epochs=7, batch_size=16, patience=3,
+                                                                warmup_ratio=0.0), device="cpu", progress=False)
+    t = info["training"]
+    assert (t["stop_reason"], t["converged"], t["epochs_run"], t["best_epoch"]) == ("patience", True, 5, 1)
+    assert t["samples_seen"] == 5 * len(train) and t["epochs_cap"] == 7 and t["patience"] == 3
+    for k, v in model.state_dict().items():  # the weights scored 0.8, not the last ones
+        torch.testing.assert_close(v, snapshots[1][k], msg=k)
+
+
+def test_refine_at_its_cap_is_not_converged(tiny_body, monkeypatch) -> None:
+    train, val = _data()
+    _scripted(monkeypatch, model := _model(tiny_body), [0.5, 0.6, 0.7])
+    info = refine_module.refine(model, train, val, RefineConfig(epochs=3, batch_size=16, patience=3),
+                                device="cpu", progress=False)
+    assert (info["training"]["stop_reason"], info["training"]["converged"]) == ("cap", False)
+    assert info["training"]["best_epoch"] == 2 and info["training"]["epochs_run"] == 3
+
+
+def test_refine_stops_when_its_time_budget_is_spent(tiny_body) -> None:
+    train, val = _data()
+    info = refine_module.refine(_model(tiny_body), train, val,
+                                RefineConfig(epochs=50, batch_size=16, max_seconds=1e-6), device="cpu", progress=False)
+    t = info["training"]
+    assert (t["stop_reason"], t["epochs_run"], t["steps"], t["samples_seen"]) == ("budget", 1, 1, 16)
+    assert len(info["history"]) == 1  # the partial epoch was still scored on validation, once
+    with pytest.raises(ConfigError, match="refine.max_seconds"):
+        RefineConfig(max_seconds=0)
+
+
+def _fields():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 16)).astype(np.float32)
+    return X[:16], 2 * X[:16], X[16:], 2 * X[16:]
+
+
+def _fno():
+    torch.manual_seed(0)
+    return FNO(1, 1, 1, modes=4, width=8)
+
+
+def test_the_baseline_loop_follows_the_same_rule_and_a_stopped_run_stays_stopped(tmp_path) -> None:
+    X, y, X_val, y_val = _fields()
+    errors = iter([1.0, 0.5, 0.6, 0.7, 0.4, 0.3])
+    cfg = FieldTrainConfig(epochs=6, batch_size=4, patience=2)
+    import baselines.supervised as sup
+
+    info = sup.train_supervised(_fno(), X, y, X_val, y_val, cfg, lambda yv, p: next(errors), progress=False,
+                                checkpoint_dir=tmp_path)
+    t = info["training"]
+    assert (t["stop_reason"], t["converged"], t["epochs_run"], t["best_epoch"]) == ("patience", True, 4, 1)
+    assert t["samples_seen"] == 4 * len(X)
+    # resuming a run that had stopped trains no further epoch and reports the same ending
+    again = sup.train_supervised(_fno(), X, y, X_val, y_val, cfg, lambda yv, p: pytest.fail("trained again"),
+                                 progress=False, checkpoint_dir=tmp_path, resume=True)
+    assert again["training"]["stop_reason"] == "patience" and again["training"]["epochs_run"] == 4
+
+
+def test_the_baseline_loop_at_its_cap_and_on_its_budget() -> None:
+    X, y, X_val, y_val = _fields()
+    capped = train_field_model(_fno(), X, y, X_val, y_val, FieldTrainConfig(epochs=3, batch_size=4, patience=5),
+                               progress=False)
+    assert (capped["training"]["stop_reason"], capped["training"]["converged"]) == ("cap", False)
+    budget = train_field_model(_fno(), X, y, X_val, y_val,
+                               FieldTrainConfig(epochs=100, batch_size=4, max_seconds=1e-6), progress=False)
+    assert (budget["training"]["stop_reason"], budget["training"]["epochs_run"]) == ("budget", 1)
+    assert budget["training"]["samples_seen"] == 4  # one batch, then the budget check stopped the epoch
+    with pytest.raises(ConfigError, match="patience"):
+        FieldTrainConfig(patience=0)
