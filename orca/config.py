@@ -190,7 +190,9 @@ class RefineConfig:
     """Hard cap on optimiser steps (smoke runs)."""
     max_seconds: float | None = None
     """Wall-clock budget of the stage in seconds, counted across resumptions (the equal-budget presets): the step
-    in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`)."""
+    in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`). The schedule
+    then runs on whichever is further along, the steps or the budget's clock, so warm-up and decay fit inside the
+    budget whatever ``epochs`` is (set ``epochs`` high enough never to be the cap)."""
     mixed_precision: str = "no"
     """``no`` or ``bf16``: the forward pass and loss under ``torch.autocast`` in bfloat16 (CPU or GPU); weights,
     gradients and the optimizer stay float32. (fp16 would need a gradient scaler and a GPU to test it on; it is

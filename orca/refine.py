@@ -217,8 +217,17 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         warmup = round(cfg.warmup_epochs * steps_per_epoch)
     horizon = None if cfg.decay_epochs is None else round(cfg.decay_epochs * steps_per_epoch)
     optimizer = _optimizer(_param_groups(model, cfg), cfg)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_lambda(s, total, warmup, cfg.schedule, horizon))
+    clock = {"start": None, "before": 0.0}
+
+    def factor(s: int) -> float:
+        """The schedule at step ``s``; under a time budget it runs on whichever is further along, the steps or
+        the budget's clock, so that warm-up and decay fit inside the budget whatever the epoch cap."""
+        if cfg.max_seconds is not None and clock["start"] is not None:
+            elapsed = clock["before"] + time.perf_counter() - clock["start"]
+            s = max(s, min(total, int(total * elapsed / cfg.max_seconds)))
+        return lr_lambda(s, total, warmup, cfg.schedule, horizon)
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model, optimizer, train_loader, scheduler = acc.prepare(model, optimizer, train_loader, scheduler)
     unwrapped: CrossModalModel = acc.unwrap_model(model)
 
@@ -247,6 +256,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = last_save = time.perf_counter()
     before = state["elapsed"]  # seconds trained by earlier processes of this run (resumption)
+    clock.update(start=start, before=before)
 
     def budget_spent() -> bool:
         """Whether the time budget is spent; all processes agree (any one's clock ends it for all), so that
@@ -332,7 +342,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     training = training_record(epochs_run=state["epoch"], best_epoch=state["best_epoch"], reason=state["stop"],
                                samples_seen=state["samples"], seconds=before + time.perf_counter() - start,
                                epochs_cap=cfg.epochs, patience=cfg.patience, max_seconds=cfg.max_seconds,
-                               steps=state["step"])
+                               steps=state["step"]) | {"loss": task.loss}
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
             "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
             "data_sha256": data_sha256, "training": training}

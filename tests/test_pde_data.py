@@ -3,10 +3,6 @@ verified and resumable downloads, and the field baselines."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import http.server
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -122,65 +118,6 @@ def test_field_metrics_by_hand() -> None:
     # an 8 x 8 grid has PDEBench's bins 0-3 only: the mid and high bands are empty (NaN, as in PDEBench)
     assert set(m2) == set(m) and np.isnan(m2["frmse_high"]) and np.isnan(m2["frmse_mid"])
     assert all(np.isfinite(v) for k, v in m2.items() if k not in ("frmse_mid", "frmse_high"))
-
-
-@pytest.fixture
-def file_server(tmp_path):
-    """A loopback HTTP server (with Range support) over ``tmp_path / 'served'``."""
-    served = tmp_path / "served"
-    served.mkdir()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # keep test output quiet
-            pass
-
-        def send_head(self):  # minimal Range support for resumed downloads
-            rng = self.headers.get("Range")
-            path = Path(self.translate_path(self.path))
-            if not rng or not path.is_file():
-                return super().send_head()
-            start = int(rng.split("=")[1].split("-")[0])
-            data = path.read_bytes()
-            if start >= len(data):
-                self.send_error(416)
-                return None
-            self.send_response(206)
-            self.send_header("Content-Length", str(len(data) - start))
-            self.end_headers()
-            import io
-
-            return io.BytesIO(data[start:])
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_download_verifies_resumes_and_refetches(file_server, tmp_path) -> None:
-    from orca.download import download
-
-    served, base = file_server
-    payload = np.random.default_rng(0).bytes(3_000_000)
-    (served / "f.bin").write_bytes(payload)
-    md5 = hashlib.md5(payload).hexdigest()
-    dest = tmp_path / "data" / "f.bin"
-    # an interrupted earlier run left the first third: it is continued, not restarted
-    dest.parent.mkdir()
-    (dest.parent / "f.bin.part").write_bytes(payload[:1_000_000])
-    assert download(f"{base}/f.bin", dest, md5=md5, progress=False).read_bytes() == payload
-    assert not (dest.parent / "f.bin.part").exists()
-    # a truncated cached copy is detected and fetched again
-    dest.write_bytes(payload[:10])
-    assert download(f"{base}/f.bin", dest, md5=md5, progress=False).read_bytes() == payload
-    # a wrong checksum is refused and nothing is left in place
-    other = tmp_path / "data" / "g.bin"
-    with pytest.raises(DataError, match="does not match"):
-        download(f"{base}/f.bin", other, md5="0" * 32, progress=False)
-    assert not other.exists() and not (tmp_path / "data" / "g.bin.part").exists()
-    with pytest.raises(DataError, match="HTTP 404"):
-        download(f"{base}/missing.bin", tmp_path / "data" / "m.bin", progress=False)
 
 
 def test_field_baselines_shapes_and_training() -> None:

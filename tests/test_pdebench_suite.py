@@ -95,7 +95,7 @@ def test_bad_input_is_refused_clearly(pde_root, tmp_path) -> None:
     assert real_path(old, "advection")[1]["id"] == 133110
     assert real_path(old, "advection")[1]["md5"] == "99d57a5a8d660ba2cb824f41e09c6543"
     assert real_path(old, "burgers")[1] == {"id": 133142, "md5": "69c1890c49fc7ba36aac7107c41d5f41",
-                                            "url": real_path(old, "burgers")[1]["url"]}
+                                            "url": real_path(old, "burgers")[1]["url"], "path": "1D/Burgers/Train"}
     assert real_path(old, "darcy")[1] == real_path(resolve_config(suite, "smoke", {}), "darcy")[1]
     with pytest.raises(DataError, match="is missing; download it"):
         suite.load_task("advection", resolve_config(suite, "smoke", {"data": {"source": "local"}}), 0)

@@ -132,3 +132,31 @@ def test_the_baseline_loop_at_its_cap_and_on_its_budget() -> None:
     assert budget["training"]["samples_seen"] == 4  # one batch, then the budget check stopped the epoch
     with pytest.raises(ConfigError, match="patience"):
         FieldTrainConfig(patience=0)
+
+
+def test_under_a_time_budget_the_schedule_decays_by_the_clock(tiny_body, monkeypatch) -> None:
+    """With 10,000 epochs as a cap nobody reaches, the cosine schedule must still reach zero when the budget ends:
+    the learning rate follows the budget's clock (here a fake one advancing 1 s per step against a 6 s budget)."""
+    train, val = _data()
+    now = {"t": 0.0}
+
+    def fake_clock() -> float:
+        return now["t"]
+
+    monkeypatch.setattr(refine_module.time, "perf_counter", fake_clock)
+    lrs = []
+    real_step = torch.optim.AdamW.step
+
+    def record(self, *a, **k):
+        lrs.append(self.param_groups[0]["lr"])
+        now["t"] += 1.0  # each optimiser step takes one second
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", record)
+    info = refine_module.refine(_model(tiny_body), train, val,
+                                RefineConfig(epochs=10_000, batch_size=16, lr=1e-3, warmup_ratio=0.0, max_seconds=6.0),
+                                device="cpu", progress=False)
+    assert info["training"]["stop_reason"] == "budget"
+    assert len(lrs) == 6  # the budget ends after the sixth one-second step
+    expected = [1e-3 * 0.5 * (1 + np.cos(np.pi * k / 6)) for k in range(6)]  # cosine over the 6 s, by the clock
+    np.testing.assert_allclose(lrs, expected, rtol=1e-3)

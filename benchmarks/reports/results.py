@@ -59,13 +59,14 @@ def _training(rec: dict) -> dict:
     if t:
         return {"epochs_run": t.get("epochs_run"), "best_epoch": t.get("best_epoch"),
                 "stop_reason": t.get("stop_reason"), "converged": t.get("converged"),
-                "samples_seen": t.get("samples_seen")}
+                "samples_seen": t.get("samples_seen"), "loss": t.get("loss")}
     refine = rec.get("refine") or {}
     if refine.get("best_epoch") is None:
-        return {"epochs_run": None, "best_epoch": None, "stop_reason": None, "converged": None, "samples_seen": None}
+        return {"epochs_run": None, "best_epoch": None, "stop_reason": None, "converged": None, "samples_seen": None,
+                "loss": None}
     curve = refine.get("curve") or refine.get("history")
     return {"epochs_run": len(curve) if curve else None, "best_epoch": refine["best_epoch"],
-            "stop_reason": "cap", "converged": False, "samples_seen": None}
+            "stop_reason": "cap", "converged": False, "samples_seen": None, "loss": None}
 
 
 def _rollout(rec: dict, metric: str) -> list[float] | None:

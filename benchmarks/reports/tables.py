@@ -67,19 +67,22 @@ def budget_table(df: pd.DataFrame) -> list[str]:
              "improved for `patience` epochs) and why the others stopped (`cap`: the epoch cap, `budget`: the time "
              "budget). Methods that do not train by epochs show –. Runs recorded before the stop record existed "
              "had no patience, so they stopped on their cap.", "",
-             "| method | results | mean wall time (s) | epochs run | converged | stop reasons |", "|---|---|---|---|---|---|"]
+             "| method | results | mean wall time (s) | epochs run | converged | stop reasons | training loss |",
+             "|---|---|---|---|---|---|---|"]
     for method, group in df.groupby("method"):
         reasons = group["stop_reason"].dropna()
         epochs = pd.to_numeric(group["epochs_run"], errors="coerce").dropna()
         wall = pd.to_numeric(group["wall_s"], errors="coerce").mean() if "wall_s" in group else float("nan")
         if reasons.empty:
-            lines.append(f"| {method} | {len(group)} | {wall:.1f} | – | – | – |")
+            lines.append(f"| {method} | {len(group)} | {wall:.1f} | – | – | – | – |")
             continue
         span = "–" if epochs.empty else (f"{int(epochs.min())}" if epochs.min() == epochs.max()
                                          else f"{int(epochs.min())}–{int(epochs.max())}")
         counts = ", ".join(f"{k} {v}" for k, v in reasons.value_counts().sort_index().items())
         converged = int((group["converged"] == True).sum())  # noqa: E712 (None stays out)
-        lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} |")
+        losses = ", ".join(sorted(set(group["loss"].dropna()))) if "loss" in group else ""
+        lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} | "
+                     f"{losses or 'not recorded'} |")
     return lines
 
 

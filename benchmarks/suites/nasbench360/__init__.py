@@ -40,4 +40,5 @@ SUITE = register_suite(Suite(
              "fno": functools.partial(run_supervised, kind="fno"), "floor": run_floor},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS, metric_version=metric_version, floors=("floor",),
+    hash_neutral=(("data.url", ""), ("data.path", "")),
 ))

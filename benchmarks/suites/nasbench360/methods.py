@@ -70,7 +70,7 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
             "timings_s": {"train": info["seconds"]}, "device": info["device"],
             "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_error"] for h in info["history"]]},
-            "training": info["training"],
+            "training": {**info["training"], "loss": loss},
             "split": {"train": len(data.X_train), "val": len(X_val), "test": len(data.X_test)},
             "budget": f"{params['epochs']} epochs, no search (stated budget)"}
 

@@ -67,12 +67,13 @@ def real_path(config: dict, family: str) -> tuple[Path, dict]:
     if entry[version] is None:
         raise DataError(f"the {version} version of {entry['file']} is not published any more (see files.json); "
                         "use data.version=current")
-    return data_root(config) / entry["path"] / entry["file"], {**entry[version], "url": table["url"]}
+    return data_root(config) / entry["path"] / entry["file"], {**entry[version], "url": table["url"],
+                                                               "path": entry["path"]}
 
 
 def locate(config: dict, family: str, dims: int, n_samples: int | None = None) -> tuple[Path, dict[str, Any]]:
     """The file to read and its provenance, by ``data.source``."""
-    from orca.download import check_or_pin, download, verify
+    from orca.download import Source, fetch
 
     source = config["data"]["source"]
     if source not in SOURCES:
@@ -83,17 +84,22 @@ def locate(config: dict, family: str, dims: int, n_samples: int | None = None) -
         return path, {"source": "generated offline", "kind": "generated", "generator_version": GENERATOR_VERSION,
                       "file": path.name, "dropped_non_finite": int(info.attrs.get("dropped_non_finite", 0))}
     path, entry = real_path(config, family)
-    if source == "download":
-        download(entry["url"].format(id=entry["id"]), path, md5=entry["md5"])
+    data = config["data"]
+    where = []
+    if source == "download":  # a local copy, a mirror of PDEBench's layout, then DaRUS itself
+        if data.get("path"):
+            where.append(Source("path", str(Path(data["path"]).expanduser() / path.name), "data.path"))
+        if data.get("url"):
+            where.append(Source("url", f"{data['url'].rstrip('/')}/{entry['path']}/{path.name}", "data.url"))
+        where.append(Source("url", entry["url"].format(id=entry["id"]), "DaRUS"))
     elif not path.is_file():
         raise DataError(f"{path} is missing; download it with data.source=download or from "
                         f"{entry['url'].format(id=entry['id'])} (MD5 {entry['md5']}) into {path.parent}")
-    else:
-        verify(path, md5=entry["md5"])
-    if entry["md5"] is None:  # no published checksum: record ours on first use and hold the file to it later
-        check_or_pin(path)
-    return path, {"source": "download", "kind": "real", "version": config["data"]["version"], "file": path.name,
-                  "darus_id": entry["id"], "md5": entry["md5"]}
+    # verified by the published MD5; the one file without one must open as HDF5 before its digest is recorded
+    got = fetch(where, path, md5=entry["md5"])
+    return path, {"source": "download", "kind": "real", "version": data["version"], "file": path.name,
+                  "darus_id": entry["id"], "md5": entry["md5"],
+                  "served_by": "already in place" if got.source is None else f"{got.source.label}: {got.source.where}"}
 
 
 def all_tasks(config: dict) -> list[str]:

@@ -48,7 +48,8 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
         model = get("baseline", "unet")(c_in, c_out, dims, init_features=params["init_features"])
     cfg = FieldTrainConfig(epochs=params[f"epochs_{dims}d"], batch_size=params["batch_size"], lr=params["lr"],
                            weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"],
-                           patience=params.get("patience"), max_seconds=params.get("max_seconds"))
+                           patience=params.get("patience"), max_seconds=params.get("max_seconds"),
+                           loss=data.params["loss"] if params.get("loss") == "task" else params.get("loss", "mse"))
     X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
     device = local_device("auto")
     info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed, device=device, **ctx.checkpointing())
@@ -56,7 +57,7 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
     return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": scores.pop("test")}, **scores,
             "timings_s": {"train": info["seconds"]}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
-            "training": info["training"],
+            "training": {**info["training"], "loss": cfg.loss},
             "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)}, "example": _example(data, pred),
             "device": info["device"]}
 
