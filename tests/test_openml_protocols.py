@@ -4,6 +4,7 @@ the suite's ROC AUC against scikit-learn."""
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,32 +109,62 @@ def test_all_missing_column_and_unknown_split_are_refused(monkeypatch, tmp_path)
     check_columns(np.ones((5, 3)), "toy")
 
 
-def test_online_source_goes_through_the_openml_client(monkeypatch) -> None:
-    import sys
-    import types
+def test_online_source_goes_through_the_openml_client(monkeypatch, tmp_path) -> None:
+    """The real openml client against a loopback server answering in OpenML's formats (the dataset description
+    XML, then the ARFF file it names, checked by the client against the description's MD5): DataFrame output
+    with a nominal column and missing values becomes ordinal codes with NaN kept, the labels integers."""
+    import hashlib
+    import http.server
+    import threading
 
+    openml = pytest.importorskip("openml")
     from benchmarks.catalogue import get_suite
     from benchmarks.runner import resolve_config
 
-    class FakeDataset:
-        name, version, default_target_attribute = "toy-online", 3, "class"
+    fixtures = Path(__file__).parent / "fixtures" / "openml"
+    arff = (fixtures / "toy.arff").read_bytes()
+    hits = []
 
-        def get_data(self, target, dataset_format):
-            assert target == "class" and dataset_format == "array"
-            X = np.c_[np.arange(40.0), np.arange(40) % 2]
-            return X, np.array(["a", "b"] * 20), [False, True], ["x", "c"]
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
 
-    fake = types.ModuleType("openml")
-    fake.datasets = types.SimpleNamespace(get_dataset=lambda i, download_data: FakeDataset())
-    monkeypatch.setitem(sys.modules, "openml", fake)
-    suite = get_suite("openml")
-    config = resolve_config(suite, "lift", {"tasks": ["61"]})
-    data = suite.load_task("61", config, 0)
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?")[0]
+            hits.append(path)
+            base = f"http://127.0.0.1:{server.server_address[1]}"
+            if path.startswith("/api/v1/xml/data/features/"):
+                body = (fixtures / "features.xml").read_bytes()
+            elif path.startswith("/api/v1/xml/data/"):
+                body = (fixtures / "description.xml").read_text().format(
+                    id=path.rsplit("/", 1)[1], base=base, md5=hashlib.md5(arff).hexdigest()).encode()
+            elif path.startswith("/data/v1/download/"):
+                body = arff
+            else:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(openml.config, "server", f"http://127.0.0.1:{server.server_address[1]}/api/v1/xml")
+    openml.config.set_root_cache_directory(str(tmp_path / "openml-cache"))
+    try:
+        suite = get_suite("openml")
+        data = suite.load_task("61", resolve_config(suite, "lift", {"tasks": ["61"]}), 0)
+    finally:
+        server.shutdown()
+    assert hits[:2] == ["/api/v1/xml/data/61", "/data/v1/download/61/toy-online.arff"]
     assert data.data["source"] == "openml client (online)" and data.data["name"] == "toy-online"
     assert data.data["categorical"] == [1] and (len(data.y_train), len(data.y_test)) == (32, 8)  # LIFT's 80/20
+    X = np.vstack([data.X_train, data.X_test])
+    assert np.isnan(X[:, 1]).sum() == 1 and set(np.unique(X[~np.isnan(X[:, 1]), 1])) == {0.0, 1.0, 2.0}
+    assert np.isnan(X[:, 2]).sum() == 1  # the missing numeric value stays missing
     assert data.task.metric == "accuracy"
-    with pytest.warns(UserWarning, match="not in the paper's benchmark lists"):
-        suite.load_task("999999", resolve_config(suite, "lift", {"tasks": ["999999"]}), 0)
 
 
 def test_tabpfn_needs_local_weights_and_says_where(monkeypatch, tmp_path) -> None:

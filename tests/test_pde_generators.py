@@ -135,13 +135,13 @@ def test_darcy_satisfies_its_discrete_equation() -> None:
 
 def test_every_generator_is_registered_and_tags_its_layout() -> None:
     assert set(GENERATORS) == {"advection", "burgers", "reaction-diffusion", "diffusion-sorption", "darcy", "darcy-fno",
-                               "shallow-water", "reaction-diffusion-2d"}
+                               "shallow-water", "reaction-diffusion-2d", "cfd1d"}
     short = {"diffusion-sorption": {"t_end": 5.0, "n_frames": 3}, "shallow-water": {"t_end": 0.1, "n_frames": 3},
-             "reaction-diffusion-2d": {"t_end": 0.1, "n_frames": 3}}
+             "reaction-diffusion-2d": {"t_end": 0.1, "n_frames": 3}, "cfd1d": {"t_end": 0.02}}
     layouts = {name: fn(2, 16, 0, progress=False, **short.get(name, {})).layout for name, fn in GENERATORS.items()}
     assert layouts == {"advection": "tensor", "burgers": "tensor", "reaction-diffusion": "tensor",
                        "diffusion-sorption": "groups", "darcy": "darcy", "darcy-fno": "darcy",
-                       "shallow-water": "groups", "reaction-diffusion-2d": "groups"}
+                       "shallow-water": "groups", "reaction-diffusion-2d": "groups", "cfd1d": "cfd"}
 
 
 def test_non_finite_samples_are_dropped_and_counted() -> None:

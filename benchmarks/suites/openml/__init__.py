@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from orca import Task
@@ -191,16 +192,26 @@ def fetch_online(dataset_id: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ..
     openml = require("openml", "openml", "Reading OpenML datasets online")
     try:
         ds = openml.datasets.get_dataset(dataset_id, download_data=True)
-        X, y, categorical, _ = ds.get_data(target=ds.default_target_attribute, dataset_format="array")
+        X, y, categorical, names = ds.get_data(target=ds.default_target_attribute)  # DataFrame and Series
     except Exception as exc:  # noqa: BLE001 - the client raises many types; the message says what to do
         raise DataError(f"OpenML dataset {dataset_id} could not be fetched ({type(exc).__name__}: {exc}); it needs "
                         "the network once (then the openml cache), or a local mirror (data.source=mirror)") from exc
-    y = np.asarray(y)
-    keep = ~np.isnan(y.astype(float)) if y.dtype.kind == "f" else np.ones(len(y), bool)
-    _, y_int = np.unique(y[keep], return_inverse=True)
-    return (np.asarray(X, dtype=np.float64)[keep], y_int.astype(np.int64),
-            tuple(int(i) for i, c in enumerate(categorical) if c),
-            {"source": "openml client (online)", "kind": "real", "name": ds.name, "version": int(ds.version)})
+    X = pd.DataFrame(X)
+    columns = []
+    for name in X.columns:  # categories -> their codes in the category order the ARFF header gives, NaN kept
+        col = X[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy().astype(np.float64)
+            columns.append(np.where(codes < 0, np.nan, codes))
+        else:
+            columns.append(pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64))
+    X_arr = np.column_stack(columns) if columns else np.empty((len(X), 0))
+    y = pd.Series(y)
+    keep = y.notna().to_numpy()
+    _, y_int = np.unique(y[keep].astype(str).to_numpy(), return_inverse=True)
+    return (X_arr[keep], y_int.astype(np.int64), tuple(int(i) for i, c in enumerate(categorical) if c),
+            {"source": "openml client (online)", "kind": "real", "name": ds.name, "version": int(ds.version),
+             "columns": [str(n) for n in names]})
 
 
 def load_task(name: str, config: dict, seed: int) -> TaskData:

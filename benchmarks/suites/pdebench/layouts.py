@@ -205,6 +205,11 @@ def write(path: str | Path, gen: Generated, tags: dict[str, Any]) -> Path:
                 f.create_dataset("tensor", data=gen.fields)
                 f.create_dataset("x-coordinate", data=gen.x)
                 f.create_dataset("t-coordinate", data=gen.t)
+            elif gen.layout == "cfd":  # fields (N, T, X, C): one dataset per variable, in the file's names
+                for c, name in enumerate(gen.attrs["fields"].split(",")):
+                    f.create_dataset(name, data=gen.fields[..., c])
+                f.create_dataset("x-coordinate", data=gen.x)
+                f.create_dataset("t-coordinate", data=gen.t)
             elif gen.layout == "darcy":
                 f.create_dataset("tensor", data=gen.fields)
                 f.create_dataset("nu", data=gen.coefficient)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from .base import GENERATOR_VERSION, Generated
 from .darcy import darcy
 from .darcy_fno import darcy_fno
+from .euler import cfd1d
 from .hyperbolic import advection, burgers, reaction_diffusion
 from .planar import diffusion_reaction_2d, shallow_water
 from .sorption import diffusion_sorption
@@ -22,6 +23,7 @@ GENERATORS: dict[str, Callable[..., Generated]] = {
     "burgers": burgers,
     "reaction-diffusion": reaction_diffusion,
     "diffusion-sorption": diffusion_sorption,
+    "cfd1d": cfd1d,
     "darcy": darcy,
     "darcy-fno": darcy_fno,
     "shallow-water": shallow_water,
