@@ -188,6 +188,11 @@ class RefineConfig:
     """Early stopping after this many epochs without validation improvement; ``None`` never stops early."""
     max_steps: int | None = None
     """Hard cap on optimiser steps (smoke runs)."""
+    min_steps: int | None = None
+    """At least this many optimiser steps: on a small training set ``epochs`` is raised to
+    ``ceil(min_steps / steps per epoch)``, so that 60 samples get as many updates as the schedule needs while a
+    large set keeps ``epochs`` (``patience`` still stops training once validation stops improving). The run
+    records the epochs this gave (``training.epochs_cap``)."""
     max_seconds: float | None = None
     """Wall-clock budget of the stage in seconds, counted across resumptions (the equal-budget presets): the step
     in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`). The schedule
@@ -225,6 +230,8 @@ class RefineConfig:
             _positive("refine.max_steps", self.max_steps)
         if self.max_seconds is not None:
             _positive("refine.max_seconds", self.max_seconds)
+        if self.min_steps is not None:
+            _positive("refine.min_steps", self.min_steps)
 
 
 @dataclass

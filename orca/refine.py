@@ -52,6 +52,22 @@ def lr_lambda(step: int, total: int, warmup: int, schedule: str, horizon: int | 
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def epochs_for(cfg: RefineConfig, steps_per_epoch: int) -> int:
+    """The epoch cap: ``cfg.epochs``, raised to ``ceil(min_steps / steps_per_epoch)`` when ``min_steps`` asks for
+    more optimiser steps than ``epochs`` gives on this training set."""
+    if cfg.min_steps is None:
+        return cfg.epochs
+    return max(cfg.epochs, math.ceil(cfg.min_steps / max(1, steps_per_epoch)))
+
+
+def epochs_rule(cfg: RefineConfig, steps_per_epoch: int) -> str:
+    """How :func:`epochs_for` chose, in words, for the run's record."""
+    if cfg.min_steps is None:
+        return f"epochs = {cfg.epochs} (refine.epochs)"
+    return (f"epochs = max({cfg.epochs}, ceil({cfg.min_steps} min steps / {steps_per_epoch} steps per epoch)) = "
+            f"{epochs_for(cfg, steps_per_epoch)}")
+
+
 def _param_groups(model: CrossModalModel, cfg: RefineConfig) -> list[dict[str, Any]]:
     groups = []
     for part, lr in (("body", cfg.lr), ("embedder", cfg.lr * cfg.new_params_lr_mult),
@@ -135,7 +151,8 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
     """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
     and the training and validation data."""
-    settings = {k: v for k, v in cfg.__dict__.items() if not (k == "mixed_precision" and v == "no")}  # as before
+    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None}  # settings added later: at these
+    settings = {k: v for k, v in cfg.__dict__.items() if not (k in added and v == added[k])}  # values, as before
     blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -208,7 +225,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     gen = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=False)
     steps_per_epoch = math.ceil(len(train_loader) / cfg.grad_accum)
-    total = cfg.epochs * steps_per_epoch
+    epochs = epochs_for(cfg, steps_per_epoch)
+    total = epochs * steps_per_epoch
     if cfg.max_steps is not None:
         total = min(total, cfg.max_steps)
     if cfg.warmup_epochs is None:
@@ -273,7 +291,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
     try:
-        while not done and state["epoch"] < cfg.epochs:
+        while not done and state["epoch"] < epochs:
             epoch = state["epoch"]
             if hasattr(train_loader, "set_epoch"):
                 train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
@@ -321,7 +339,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             state["elapsed"] = before + time.perf_counter() - start
             state["stop"] = stop_reason(budget_spent=budget_spent(), bad_epochs=state["bad_epochs"],
                                         patience=cfg.patience,
-                                        cap_reached=state["step"] >= total or state["epoch"] >= cfg.epochs)
+                                        cap_reached=state["step"] >= total or state["epoch"] >= epochs)
             if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
                 if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk
                     torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],
@@ -341,8 +359,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     unwrapped.eval()
     training = training_record(epochs_run=state["epoch"], best_epoch=state["best_epoch"], reason=state["stop"],
                                samples_seen=state["samples"], seconds=before + time.perf_counter() - start,
-                               epochs_cap=cfg.epochs, patience=cfg.patience, max_seconds=cfg.max_seconds,
-                               steps=state["step"]) | {"loss": task.loss}
+                               epochs_cap=epochs, patience=cfg.patience, max_seconds=cfg.max_seconds,
+                               steps=state["step"]) | {"loss": task.loss, "steps_per_epoch": steps_per_epoch,
+                                                       "epochs_rule": epochs_rule(cfg, steps_per_epoch)}
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
             "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
             "data_sha256": data_sha256, "training": training}

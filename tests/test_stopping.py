@@ -160,3 +160,20 @@ def test_under_a_time_budget_the_schedule_decays_by_the_clock(tiny_body, monkeyp
     assert len(lrs) == 6  # the budget ends after the sixth one-second step
     expected = [1e-3 * 0.5 * (1 + np.cos(np.pi * k / 6)) for k in range(6)]  # cosine over the 6 s, by the clock
     np.testing.assert_allclose(lrs, expected, rtol=1e-3)
+
+
+def test_min_steps_raises_the_epochs_of_a_small_set_only(tiny_body) -> None:
+    from orca.refine import epochs_for
+
+    assert epochs_for(RefineConfig(epochs=10, min_steps=300), steps_per_epoch=2) == 150  # 60 rows at batch 32
+    assert epochs_for(RefineConfig(epochs=10, min_steps=300), steps_per_epoch=157) == 10  # 5,000 rows: unchanged
+    assert epochs_for(RefineConfig(epochs=10), steps_per_epoch=2) == 10
+    train, val = _data(32)  # 24 training rows at batch 16: 2 steps per epoch
+    info = refine_module.refine(_model(tiny_body), train, val,
+                                RefineConfig(epochs=1, batch_size=16, min_steps=6, warmup_ratio=0.0),
+                                device="cpu", progress=False)
+    t = info["training"]
+    assert (t["epochs_cap"], t["epochs_run"], t["steps"], t["stop_reason"]) == (3, 3, 6, "cap")
+    assert t["epochs_rule"] == "epochs = max(1, ceil(6 min steps / 2 steps per epoch)) = 3"
+    with pytest.raises(ConfigError, match="refine.min_steps"):
+        RefineConfig(min_steps=0)
