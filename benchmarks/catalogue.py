@@ -4,7 +4,7 @@ registers each with the runner); the runner and the suites never import it."""
 from __future__ import annotations
 
 from .runner.suite import Suite, lookup_suite, registered_suites
-from .suites import nasbench360, openml, packaged, pdebench  # noqa: F401  (each registers itself)
+from .suites import nasbench360, openml, packaged, pdebench, smalldata  # noqa: F401  (each registers itself)
 
 
 def available_suites() -> list[str]:

