@@ -35,7 +35,7 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"unknown config key {path!r}{hint}; expected one of {sorted(schema)}")
         if is_orca(path):  # ORCA sections are validated as a whole OrcaConfig
-            out[key] = OrcaConfig.from_dict(out.get(key, {})).with_overrides(flatten(value)).to_dict()
+            out[key] = orca_section(out.get(key, {}), value, path)
         elif _is_task_orca(path):  # a task's partial ORCA overrides: any OrcaConfig key, checked as one
             merged = {**flatten(out.get(key, {})), **flatten(value)}
             OrcaConfig().with_overrides(merged)
@@ -44,6 +44,29 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
             out[key] = _merge(out.get(key, {}), value, schema[key], path)
         else:
             out[key] = value
+    return out
+
+
+SEARCH_KEYS = ("space", "n_trials")
+
+
+def orca_section(base: dict, override: dict, where: str = "method_params.orca") -> dict:
+    """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. The one
+    key beside the config's sections, ``search`` (a validation-selected search: ``space`` of dotted OrcaConfig
+    keys -> value lists, and ``n_trials``), is checked and carried along."""
+    base, override = dict(base), dict(override)
+    search = {**base.pop("search", {}), **override.pop("search", {})}
+    out = OrcaConfig.from_dict(base).with_overrides(flatten(override)).to_dict()
+    if search:
+        unknown = sorted(set(search) - set(SEARCH_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown keys {unknown} in {where}.search; expected one of {list(SEARCH_KEYS)}")
+        for dotted, values in search.get("space", {}).items():
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"{where}.search.space.{dotted} must be a non-empty list of values")
+            for value in values:  # every value must be a valid setting of its key
+                OrcaConfig().with_overrides({dotted: value})
+        out["search"] = search
     return out
 
 
@@ -65,7 +88,7 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     default = read_json(suite.root / "default.json")
     for method, params in default.get("method_params", {}).items():
         if is_orca(f"method_params.{method}"):
-            default["method_params"][method] = OrcaConfig.from_dict(params).to_dict()
+            default["method_params"][method] = orca_section({}, params, f"method_params.{method}")
     config = _merge(default, read_json(suite.root / "presets" / f"{preset}.json"), default, "")
     config = _merge(config, overrides or {}, default, "")
     known_tasks = suite.all_tasks(config)

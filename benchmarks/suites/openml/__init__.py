@@ -28,6 +28,7 @@ from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 from orca.registry import get
 
+from ...runner.orca_search import run_orca_search
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
 from ...runner.table_methods import run_floor, run_logreg, run_orca, table_scores
 
@@ -284,7 +285,7 @@ def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
 
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "orca-paper": run_orca, "logreg": run_logreg, "xgboost": run_gbdt,
+    methods={"orca": run_orca, "orca-paper": run_orca, "orca-tuned": run_orca_search, "logreg": run_logreg, "xgboost": run_gbdt,
              "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),

@@ -1,0 +1,76 @@
+"""ORCA tuned on validation data only, on the same footing as the tuned XGBoost baseline (issue 20).
+
+A random search (scikit-learn's ``ParameterSampler``, seeded by the job) draws ``n_trials`` configurations from
+``space`` (dotted ``OrcaConfig`` keys -> lists of values) on top of the method's settings. Every trial fits the
+facade on the training part with the same validation split carved from it (``refine.val_fraction``, the job's
+seed), so trials are compared on the same rows; the trial with the best validation score is kept and only its
+model is scored on the test split, once. Every trial is recorded (settings, validation score, epochs, wall time),
+with the budget stated beside XGBoost's: ``n_trials`` configurations, each with its own early-stopped training.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from orca import CrossModalClassifier, OrcaConfig
+from orca.exceptions import ConfigError
+from orca.metrics import get_metric
+
+from .suite import JobContext, TaskData
+from .table_methods import table_scores
+
+
+def sample_trials(space: dict[str, list], n_trials: int, seed: int) -> list[dict[str, Any]]:
+    """``n_trials`` distinct configurations drawn from ``space`` (all of them when the space is smaller)."""
+    from sklearn.model_selection import ParameterSampler
+
+    if not space:
+        raise ConfigError("method_params.<orca-tuned>.search.space is empty; give dotted OrcaConfig keys with lists of "
+                          "values")
+    bad = [k for k, v in space.items() if not isinstance(v, list) or not v]
+    if bad:
+        raise ConfigError(f"search space entries {bad} must be non-empty lists of values")
+    size = int(np.prod([len(v) for v in space.values()]))
+    return [dict(sorted(d.items())) for d in ParameterSampler(space, n_iter=min(n_trials, size), random_state=seed)]
+
+
+def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """Fit ``n_trials`` ORCA configurations, select on validation, score the chosen one on the test split."""
+    params = dict(params)
+    search = params.pop("search", {})
+    space, n_trials = search.get("space", {}), int(search.get("n_trials", 0))
+    if n_trials < 1:
+        raise ConfigError(f"method_params.<orca-tuned>.search.n_trials must be at least 1, got {n_trials}")
+    base = OrcaConfig.from_dict(params)
+    metric = data.task.metric
+    higher = get_metric(metric).higher_is_better
+    trials, best, best_clf = [], None, None
+    for k, choice in enumerate(sample_trials(space, n_trials, seed)):
+        config = base.with_overrides({**choice, "seed": seed})
+        clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
+        start = time.perf_counter()
+        clf.fit(data.X_train, data.y_train)  # the validation split is carved inside, the same rows every trial
+        result = clf.result_
+        score = float(result["metrics"]["val"][metric])
+        training = result["refine"].get("training") or {}
+        trials.append({"trial": k, "settings": choice, f"val_{metric}": score, "seconds": time.perf_counter() - start,
+                       "epochs_run": training.get("epochs_run"), "stop_reason": training.get("stop_reason")})
+        if best is None or (score > best if higher else score < best) or np.isnan(best):
+            best, best_clf = score, clf
+    chosen = best_clf.result_
+    proba = best_clf.predict_proba(data.X_test)  # the test split, scored once, by the chosen model only
+    full = np.zeros((len(data.X_test), data.task.output_shape[0]))
+    full[:, np.asarray(best_clf.classes_, dtype=int)] = proba
+    test = table_scores(data.y_test, full)
+    return {"metrics": {"val": chosen["metrics"]["val"], "test": test},
+            "timings_s": {"search": float(sum(t["seconds"] for t in trials))}, "parameters": chosen["parameters"],
+            "align": chosen["align"], "training": chosen["refine"].get("training"),
+            "refine": {"best_epoch": chosen["refine"]["best_epoch"], "steps": chosen["refine"]["steps"]},
+            "search": {"trials": trials, "chosen": int(np.argmax([t[f"val_{metric}"] for t in trials]) if higher
+                                                       else np.argmin([t[f"val_{metric}"] for t in trials])),
+                       "budget": {"n_trials": len(trials), "space": space,
+                                  "selection": f"validation {metric} on refine.val_fraction of the training part"}},
+            "body_source": chosen["body_source"], "device": chosen["refine"]["device"]}

@@ -1,0 +1,63 @@
+"""ORCA tuned on validation data only: trials drawn from the space without repeats, each scored on the same
+validation rows, the best one kept, the test split scored once by the chosen model; bad search settings refused
+when the config is resolved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import tiny_hf_model
+
+from benchmarks.runner.orca_search import run_orca_search, sample_trials
+from benchmarks.runner.suite import TaskData
+from orca import CrossModalClassifier, Task
+from orca.exceptions import ConfigError
+
+
+def test_trials_are_distinct_and_seeded() -> None:
+    space = {"refine.lr": [1e-4, 3e-4], "refine.batch_size": [16, 32], "align.objective": ["mmd", "none"]}
+    trials = sample_trials(space, 6, seed=0)
+    assert len(trials) == 6 and len({tuple(t.items()) for t in trials}) == 6
+    assert trials == sample_trials(space, 6, seed=0) and trials != sample_trials(space, 6, seed=1)
+    assert len(sample_trials({"refine.lr": [1e-4, 3e-4]}, 6, seed=0)) == 2  # no more trials than the space holds
+    with pytest.raises(ConfigError, match="non-empty lists"):
+        sample_trials({"refine.lr": []}, 2, seed=0)
+
+
+def test_search_selects_on_validation_and_scores_the_test_split_once(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "tiny-bert"
+    tiny_hf_model("bert").save_pretrained(folder)
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 2
+    X = rng.normal(size=(120, 6)) + y[:, None]
+    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
+                    data={"categorical": []})
+    calls = []
+    original = CrossModalClassifier.predict_proba
+
+    def spy(self, X_, *a, **k):
+        calls.append(len(X_))
+        return original(self, X_, *a, **k)
+
+    monkeypatch.setattr(CrossModalClassifier, "predict_proba", spy)
+    params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
+              "refine": {"epochs": 2, "val_fraction": 0.25},
+              "search": {"n_trials": 3, "space": {"refine.lr": [1e-3, 1e-5], "refine.batch_size": [8, 16]}}}
+    rec = run_orca_search(data, params, seed=0)
+    trials = rec["search"]["trials"]
+    scores = [t["val_roc_auc"] for t in trials]
+    assert len(trials) == 3 and rec["search"]["chosen"] == int(np.argmax(scores))
+    assert rec["metrics"]["val"]["roc_auc"] == max(scores)  # the kept model is the best trial's
+    assert calls.count(40) == 1  # the 40 test rows were scored once, by the chosen model
+    assert 0.0 <= rec["metrics"]["test"]["roc_auc"] <= 1.0 and rec["search"]["budget"]["n_trials"] == 3
+
+
+def test_bad_search_settings_fail_when_the_config_is_resolved() -> None:
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+
+    suite = get_suite("openml")
+    with pytest.raises(ConfigError, match="refine.lr"):
+        resolve_config(suite, "smoke", {"method_params": {"orca-tuned": {"search": {"space": {"refine.lr": [-1.0]}}}}})
+    with pytest.raises(ConfigError, match="expected one of"):
+        resolve_config(suite, "smoke", {"method_params": {"orca-tuned": {"search": {"trials": 3}}}})
