@@ -1,4 +1,5 @@
-"""Refine-step throughput of the MiniLM body, compared with a plain fp32 matrix product in the same process.
+"""Refine-step throughput of a body (MiniLM by default; ``--body mpnet`` for the RoBERTa-sized one), compared with
+a plain fp32 matrix product in the same process.
 
 One refine step = forward, backward and AdamW update of the whole model (embedder, 6-layer MiniLM body, head)
 at batch 32 x 128 tokens. Achieved GFLOP/s counts the transformer's matrix work analytically
@@ -9,7 +10,10 @@ configurations are measured in the same run: orca's default (attention dropout o
 which lets the fused attention kernel run; hidden dropout as pretrained) and the pretrained dropout everywhere
 (attention dropout 0.1).
 
-    python -m benchmarks.perf.throughput [--steps 5] [--batch 32] [--tokens 128] [--json out.json]
+Further variants in the same run: AdamW's fused CPU kernel (``fused``) and bf16 autocast of the forward pass
+(``bf16``, what ``refine.mixed_precision=bf16`` does), both with attention dropout off.
+
+    python -m benchmarks.perf.throughput [--body minilm|mpnet] [--steps 5] [--batch 32] [--tokens 128] [--json out.json]
 """
 
 from __future__ import annotations
@@ -45,15 +49,17 @@ def time_matmul(rows: int, width: int, repeats: int = 20) -> float:
     return 2.0 * rows * width * 4 * width / times[len(times) // 2] / 1e9
 
 
-def time_steps(model, batch: int, tokens: int, steps: int) -> float:
+def time_steps(model, batch: int, tokens: int, steps: int, fused: bool = False, bf16: bool = False) -> float:
     """Median seconds of ``steps`` training steps (forward, backward, AdamW) after one warm-up step."""
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=fused or None)
     x = torch.randn(batch, 1, tokens)
     y = torch.randint(0, 2, (batch,))
 
     def step() -> None:
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss = torch.nn.functional.cross_entropy(out.float(), y)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -69,35 +75,40 @@ def time_steps(model, batch: int, tokens: int, steps: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--body", default="minilm", help="a registered body (minilm, mpnet, ...)")
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--json", help="also write the measurements to this JSON file")
     args = parser.parse_args(argv)
 
-    reference = time_matmul(args.batch * args.tokens, 384)
+    width = load_body(args.body).model.config.hidden_size
+    reference = time_matmul(args.batch * args.tokens, width)
     results = {}
-    for label, attention_dropout in (("default (attn. 0)", 0.0), ("pretrained (attn. 0.1)", None)):
-        body = load_body("minilm", attention_dropout=attention_dropout)
+    variants = (("default (attn. 0)", 0.0, False, False), ("pretrained (attn. 0.1)", None, False, False),
+                ("fused AdamW", 0.0, True, False), ("bf16 autocast", 0.0, False, True))
+    for label, attention_dropout, fused, bf16 in variants:
+        body = load_body(args.body, attention_dropout=attention_dropout)
         task = Task("throughput", (1, args.tokens), "classification", (2,))
         model = build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": args.tokens}), body)
         assert model.embedder.n_tokens == args.tokens
-        seconds = time_steps(model, args.batch, args.tokens, args.steps)
+        seconds = time_steps(model, args.batch, args.tokens, args.steps, fused=fused, bf16=bf16)
         cfg = body.model.config
         achieved = model_flops(args.batch, args.tokens, cfg.hidden_size, cfg.num_hidden_layers) / seconds / 1e9
         results[label] = {"step_seconds_median": seconds, "tokens_per_second": args.batch * args.tokens / seconds,
                           "achieved_gflops": achieved, "ratio": achieved / reference}
-    reference = max(reference, time_matmul(args.batch * args.tokens, 384))  # again, after: the faster of two
+    reference = max(reference, time_matmul(args.batch * args.tokens, width))  # again, after: the faster of two
     peak_gb = peak_memory_mb() / 1024
-    print(f"MiniLM refine step (fwd + bwd + AdamW), batch {args.batch} x {args.tokens} tokens, "
+    print(f"{args.body} refine step (fwd + bwd + AdamW), batch {args.batch} x {args.tokens} tokens, "
           f"{torch.get_num_threads()} threads; fp32 matmul {reference:.1f} GFLOP/s "
-          f"({args.batch * args.tokens}x384 @ 384x1536, best of two measurements):")
+          f"({args.batch * args.tokens}x{width} @ {width}x{4 * width}, best of two measurements):")
     for label, r in results.items():
         r["ratio"] = r["achieved_gflops"] / reference
         print(f"  {label:22s} {r['step_seconds_median']:.3f} s/step  {r['tokens_per_second']:6.0f} tokens/s  "
               f"{r['achieved_gflops']:6.1f} GFLOP/s  ratio {r['ratio']:.2f} (goal >= 0.5)")
     print(f"  peak memory          {peak_gb:.2f} GB (goal < 4 GB)")
-    result = {"batch": args.batch, "tokens": args.tokens, "matmul_gflops": reference, "peak_memory_gb": peak_gb,
+    result = {"body": args.body, "batch": args.batch, "tokens": args.tokens, "matmul_gflops": reference,
+              "peak_memory_gb": peak_gb,
               "threads": torch.get_num_threads(), "configurations": results}
     if args.json:
         write_json(args.json, {**result, "environment": environment()})
