@@ -8,12 +8,11 @@ import importlib
 import numpy as np
 import pytest
 import torch
+from test_refine import _data, _model
 
 from baselines.field_training import FieldTrainConfig, train_field_model
 from baselines.fno import FNO
-from orca import OrcaConfig, Task, build
 from orca.config import RefineConfig
-from orca.data import ArrayDataset, split_train_val
 from orca.exceptions import ConfigError
 from orca.stopping import stop_reason, training_record
 
@@ -33,19 +32,6 @@ def test_the_rule_checks_budget_then_patience_then_the_cap() -> None:
     with pytest.raises(ValueError, match="expected one of"):
         training_record(epochs_run=1, best_epoch=0, reason="tired", samples_seen=1, seconds=1.0, epochs_cap=1,
                         patience=None, max_seconds=None)
-
-
-def _data(n: int = 64):
-    rng = np.random.default_rng(0)
-    y = np.arange(n) % 2
-    X = (rng.normal(size=(n, 1, 16)) + np.where(y == 1, 1.0, -1.0)[:, None, None]).astype(np.float32)
-    tr, va = split_train_val(n, 0.25, 0, y)
-    return ArrayDataset(X[tr], y[tr]), ArrayDataset(X[va], y[va])
-
-
-def _model(tiny_body):
-    task = Task("halves", (1, 16), "classification", (2,))
-    return build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": 8}), tiny_body("bert"))
 
 
 def _scripted(monkeypatch, model, scores: list[float]) -> list[dict]:
