@@ -165,7 +165,9 @@ def _per_task(summary: pd.DataFrame, block: Block, methods: list[str]) -> list[s
 
 def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tuple[str, ...],
              direction: dict[str, str]) -> list[str]:
-    """Mean over the tasks every method ran (one metric only) and wins against the reference."""
+    """Mean over the tasks every compared method ran (one metric only) and wins against the reference; the floors
+    are in the per-task table (and their ‡ marks), not compared here."""
+    methods = [m for m in methods if m not in floors] or methods
     pivot = summary.pivot(index="task", columns="method", values="mean")[methods].dropna()
     one_scale = len(direction) == 1
     higher = next(iter(direction.values())) == "higher"
