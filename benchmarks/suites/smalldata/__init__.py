@@ -7,8 +7,9 @@ dataset? Two suites on real, packaged data (none of it in the paper's benchmarks
 - ``smalltables``: 10 small tables (iris, wine and eight of mlbench's), ROC AUC, 5 seeded splits; ORCA as above
   against XGBoost with 300 trees, logistic regression and the floor.
 
-Presets: ``smoke`` (one task each: Coffee, wine; checked by ``./reproduce.sh``) and ``study`` (every task and
-seed).
+Presets: ``smoke`` (one task each, Coffee and wine, without ORCA: the data paths and references, checked by
+``./reproduce.sh`` within its ten minutes), ``defaults`` (the same with ``CrossModalClassifier()``'s defaults) and
+``study`` (every task and seed).
 """
 
 from __future__ import annotations
