@@ -191,8 +191,14 @@ class RefineConfig:
     min_steps: int | None = None
     """At least this many optimiser steps: on a small training set ``epochs`` is raised to
     ``ceil(min_steps / steps per epoch)``, so that 60 samples get as many updates as the schedule needs while a
-    large set keeps ``epochs`` (``patience`` still stops training once validation stops improving). The run
-    records the epochs this gave (``training.epochs_cap``)."""
+    large set keeps ``epochs``; and ``patience`` cannot end training before this many steps (on a set of one
+    step per epoch, 10 epochs of patience would otherwise stop it after 11 steps). Once they are taken,
+    ``patience`` stops training as usual. The run records the epochs this gave (``training.epochs_cap``)."""
+    select_on: str = "metric"
+    """What picks the kept epoch and drives ``patience``: ``"metric"`` (the task's metric on the validation split)
+    or ``"loss"`` (the validation loss, lower is better). On a validation split of a few rows the metric moves
+    in coarse steps (accuracy on 4 rows: 0, 0.25, ...) and ties, so every tie counts against ``patience``; the
+    loss keeps ranking epochs."""
     max_seconds: float | None = None
     """Wall-clock budget of the stage in seconds, counted across resumptions (the equal-budget presets): the step
     in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`). The schedule
@@ -232,6 +238,7 @@ class RefineConfig:
             _positive("refine.max_seconds", self.max_seconds)
         if self.min_steps is not None:
             _positive("refine.min_steps", self.min_steps)
+        _choice("refine.select_on", self.select_on, ("metric", "loss"))
 
 
 @dataclass

@@ -151,7 +151,7 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
     """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
     and the training and validation data."""
-    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None}  # settings added later: at these
+    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None, "select_on": "metric"}  # settings added later: at these
     settings = {k: v for k, v in cfg.__dict__.items() if not (k in added and v == added[k])}  # values, as before
     blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
                       sort_keys=True)
@@ -218,7 +218,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         training ended: :func:`orca.stopping.training_record`). The model holds the best weights on return.
     """
     task: Task = model.task
-    higher = get_metric(task.metric).higher_is_better
+    higher = get_metric(task.metric).higher_is_better if cfg.select_on == "metric" else False
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
     log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
@@ -288,7 +288,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
 
     best_unsaved = False
     done = state["stop"] is not None or state["step"] >= total or (
-        cfg.patience is not None and state["bad_epochs"] >= cfg.patience)
+        cfg.patience is not None and state["bad_epochs"] >= cfg.patience
+        and (cfg.min_steps is None or state["step"] >= cfg.min_steps))
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
     try:
         while not done and state["epoch"] < epochs:
@@ -323,7 +324,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
                 raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
             val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
-            value = float(val_metrics[task.metric])
+            value = float(val_metrics[task.metric if cfg.select_on == "metric" else "loss"])
             state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
                                      "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()},
                                      "seconds": before + time.perf_counter() - start})
@@ -337,8 +338,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 state["bad_epochs"] += 1
             state["epoch"] = epoch + 1
             state["elapsed"] = before + time.perf_counter() - start
+            patient = cfg.min_steps is None or state["step"] >= cfg.min_steps  # min_steps: no early stop before
             state["stop"] = stop_reason(budget_spent=budget_spent(), bad_epochs=state["bad_epochs"],
-                                        patience=cfg.patience,
+                                        patience=cfg.patience if patient else None,
                                         cap_reached=state["step"] >= total or state["epoch"] >= epochs)
             if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
                 if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk

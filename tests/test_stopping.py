@@ -163,3 +163,53 @@ def test_min_steps_raises_the_epochs_of_a_small_set_only(tiny_body) -> None:
     assert t["epochs_rule"] == "epochs = max(1, ceil(6 min steps / 2 steps per epoch)) = 3"
     with pytest.raises(ConfigError, match="refine.min_steps"):
         RefineConfig(min_steps=0)
+
+
+def test_patience_cannot_stop_training_before_min_steps(tiny_body, monkeypatch) -> None:
+    """One step per epoch and no improvement after epoch 0: patience 2 alone stops after 3 steps; with
+    ``min_steps=6`` training goes on to step 6, then stops on patience, and keeps epoch 0's weights."""
+    train, val = _data(20)  # 15 training rows at batch 16: one step per epoch
+    flat = [0.9] + [0.5] * 20
+    model = _model(tiny_body)
+    _scripted(monkeypatch, model, flat)
+    t = refine_module.refine(model, train, val, RefineConfig(epochs=20, batch_size=16, patience=2,
+                                                             warmup_ratio=0.0), device="cpu", progress=False)["training"]
+    assert (t["steps"], t["stop_reason"], t["best_epoch"]) == (3, "patience", 0)
+    model = _model(tiny_body)
+    snapshots = _scripted(monkeypatch, model, flat)
+    t = refine_module.refine(model, train, val, RefineConfig(epochs=20, batch_size=16, patience=2, min_steps=6,
+                                                             warmup_ratio=0.0), device="cpu", progress=False)["training"]
+    assert (t["steps"], t["stop_reason"], t["converged"], t["best_epoch"]) == (6, "patience", True, 0)
+    for k, v in model.state_dict().items():  # the weights scored 0.9 at epoch 0, not the last ones
+        torch.testing.assert_close(v, snapshots[0][k], msg=k)
+
+
+def test_select_on_loss_ranks_epochs_the_metric_ties(tiny_body, monkeypatch) -> None:
+    """On a tiny validation split accuracy ties while the loss still falls: selecting on the loss keeps the
+    lowest-loss epoch (3), selecting on the metric keeps the first of the tied epochs (0)."""
+    train, val = _data()
+    losses = [0.9, 0.7, 0.6, 0.5, 0.8, 0.85, 0.3, 0.2]
+
+    def run(select_on: str) -> tuple[dict, list[dict], torch.nn.Module]:
+        model = _model(tiny_body)
+        snapshots = []
+
+        def evaluate(m, v, batch_size, acc):
+            snapshots.append({k: t.detach().clone() for k, t in model.state_dict().items()})
+            return {"accuracy": 0.75, "loss": losses[len(snapshots) - 1]}
+
+        monkeypatch.setattr(refine_module, "evaluate", evaluate)
+        info = refine_module.refine(model, train, val, RefineConfig(epochs=8, batch_size=16, patience=2,
+                                                                    warmup_ratio=0.0, select_on=select_on),
+                                    device="cpu", progress=False)
+        return info, snapshots, model
+
+    info, snapshots, model = run("loss")
+    assert (info["best_epoch"], info["best_val"], info["training"]["epochs_run"]) == (3, 0.5, 6)
+    assert info["training"]["stop_reason"] == "patience"
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, snapshots[3][k], msg=k)
+    info, _, _ = run("metric")
+    assert (info["best_epoch"], info["training"]["epochs_run"]) == (0, 3)
+    with pytest.raises(ConfigError, match="expected one of"):
+        RefineConfig(select_on="accuracy")

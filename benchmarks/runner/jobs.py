@@ -13,7 +13,8 @@ from .config import is_orca
 from .suite import Suite
 
 REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None,
-                         "mixed_precision": "no", "max_seconds": None, "min_steps": None}
+                         "mixed_precision": "no", "max_seconds": None, "min_steps": None,
+                         "select_on": "metric"}
 """ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
 behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
 the runner, not in the core)."""
