@@ -25,6 +25,7 @@ from . import modelfile
 from .bodies import Body, load_body
 from .config import OrcaConfig, flatten, unflatten
 from .data import ArrayDataset, TargetScaler
+from .defaults import facade_flat
 from .exceptions import DataError, DivergenceError, NotFittedError
 from .pipeline import RunResult
 from .pipeline import fit as fit_pipeline
@@ -39,7 +40,7 @@ def _param_name(dotted: str) -> str:
     return "body" if dotted == "body.name" else dotted.replace(".", "__")
 
 
-_CONFIG_DEFAULTS: dict[str, Any] = flatten(OrcaConfig().to_dict())  # dotted key -> default, every field
+_CONFIG_DEFAULTS: dict[str, Any] = facade_flat()  # dotted key -> default, every field (orca.defaults)
 
 CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in _CONFIG_DEFAULTS}
 """Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""

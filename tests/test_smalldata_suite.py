@@ -91,3 +91,27 @@ def test_table_suite_config_and_sklearn_tables() -> None:
     study = resolve_config(suite, "study")
     assert len(study["tasks"]) == 10 and study["seeds"] == [0, 1, 2, 3, 4]
     assert study["method_params"]["xgboost"]["n_estimators"] == 300
+
+
+def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch) -> None:
+    """The suites' ``orca-default`` resolves to what ``CrossModalClassifier()`` describes (:mod:`orca.defaults`),
+    so a change of the facade's defaults changes the job hash (and the recorded results are re-run)."""
+    from benchmarks.runner.jobs import expand_jobs
+    from orca import CrossModalClassifier
+    from orca import defaults as facade
+
+    suite = get_suite("smallseries")
+
+    def default_job():
+        config = resolve_config(suite, "study")
+        return next(j for j in expand_jobs(suite, config) if j.method == "orca-default" and j.seed == 0)
+
+    before = default_job()
+    assert before.config["method_params"]["orca-default"] == facade.facade_config().to_dict()
+    assert CrossModalClassifier().make_config() == facade.facade_config()
+    monkeypatch.setitem(facade.FACADE_DEFAULTS, "refine.min_steps", 777)
+    after = default_job()
+    assert after.config["method_params"]["orca-default"]["refine"]["min_steps"] == 777
+    assert after.config_hash != before.config_hash
+    t32 = [j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.method == "orca-t32"][0]
+    assert t32.config["method_params"]["orca-t32"]["refine"]["min_steps"] == 300  # candidates keep their own

@@ -88,7 +88,8 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     default = read_json(suite.root / "default.json")
     for method, params in default.get("method_params", {}).items():
         if is_orca(f"method_params.{method}"):
-            default["method_params"][method] = orca_section({}, params, f"method_params.{method}")
+            base = suite.method_base[method]() if method in suite.method_base else {}
+            default["method_params"][method] = orca_section(base, params, f"method_params.{method}")
     config = _merge(default, read_json(suite.root / "presets" / f"{preset}.json"), default, "")
     config = _merge(config, overrides or {}, default, "")
     known_tasks = suite.all_tasks(config)

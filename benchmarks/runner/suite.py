@@ -100,6 +100,7 @@ class Suite:
     methods: dict[str, Callable[[TaskData, dict, int, JobContext], dict]]
     all_tasks: Callable[[dict], list[str]]
     published: tuple[str, ...] = ()
+    """Benchmark names of its rows in ``benchmarks/data/published_results.csv``."""
     hash_neutral: tuple[tuple[str, Any], ...] = ()
     """(dotted key, default) pairs of settings added after results were recorded: at their default (which
     reproduces the earlier behaviour) they are left out of the job hash, so recorded results stay valid."""
@@ -130,7 +131,11 @@ class Suite:
     reference_methods: tuple[str, ...] = ()
     """The report compares every method against the first of these that has results (mean difference,
     wins/ties/losses), as the paper does against XGBoost on tables."""
-    """Benchmark names of its rows in ``benchmarks/data/published_results.csv``."""
+    method_base: dict[str, Callable[[], dict]] = field(default_factory=dict)
+    """ORCA methods whose settings start from something other than ``OrcaConfig()``'s defaults: method -> a
+    function giving the base config sections (the small-data suites' ``orca-default`` starts from the facade's
+    defaults, :mod:`orca.defaults`). The settings are expanded into the resolved config, so a change of that base
+    changes the method's job hash and its results are re-run."""
 
 
 _SUITES: dict[str, Suite] = {}

@@ -15,6 +15,8 @@ Presets: ``smoke`` (one task each, Coffee and wine, without ORCA: the data paths
 
 from __future__ import annotations
 
+from orca.defaults import facade_sections
+
 from ...runner.suite import Suite, register_suite
 from ...runner.table_methods import run_floor, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
@@ -25,6 +27,7 @@ SERIES_SUITE = register_suite(Suite(
     methods={"orca-default": run_orca, "orca-t32": run_orca, "orca-t32-loss": run_orca, "orca-t16-loss": run_orca,
              "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
     all_tasks=all_series, reference_methods=("1nn",), floors=("floor",),
+    method_base={"orca-default": facade_sections},
 ))
 
 TABLES_SUITE = register_suite(Suite(
@@ -33,4 +36,5 @@ TABLES_SUITE = register_suite(Suite(
              "xgboost": run_xgboost, "logreg": run_logreg,
              "floor": run_floor},
     all_tasks=all_tables, reference_methods=("xgboost",), floors=("floor",),
+    method_base={"orca-default": facade_sections},
 ))
