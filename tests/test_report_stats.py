@@ -75,3 +75,26 @@ def test_a_task_within_seed_noise_or_below_the_floor_is_a_tie() -> None:
     assert c.difference.mean == pytest.approx((0.10 + 0.01 + 0.05 - 0.10) / 4)
     lower = compare(summary.assign(mean=-summary["mean"]), "orca", "xgb", higher=False)
     assert (lower.wins, lower.ties, lower.losses) == (1, 2, 1)  # the sign follows the metric's direction
+
+
+def test_the_defaults_study_chooses_on_validation_scores_only() -> None:
+    """B has the better test scores, A the better validation scores: A is chosen. C ties A on validation score
+    but has the lower validation loss, so once C is a candidate it wins the tie. Pairs not every candidate ran
+    are left out."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import selection_table
+
+    rows = []
+    for task in ("t1", "t2"):
+        rows += [{"task": task, "seed": 0, "method": "A", "val": 0.9, "val_loss": 0.30, "value": 0.5, "wall_s": 1.0},
+                 {"task": task, "seed": 0, "method": "B", "val": 0.7, "val_loss": 0.20, "value": 0.9, "wall_s": 1.0},
+                 {"task": task, "seed": 0, "method": "C", "val": 0.9, "val_loss": 0.10, "value": 0.4, "wall_s": 1.0}]
+    rows.append({"task": "t3", "seed": 0, "method": "B", "val": 1.0, "val_loss": 0.0, "value": 1.0, "wall_s": 1.0})
+    df = pd.DataFrame(rows)
+    chosen = lambda lines: [line.split(" | ")[0].strip("| ") for line in lines if line.endswith("| yes |")]  # noqa: E731
+    lines = selection_table(df, ["A", "B"], higher=True)
+    assert chosen(lines) == ["A"] and "Over the 2 (task, seed) pairs" in lines[3]
+    assert chosen(selection_table(df, ["A", "B", "C"], higher=True)) == ["C"]
+    assert chosen(selection_table(df.assign(val=-df["val"]), ["A", "B"], higher=False)) == ["A"]
+    assert selection_table(df, ["A"], higher=True) == []  # nothing to choose between

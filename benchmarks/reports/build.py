@@ -22,7 +22,7 @@ from orca.exceptions import OrcaError
 from orca.io import atomic_write
 
 from ..catalogue import available_suites, get_suite
-from ..runner.config import presets_of
+from ..runner.config import presets_of, resolve_config
 from .plots import plots
 from .published import published_rows
 from .results import load_results
@@ -64,8 +64,9 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     summary, df, failed, unreadable = summary_of(suite_name, folder)
     published = published_rows(suite.published)
     reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    candidates = resolve_config(suite, preset).get("selection", {}).get("candidates")
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means)
+                    reference=reference, df=df, means=suite.comparable_means, candidates=candidates)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     mapping = df.dropna(subset=["published_task"]).groupby("task")["published_task"].first()

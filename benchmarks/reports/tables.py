@@ -213,10 +213,44 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
+def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> list[str]:
+    """A defaults study's choice among ``candidates``, made on validation scores only.
+
+    Over the (task, seed) pairs every candidate ran: each one's mean validation score (the metric on the
+    validation split the run carved from its training data, the split its epochs were selected on), its mean
+    validation loss, and the chosen candidate: the best mean validation score, ties broken by the lower
+    validation loss. The test scores are shown beside and play no part in the choice.
+    """
+    sub = df[df["method"].isin(candidates)]
+    if sub.empty or len(set(sub["method"])) < 2:
+        return []
+    val = sub.pivot_table(index=["task", "seed"], columns="method", values="val").dropna()
+    if val.empty:
+        return []
+    keys = val.index
+    table = []
+    for m in [c for c in candidates if c in val.columns]:
+        rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
+        table.append((m, float(rows["val"].mean()), float(rows["val_loss"].mean()), float(rows["value"].mean()),
+                      float(rows["wall_s"].mean())))
+    chosen = min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0]
+    tasks = len(set(k[0] for k in keys))
+    lines = ["", "## Choosing the defaults (validation scores only)", "",
+             f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): the mean validation "
+             "score decides, ties broken by the lower validation loss; the test scores are shown beside and take no "
+             "part in the choice.", "",
+             "| candidate | mean validation score | mean validation loss | mean test score | mean wall time (s) | "
+             "chosen |", "|---|---|---|---|---|---|"]
+    lines += [f"| {m} | {_fmt(v)} | {_fmt(loss)} | {_fmt(t)} | {w:.0f} | {'yes' if m == chosen else ''} |"
+              for m, v, loss, t, w in table]
+    return lines
+
+
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
-             means: bool = True) -> str:
-    """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales)."""
+             means: bool = True, candidates: list[str] | None = None) -> str:
+    """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
+    ``candidates``: a defaults study's candidates (:func:`selection_table`)."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -275,6 +309,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
     if reference:
         lines += against_reference(summary, reference, higher, means)
+    if df is not None and candidates:
+        lines += selection_table(df, candidates, higher)
     if df is not None:
         lines += budget_table(df)
         lines += side_by_side(summary, df, published)
