@@ -113,5 +113,5 @@ def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch)
     after = default_job()
     assert after.config["method_params"]["orca-default"]["refine"]["min_steps"] == 777
     assert after.config_hash != before.config_hash
-    t32 = [j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.method == "orca-t32"][0]
-    assert t32.config["method_params"]["orca-t32"]["refine"]["min_steps"] == 300  # candidates keep their own
+    t32 = [j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.method == "orca-t32-loss"][0]
+    assert t32.config["method_params"]["orca-t32-loss"]["refine"]["min_steps"] == 300  # candidates keep their own
