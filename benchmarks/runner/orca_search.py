@@ -20,7 +20,7 @@ from orca.exceptions import ConfigError
 from orca.metrics import get_metric
 
 from .suite import JobContext, TaskData
-from .table_methods import table_scores
+from .table_methods import class_proba, table_scores
 
 
 def sample_trials(space: dict[str, list], n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     base = OrcaConfig.from_dict(params)
     metric = data.task.metric
     higher = get_metric(metric).higher_is_better
-    trials, best, best_clf = [], None, None
+    trials, best, best_clf, best_index = [], None, None, None
     for k, choice in enumerate(sample_trials(space, n_trials, seed)):
         config = base.with_overrides({**choice, "seed": seed})
         clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
@@ -59,18 +59,14 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         trials.append({"trial": k, "settings": choice, f"val_{metric}": score, "seconds": time.perf_counter() - start,
                        "epochs_run": training.get("epochs_run"), "stop_reason": training.get("stop_reason")})
         if best is None or (score > best if higher else score < best) or np.isnan(best):
-            best, best_clf = score, clf
+            best, best_clf, best_index = score, clf, k
     chosen = best_clf.result_
-    proba = best_clf.predict_proba(data.X_test)  # the test split, scored once, by the chosen model only
-    full = np.zeros((len(data.X_test), data.task.output_shape[0]))
-    full[:, np.asarray(best_clf.classes_, dtype=int)] = proba
-    test = table_scores(data.y_test, full)
+    test = table_scores(data.y_test, class_proba(best_clf, data.X_test, data.task.output_shape[0]))  # scored once
     return {"metrics": {"val": chosen["metrics"]["val"], "test": test},
             "timings_s": {"search": float(sum(t["seconds"] for t in trials))}, "parameters": chosen["parameters"],
             "align": chosen["align"], "training": chosen["refine"].get("training"),
             "refine": {"best_epoch": chosen["refine"]["best_epoch"], "steps": chosen["refine"]["steps"]},
-            "search": {"trials": trials, "chosen": int(np.argmax([t[f"val_{metric}"] for t in trials]) if higher
-                                                       else np.argmin([t[f"val_{metric}"] for t in trials])),
+            "search": {"trials": trials, "chosen": best_index,
                        "budget": {"n_trials": len(trials), "space": space,
                                   "selection": f"validation {metric} on refine.val_fraction of the training part"}},
             "body_source": chosen["body_source"], "device": chosen["refine"]["device"]}

@@ -20,6 +20,14 @@ def table_scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     return {"roc_auc": get_metric("roc_auc")(y, proba), "accuracy": get_metric("accuracy")(y, proba)}
 
 
+def class_proba(model: Any, X: Any, k: int) -> np.ndarray:
+    """``(N, k)`` class probabilities: ``model.predict_proba(X)``'s columns placed at ``model.classes_`` (labels
+    0..k-1), so that a class the training part happened to lack scores 0 instead of shifting the others."""
+    proba = np.zeros((len(X), k))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
+    return proba
+
+
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
     clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
@@ -43,10 +51,35 @@ def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     start = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     seconds = time.perf_counter() - start
-    k = data.task.output_shape[0]
-    proba = np.zeros((len(data.X_test), k))
-    proba[:, model.classes_] = model.predict_proba(data.X_test)
+    proba = class_proba(model, data.X_test, data.task.output_shape[0])
     return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
+
+
+def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """Gradient-boosted trees: XGBoost with its defaults (``n_estimators`` trees when given) or tuned (``tuned``:
+    random search, the budget in the record), or LightGBM / CatBoost with their defaults (``library``)."""
+    import time
+
+    from baselines.gbdt import fit_xgboost_tuned, xgboost_default
+
+    start = time.perf_counter()
+    if params.get("library", "xgboost") != "xgboost":  # lightgbm / catboost: defaults through the registry
+        import baselines  # noqa: F401
+
+        model, info = get("baseline", params["library"])(seed).fit(data.X_train, data.y_train), {"budget": "defaults"}
+    elif params.get("tuned", False):
+        model, info = fit_xgboost_tuned(data.X_train, data.y_train, seed, params["n_iter"], params["cv"],
+                                        params["max_estimators"])
+    else:
+        model = xgboost_default(seed)
+        trees = params.get("n_estimators")
+        if trees is not None:
+            model.set_params(n_estimators=trees)
+        model.fit(data.X_train, data.y_train)
+        info = {"budget": "defaults" + (f", {trees} trees" if trees is not None else "") + ", no search"}
+    seconds = time.perf_counter() - start
+    proba = class_proba(model, data.X_test, data.task.output_shape[0])
+    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}, "search": info}
 
 
 def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

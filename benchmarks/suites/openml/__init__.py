@@ -26,12 +26,11 @@ from sklearn.model_selection import train_test_split
 from orca import Task
 from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
-from orca.registry import get
 
 from ...runner.frames import frame_codes
 from ...runner.orca_search import run_orca_search
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
-from ...runner.table_methods import run_floor, run_logreg, run_orca, table_scores
+from ...runner.table_methods import class_proba, run_floor, run_gbdt, run_logreg, run_orca, table_scores
 
 ROOT = Path(__file__).parent
 
@@ -247,32 +246,8 @@ def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     model = tabpfn_classifier(seed, params["weights"] or None, params["n_ensemble"], params["device"])
     start = time.perf_counter()
     model.fit(data.X_train, data.y_train)
-    proba = np.zeros((len(data.X_test), data.task.output_shape[0]))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(data.X_test)
+    proba = class_proba(model, data.X_test, data.task.output_shape[0])
     return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit_predict": time.perf_counter() - start}}
-
-
-def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
-    """Gradient-boosted trees: XGBoost with its defaults or tuned (random search, the budget in the record), or
-    LightGBM / CatBoost with their defaults (``library``)."""
-    import time
-
-    from baselines.gbdt import fit_xgboost_tuned, xgboost_default
-
-    start = time.perf_counter()
-    if params.get("library", "xgboost") != "xgboost":  # lightgbm / catboost: defaults through the registry
-        import baselines  # noqa: F401
-
-        model, info = get("baseline", params["library"])(seed).fit(data.X_train, data.y_train), {"budget": "defaults"}
-    elif params["tuned"]:
-        model, info = fit_xgboost_tuned(data.X_train, data.y_train, seed, params["n_iter"], params["cv"],
-                                        params["max_estimators"])
-    else:
-        model, info = xgboost_default(seed).fit(data.X_train, data.y_train), {"budget": "defaults, no search"}
-    seconds = time.perf_counter() - start
-    proba = model.predict_proba(data.X_test)
-    return {"metrics": {"test": table_scores(data.y_test, proba)},
-            "timings_s": {"fit": seconds}, "search": info}
 
 
 SUITE = register_suite(Suite(

@@ -18,9 +18,9 @@ from __future__ import annotations
 from orca.defaults import facade_sections
 
 from ...runner.suite import Suite, register_suite
-from ...runner.table_methods import run_floor, run_logreg, run_orca
+from ...runner.table_methods import run_floor, run_gbdt, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
-from .methods import run_1nn, run_cnn, run_xgboost
+from .methods import run_1nn, run_cnn
 
 SERIES_SUITE = register_suite(Suite(
     name="smallseries", root=ROOT / "series", load_task=load_series,
@@ -33,7 +33,7 @@ SERIES_SUITE = register_suite(Suite(
 TABLES_SUITE = register_suite(Suite(
     name="smalltables", root=ROOT / "tables", load_task=load_table,
     methods={"orca-default": run_orca, "orca-t32": run_orca, "orca-t32-loss": run_orca,
-             "xgboost": run_xgboost, "logreg": run_logreg,
+             "xgboost": run_gbdt, "logreg": run_logreg,
              "floor": run_floor},
     all_tasks=all_tables, reference_methods=("xgboost",), floors=("floor",),
     method_base={"orca-default": facade_sections},

@@ -3,8 +3,8 @@
 - ``1nn``: one nearest neighbour on the raw series, Euclidean (the classic time-series yardstick);
 - ``cnn``: a small 1D ResNet trained by the shared supervised loop, selected on a validation split carved from the
   training part, stopped on patience;
-- ``xgboost``: XGBoost with its defaults and 300 trees (the tables' reference); ``logreg`` and ``floor`` come from
-  the runner's table methods.
+- the tables' ``xgboost`` (XGBoost with its defaults and 300 trees, the reference), ``logreg`` and ``floor`` are the
+  runner's table methods.
 """
 
 from __future__ import annotations
@@ -65,16 +65,3 @@ def run_cnn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContex
             "parameters": {"total": sum(p.numel() for p in model.parameters())}, "training": info["training"],
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_error"] for h in info["history"]]},
             "split": {"train": len(tr), "val": len(va), "test": len(data.y_test)}}
-
-
-def run_xgboost(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
-    """XGBoost with its defaults and ``n_estimators`` trees (categorical codes and NaN as given)."""
-    from baselines.gbdt import xgboost_default
-
-    start = time.perf_counter()
-    model = xgboost_default(seed).set_params(n_estimators=params["n_estimators"])
-    model.fit(data.X_train, data.y_train)
-    proba = np.zeros((len(data.X_test), data.task.output_shape[0]))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(data.X_test)
-    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": time.perf_counter() - start},
-            "budget": f"defaults, {params['n_estimators']} trees, no search"}
