@@ -25,11 +25,15 @@ first recorded; at ``None`` they change nothing, so hashes leave them out in the
 
 
 def _drop_defaults(tree: dict, pairs) -> None:
-    """Remove each ``section.leaf`` of ``pairs`` (dotted key, default) from ``tree`` where it is at its default."""
+    """Remove each dotted key of ``pairs`` (dotted key, default), at any depth, from ``tree`` where it is at its
+    default (an absent key counts as at its default; a missing section leaves nothing to remove)."""
     for key, default in pairs:
-        section, leaf = key.split(".")
-        if tree.get(section, {}).get(leaf, default) == default:
-            tree.get(section, {}).pop(leaf, None)
+        *path, leaf = key.split(".")
+        parent = tree
+        for part in path:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and parent.get(leaf, default) == default:
+            parent.pop(leaf, None)
 
 
 @dataclass(frozen=True)
@@ -63,9 +67,7 @@ class Job:
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
             _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
         else:
-            for key, default in TRAINING_ADDED_DEFAULTS.items():
-                if key in out["method_params"] and out["method_params"][key] == default:
-                    del out["method_params"][key]
+            _drop_defaults(out["method_params"], TRAINING_ADDED_DEFAULTS.items())
         _drop_defaults(out, self.hash_neutral)
         return out
 
