@@ -192,6 +192,7 @@ def fetch(sources: list[Source], dest: str | os.PathLike, *, md5: str | None = N
 def _fetch_locked(sources: list[Source], dest: Path, md5, sha256, size, checks, timeout, retries,
                   progress) -> Fetched:
     pin = read_pin(dest)
+    attempts: list[str] = []  # why each source (the copy in place first) was refused
     if dest.is_file():
         try:
             _accept(dest, dest.name, md5, sha256, size, checks, pin)
@@ -204,15 +205,10 @@ def _fetch_locked(sources: list[Source], dest: Path, md5, sha256, size, checks, 
                 raise
             bad = dest.with_name(dest.name + ".rejected")
             os.replace(dest, bad)  # kept for inspection, never read again under its name
-            first = f"the copy in place was refused and moved to {bad.name}: {exc}"
-        else:
-            first = ""
-    else:
-        first = ""
+            attempts.append(f"the copy in place was refused and moved to {bad.name}: {exc}")
     if not sources:
         raise DataError(f"{dest} is missing")
     staged = dest.with_name(dest.name + ".download")
-    attempts = [first] if first else []
     for source in sources:
         try:
             _transfer(source, staged, timeout, retries, progress)

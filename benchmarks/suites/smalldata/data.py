@@ -127,7 +127,7 @@ def load_table(name: str, config: dict, seed: int) -> TaskData:
     X, y, categorical, columns = read_table(name, data_root(config))
     protocol = config["protocol"]
     X_tr, X_te, y_tr, y_te, dropped = _split_table(X, y, seed, protocol["test_fraction"], protocol["max_train"])
-    k = int(y.max() + 1) if dropped == 0 else int(max(y_tr.max(), y_te.max()) + 1)
+    k = int(max(y_tr.max(), y_te.max()) + 1)  # the classes the split kept (rare ones may have been left out)
     task = Task(f"table-{name}", (X.shape[1],), "classification", (k,), metric=config["metric"])
     about = {"name": name, "kind": "real", "categorical": categorical, "columns": columns,
              "source": "scikit-learn" if TABLES[name][0] == "sklearn" else "Debian r-cran-mlbench",
