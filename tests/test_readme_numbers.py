@@ -69,20 +69,19 @@ def _report(tmp_path: Path, rows: list[dict]) -> Path:
     return tmp_path / "results"
 
 
+def _row(task: str, method: str, mean: float, std: float, n: int, rank: int, floor: float,
+         beats_floor: bool | None) -> dict:
+    """One report.csv row of task ``task`` (named "a" for task "1", "b" for "2")."""
+    return {"task": task, "task_name": "ab"[int(task) - 1], "method": method, "mean": mean, "std": std, "n": n,
+            "rank": rank, "floor": floor, "beats_floor": beats_floor}
+
+
 def test_a_block_marks_floors_spread_and_the_best(tmp_path) -> None:
     results = _report(tmp_path, [
-        {"task": "1", "task_name": "a", "method": "floor", "mean": 0.5, "std": 0.0, "n": 3, "rank": 3,
-         "floor": 0.5, "beats_floor": None},
-        {"task": "1", "task_name": "a", "method": "orca", "mean": 0.9, "std": 0.01, "n": 3, "rank": 1,
-         "floor": 0.5, "beats_floor": True},
-        {"task": "1", "task_name": "a", "method": "xgboost", "mean": 0.8, "std": 0.02, "n": 3, "rank": 2,
-         "floor": 0.5, "beats_floor": True},
-        {"task": "2", "task_name": "b", "method": "floor", "mean": 0.7, "std": 0.0, "n": 3, "rank": 1,
-         "floor": 0.7, "beats_floor": None},
-        {"task": "2", "task_name": "b", "method": "orca", "mean": 0.6, "std": 0.05, "n": 3, "rank": 3,
-         "floor": 0.7, "beats_floor": False},
-        {"task": "2", "task_name": "b", "method": "xgboost", "mean": 0.65, "std": 0.0, "n": 3, "rank": 2,
-         "floor": 0.7, "beats_floor": False},
+        _row("1", "floor", 0.5, 0.0, 3, 3, 0.5, None), _row("1", "orca", 0.9, 0.01, 3, 1, 0.5, True),
+        _row("1", "xgboost", 0.8, 0.02, 3, 2, 0.5, True),
+        _row("2", "floor", 0.7, 0.0, 3, 1, 0.7, None), _row("2", "orca", 0.6, 0.05, 3, 3, 0.7, False),
+        _row("2", "xgboost", 0.65, 0.0, 3, 2, 0.7, False),
     ])
     text = readme.render(readme.Block("openml", "paper", reference="xgboost"), results)
     assert "| 1 a | real | 0.5 ± 0 (n=3) | **0.9 ± 0.01 (n=3)** | 0.8 ± 0.02 (n=3) |" in text
@@ -94,12 +93,8 @@ def test_a_block_marks_floors_spread_and_the_best(tmp_path) -> None:
 
 def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:
     results = _report(tmp_path, [
-        {"task": "1", "task_name": "a", "method": "floor", "mean": 0.9, "std": 0.0, "n": 1, "rank": 1,
-         "floor": 0.9, "beats_floor": None},
-        {"task": "1", "task_name": "a", "method": "orca", "mean": 0.85, "std": 0.0, "n": 1, "rank": 2,
-         "floor": 0.9, "beats_floor": False},
-        {"task": "1", "task_name": "a", "method": "xgboost", "mean": 0.80, "std": 0.0, "n": 1, "rank": 3,
-         "floor": 0.9, "beats_floor": False},
+        _row("1", "floor", 0.9, 0.0, 1, 1, 0.9, None), _row("1", "orca", 0.85, 0.0, 1, 2, 0.9, False),
+        _row("1", "xgboost", 0.80, 0.0, 1, 3, 0.9, False),
     ])
     text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
     assert "| orca | 0.85 | +0.0500 | – | 0 / 1 / 0 |" in text
