@@ -114,9 +114,10 @@ def _estimator_class(task: str):
 
 def _load_config(path: str | None):
     from .config import OrcaConfig
+    from .defaults import facade_config
 
     if not path:
-        return OrcaConfig()
+        return facade_config()  # the estimators' defaults (orca.defaults)
     if not Path(path).is_file():
         raise OrcaError(f"config file {path!r} does not exist (write one with `orca config > config.json`)")
     try:
@@ -269,9 +270,9 @@ def cmd_bodies(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from .config import OrcaConfig
+    from .defaults import facade_config
 
-    print(json.dumps(OrcaConfig().to_dict(), indent=2))
+    print(json.dumps(facade_config().to_dict(), indent=2))  # what `orca fit` and the estimators start from
     return 0
 
 
@@ -313,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("new")
     c.set_defaults(func=cmd_convert)
     sub.add_parser("bodies", help="list registered bodies").set_defaults(func=cmd_bodies)
-    sub.add_parser("config", help="print the default config").set_defaults(func=cmd_config)
+    sub.add_parser("config", help="print the default config (the estimators' and `orca fit`'s)").set_defaults(func=cmd_config)
     return parser
 
 
