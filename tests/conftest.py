@@ -76,3 +76,23 @@ def minilm_body():
     from orca.bodies import load_body
 
     return load_body("minilm")
+
+
+def config_schedule() -> dict:
+    """Facade parameters that set the keys where the estimators' defaults (:mod:`orca.defaults`) differ from
+    ``OrcaConfig()`` back to ``OrcaConfig()``'s values: for tests that fit for a few epochs on purpose (the
+    small-data schedule would raise them to hundreds of steps)."""
+    from orca.config import OrcaConfig, flatten
+    from orca.defaults import FACADE_DEFAULTS
+
+    base = flatten(OrcaConfig().to_dict())
+    return {key.replace(".", "__"): base[key] for key in FACADE_DEFAULTS}
+
+
+def config_schedule_sets() -> list[str]:
+    """:func:`config_schedule` as ``orca fit --set`` arguments."""
+    from orca.config import OrcaConfig, flatten
+    from orca.defaults import FACADE_DEFAULTS
+
+    base = flatten(OrcaConfig().to_dict())
+    return [a for key in FACADE_DEFAULTS for a in ("--set", f"{key}={base[key]!r}")]

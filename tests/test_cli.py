@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import tiny_hf_model
+from conftest import config_schedule_sets, tiny_hf_model
 
 from orca.cli import main
 
@@ -26,7 +26,7 @@ def files(tmp_path):
 
 def test_fit_then_predict(files, capsys) -> None:
     out = files / "run"
-    code = main(["fit", str(files / "train.csv"), "--target", "label", "--out", str(out), "--body",
+    code = main(["fit", *config_schedule_sets(), str(files / "train.csv"), "--target", "label", "--out", str(out), "--body",
                  str(files / "body"), "--set", "refine.epochs=2", "--set", "refine.batch_size=16", "--set", "align.objective=none", "--quiet"])
     assert code == 0
     result = json.loads((out / "result.json").read_text())
@@ -45,7 +45,7 @@ def test_fit_then_predict(files, capsys) -> None:
 
 def test_resume_continues_from_the_checkpoint(files) -> None:
     out = files / "resumed"
-    args = ["fit", str(files / "train.csv"), "--target", "label", "--out", str(out), "--body", str(files / "body"),
+    args = ["fit", *config_schedule_sets(), str(files / "train.csv"), "--target", "label", "--out", str(out), "--body", str(files / "body"),
             "--set", "refine.epochs=2", "--set", "align.objective=none", "--quiet", "--keep-checkpoints"]
     assert main(args) == 0
     first = json.loads((out / "result.json").read_text())
@@ -60,7 +60,7 @@ def test_npz_input_with_its_own_test_split(files) -> None:
     X, y = rng.normal(size=(40, 1, 16)).astype(np.float32), np.arange(40) % 2
     np.savez(files / "d.npz", X=X[:30], y=y[:30], X_test=X[30:], y_test=y[30:])
     out = files / "npz"
-    assert main(["fit", str(files / "d.npz"), "--out", str(out), "--body", str(files / "body"),
+    assert main(["fit", *config_schedule_sets(), str(files / "d.npz"), "--out", str(out), "--body", str(files / "body"),
                  "--set", "refine.epochs=1", "--set", "embedder.target_seq_len=8", "--set", "align.objective=none", "--quiet"]) == 0
     assert json.loads((out / "result.json").read_text())["split"]["test"] == 10
 
@@ -69,16 +69,16 @@ def test_parquet_input(files) -> None:
     frame = pd.read_csv(files / "train.csv")
     frame.to_parquet(files / "train.parquet")
     out = files / "pq"
-    assert main(["fit", str(files / "train.parquet"), "--target", "label", "--out", str(out), "--body",
+    assert main(["fit", *config_schedule_sets(), str(files / "train.parquet"), "--target", "label", "--out", str(out), "--body",
                  str(files / "body"), "--categorical", "kind", "--set", "refine.epochs=1", "--set", "align.objective=none", "--quiet"]) == 0
     assert json.loads((out / "result.json").read_text())["task"]["categorical"] == [2]
 
 
 def test_bad_input_exits_2_with_a_message(files, capsys) -> None:
-    assert main(["fit", str(files / "train.txt"), "--out", str(files / "x")]) == 2
+    assert main(["fit", *config_schedule_sets(), str(files / "train.txt"), "--out", str(files / "x")]) == 2
     assert "expected one of ['.npz', '.csv', '.parquet']" in capsys.readouterr().err
-    assert main(["fit", str(files / "train.csv"), "--out", str(files / "x"), "--target", "lable"]) == 2
+    assert main(["fit", *config_schedule_sets(), str(files / "train.csv"), "--out", str(files / "x"), "--target", "lable"]) == 2
     assert "target column 'lable' not in train.csv" in capsys.readouterr().err
-    assert main(["fit", str(files / "train.csv"), "--target", "label", "--out", str(files / "x"),
+    assert main(["fit", *config_schedule_sets(), str(files / "train.csv"), "--target", "label", "--out", str(files / "x"),
                  "--set", "refine.epochz=2"]) == 2
     assert "did you mean 'epochs'" in capsys.readouterr().err

@@ -5,14 +5,14 @@ in ``orca.estimators.EXPECTED_FAILED_CHECKS``."""
 from __future__ import annotations
 
 import pytest
-from conftest import tiny_hf_model
+from conftest import config_schedule, tiny_hf_model
 from sklearn.utils.estimator_checks import check_estimator
 
 from orca import CrossModalClassifier, CrossModalRegressor
 from orca.estimators import EXPECTED_FAILED_CHECKS
 
 PARAMS = dict(refine__epochs=30, refine__batch_size=16, refine__lr=3e-3, refine__warmup_ratio=0.0, device="cpu",
-              embedder__target_seq_len=8, align__objective="none")
+              align__objective="none", **config_schedule(), embedder__target_seq_len=8)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import config_schedule
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import NotFittedError as SkNotFittedError
@@ -15,7 +16,7 @@ from orca.exceptions import BodyUnavailableError, ConfigError, DataError, NotFit
 from orca.metrics import get_metric
 
 FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, refine__new_params_lr_mult=3.0, device="cpu",
-            embedder__target_seq_len=8, align__objective="none")  # tiny random bodies have no tokenizer for text source features
+            align__objective="none", **config_schedule(), embedder__target_seq_len=8)  # tiny random bodies have no tokenizer for text source features
 
 
 def test_clone_and_params_round_trip() -> None:
@@ -49,7 +50,7 @@ def test_wdbc_with_minilm_reaches_auc_097(minilm_body) -> None:
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
     X_before = X_tr.copy()
     clf = CrossModalClassifier(minilm_body, refine__epochs=3, refine__batch_size=32, refine__lr=1e-4,
-                               refine__val_fraction=0.15, device="cpu")
+                               refine__val_fraction=0.15, device="cpu", **config_schedule())
     clf.fit(X_tr, y_tr, X_test=X_te, y_test=y_te)
     auc = get_metric("roc_auc")(y_te, clf.predict_proba(X_te))
     assert auc >= 0.97

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_hf_model
+from conftest import config_schedule, tiny_hf_model
 
 from orca import CrossModalClassifier, Task
 from orca.bodies import BodySpec
@@ -94,7 +94,7 @@ def test_a_toy_body_is_one_registration(tmp_path) -> None:
         assert "toy-bert" in offline_bodies()
         X = np.random.default_rng(0).normal(size=(40, 3))
         clf = CrossModalClassifier("toy-bert", refine__epochs=1, device="cpu", align__objective="none",
-                                   embedder__target_seq_len=8).fit(X, np.arange(40) % 2)
+                                   **{**config_schedule(), "embedder__target_seq_len": 8}).fit(X, np.arange(40) % 2)
         assert clf.config_.body.name == "toy-bert" and clf.predict(X).shape == (40,)
     finally:
         _REGISTRY["body"].pop("toy-bert", None)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import tiny_hf_model
+from conftest import config_schedule, config_schedule_sets, tiny_hf_model
 
 from orca import CrossModalClassifier, CrossModalRegressor, OrcaConfig
 from orca.cli import main
@@ -22,8 +22,8 @@ from orca.estimators import CONFIG_PARAMS, FACADE_PARAMS
 from orca.exceptions import ConfigError, DataError, DivergenceError
 from orca.modelfile import ModelFileError
 
-FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, device="cpu", embedder__target_seq_len=8,
-            align__objective="none")
+FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, device="cpu", align__objective="none",
+            **config_schedule(), embedder__target_seq_len=8)
 
 
 class _Payload:
@@ -138,7 +138,7 @@ def test_cli_predict_by_name_with_proba_id_and_score(tmp_path) -> None:
     frame.to_csv(tmp_path / "train.csv", index=False)
     tiny_hf_model("bert").save_pretrained(tmp_path / "body")
     out = tmp_path / "run"
-    assert main(["fit", str(tmp_path / "train.csv"), "--target", "label", "--id", "row_id", "--out", str(out),
+    assert main(["fit", *config_schedule_sets(), str(tmp_path / "train.csv"), "--target", "label", "--id", "row_id", "--out", str(out),
                  "--body", str(tmp_path / "body"), "--set", "refine.epochs=1", "--set", "align.objective=none",
                  "--quiet"]) == 0
     meta = json.loads(json.dumps(CrossModalClassifier.load(out / "model.safetensors").metadata_))
@@ -182,7 +182,7 @@ def test_divergence_stops_training_and_saves_nothing(tmp_path) -> None:
         CrossModalClassifier(refine__lr=float("nan")).make_config()
     frame.assign(label=y).to_csv(tmp_path / "t.csv", index=False)
     tiny_hf_model("bert").save_pretrained(tmp_path / "body")
-    code = main(["fit", str(tmp_path / "t.csv"), "--target", "label", "--out", str(tmp_path / "run"), "--body",
+    code = main(["fit", *config_schedule_sets(), str(tmp_path / "t.csv"), "--target", "label", "--out", str(tmp_path / "run"), "--body",
                  str(tmp_path / "body"), "--set", "refine.lr=1e6", "--set", "refine.grad_clip=None",
                  "--set", "align.objective=none", "--quiet"])
     assert code == 2 and not (tmp_path / "run" / "model.safetensors").exists()
@@ -206,10 +206,10 @@ def test_misspelt_names_device_and_body_fail_before_loading(tmp_path, monkeypatc
     with pytest.raises(ConfigError, match="align.source='pydoc' is not allowed"):
         OrcaConfig().with_overrides(["align.source=pydoc"])
     missing = tmp_path / "never-read.csv"  # the data file does not exist: the config check must come first
-    assert main(["fit", str(missing), "--out", str(tmp_path / "o"), "--body", "no-such-body-xyz"]) == 2
+    assert main(["fit", *config_schedule_sets(), str(missing), "--out", str(tmp_path / "o"), "--body", "no-such-body-xyz"]) == 2
     assert "body 'no-such-body-xyz' cannot be loaded" in capsys.readouterr().err
     if not torch.cuda.is_available():
-        assert main(["fit", str(missing), "--out", str(tmp_path / "o"), "--set", "device=cuda"]) == 2
+        assert main(["fit", *config_schedule_sets(), str(missing), "--out", str(tmp_path / "o"), "--set", "device=cuda"]) == 2
         assert "no CUDA device" in capsys.readouterr().err
     from benchmarks.run import main as run_main
 
@@ -283,7 +283,7 @@ def test_cli_set_reaches_training(tmp_path) -> None:
     frame, y = _table(40)
     frame.assign(label=y).to_csv(tmp_path / "t.csv", index=False)
     tiny_hf_model("bert").save_pretrained(tmp_path / "body")
-    assert main(["fit", str(tmp_path / "t.csv"), "--target", "label", "--out", str(tmp_path / "o"), "--body",
+    assert main(["fit", *config_schedule_sets(), str(tmp_path / "t.csv"), "--target", "label", "--out", str(tmp_path / "o"), "--body",
                  str(tmp_path / "body"), "--set", "refine.optimizer=sgd", "--set", "refine.beta2=0.98",
                  "--set", "refine.warmup_epochs=1.0", "--set", "refine.epochs=1", "--set", "align.objective=none",
                  "--quiet"]) == 0
@@ -338,7 +338,7 @@ def test_cli_fit_bad_input_gets_one_clear_line(case, tmp_path, capsys) -> None:
              for a in extra]
     if "--config" in extra and extra[-1].endswith("nope.json"):
         extra[-1] = "nope.json"
-    args = ["fit", str(data), "--target", "label", "--body", str(tmp_path / "body"), "--set",
+    args = ["fit", *config_schedule_sets(), str(data), "--target", "label", "--body", str(tmp_path / "body"), "--set",
             "align.objective=none", "--set", "refine.epochs=1", "--quiet"]
     if "--out" not in extra:
         args += ["--out", str(tmp_path / "run")]
@@ -354,7 +354,7 @@ def test_cli_fit_bad_input_gets_one_clear_line(case, tmp_path, capsys) -> None:
 @pytest.mark.parametrize("fraction", ["0", "1.5", "abc"])
 def test_cli_test_fraction_out_of_range(fraction, tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as stop:
-        main(["fit", "x.csv", "--out", str(tmp_path), "--test-fraction", fraction])
+        main(["fit", *config_schedule_sets(), "x.csv", "--out", str(tmp_path), "--test-fraction", fraction])
     assert stop.value.code == 2 and "(0, 1)" in capsys.readouterr().err
 
 
