@@ -115,3 +115,25 @@ def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch)
     assert after.config_hash != before.config_hash
     t32 = [j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.method == "orca-t32-loss"][0]
     assert t32.config["method_params"]["orca-t32-loss"]["refine"]["min_steps"] == 300  # candidates keep their own
+
+
+def test_a_default_result_made_under_other_defaults_is_left_out(tmp_path) -> None:
+    """After the estimators' defaults change, ``orca-default``'s old results are superseded: the report leaves them
+    out and says why; a result made under the current defaults, and the references', are kept."""
+    from benchmarks.reports.build import summary_of
+    from benchmarks.runner.jobs import expand_jobs
+
+    suite = get_suite("smallseries")
+    jobs = {j.filename: j for j in expand_jobs(suite, resolve_config(suite, "study"))}
+    runs = tmp_path / "smallseries" / "study" / "runs"
+    runs.mkdir(parents=True)
+    for name, hash_ in (("Coffee--orca-default--s0.json", jobs["Coffee--orca-default--s0.json"].config_hash),
+                        ("Coffee--orca-default--s1.json", "0123456789abcdef"),
+                        ("Coffee--1nn--s0.json", "not-checked")):
+        job = jobs[name]
+        (runs / name).write_text(json.dumps({
+            "task": job.task, "method": job.method, "seed": job.seed, "metric": "accuracy", "status": "ok",
+            "config_hash": hash_, "metrics": {"test": {"accuracy": 0.75}}}))
+    summary, df, _, left_out = summary_of("smallseries", runs.parent)
+    assert sorted(df["file"]) == ["Coffee--1nn--s0.json", "Coffee--orca-default--s0.json"]
+    assert len(left_out) == 1 and left_out[0].startswith("Coffee--orca-default--s1.json (made under other settings")

@@ -23,6 +23,7 @@ from orca.io import atomic_write
 
 from ..catalogue import available_suites, get_suite
 from ..runner.config import presets_of, resolve_config
+from ..runner.jobs import expand_jobs
 from .plots import plots
 from .published import published_rows
 from .results import load_results
@@ -38,7 +39,12 @@ def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFram
     """The per-(task, method) summary of the result files in ``folder/runs`` (what ``report.csv`` holds), with
     the rows, the failed records and the files left out."""
     suite = get_suite(suite_name)
-    df, failed, unreadable = load_results(folder / "runs", suite.metric_version_of)
+    # methods whose settings come from outside the config (the estimators' defaults): a result made under
+    # other such settings is superseded. (Other methods' settings are all in the config, and a run may be
+    # reported under command-line overrides.)
+    expected = {job.filename: job.config_hash for job in expand_jobs(suite, resolve_config(suite, folder.name))
+                if job.method in suite.method_base}
+    df, failed, unreadable = load_results(folder / "runs", suite.metric_version_of, expected)
     if df.empty:
         raise OrcaError(f"no successful result files under {folder / 'runs'}; "
                         f"run python -m benchmarks.run {suite_name} --preset {folder.name}")

@@ -11,11 +11,13 @@ import pandas as pd
 from orca.io import read_json
 
 
-def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lambda task, params: 1
-                 ) -> tuple[pd.DataFrame, list[dict], list[str]]:
-    """Rows of successful runs, the failed records, and files that cannot be used: unreadable ones, and results
-    scored by another version of the suite's metrics than ``metric_version(task, task_params)`` (their numbers
-    are superseded; ``--resume`` re-runs them)."""
+def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lambda task, params: 1,
+                 expected_hashes: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """Rows of successful runs, the failed records, and files that cannot be used: unreadable ones, results
+    scored by another version of the suite's metrics than ``metric_version(task, task_params)``, and results
+    whose settings are no longer the preset's (their ``config_hash`` differs from ``expected_hashes[file name]``,
+    e.g. ``orca-default`` after the estimators' defaults changed). Superseded numbers are left out; ``--resume``
+    re-runs them. Files of jobs the preset no longer plans are kept."""
     rows, failed, unreadable = [], [], []
     for path in sorted(folder.glob("*.json")):
         try:
@@ -27,6 +29,11 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
         if rec.get("metric_version", 1) != current:
             unreadable.append(f"{path.name} (scored by metric version {rec.get('metric_version', 1)}; the suite's "
                               f"is {current}: superseded, left out)")
+            continue
+        want = (expected_hashes or {}).get(path.name)
+        if want is not None and rec.get("config_hash") != want:
+            unreadable.append(f"{path.name} (made under other settings, hash {rec.get('config_hash')}; the preset's "
+                              f"are now {want}: superseded, left out)")
             continue
         if rec.get("status") != "ok":
             failed.append(rec)
