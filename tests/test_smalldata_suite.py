@@ -137,3 +137,26 @@ def test_a_default_result_made_under_other_defaults_is_left_out(tmp_path) -> Non
     summary, df, _, left_out = summary_of("smallseries", runs.parent)
     assert sorted(df["file"]) == ["Coffee--1nn--s0.json", "Coffee--orca-default--s0.json"]
     assert len(left_out) == 1 and left_out[0].startswith("Coffee--orca-default--s1.json (made under other settings")
+
+
+@pytest.mark.parametrize("suite_name", ["smallseries", "smalltables"])
+def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> None:
+    """``CrossModalClassifier()``'s defaults are what the committed study chose on validation scores: the settings
+    a suite's study decides (``selection.decides``), and those every candidate shares, are the chosen candidate's."""
+    from benchmarks.reports.build import summary_of
+    from benchmarks.reports.tables import selection
+    from orca.config import flatten
+    from orca.defaults import facade_config
+
+    folder = Path(__file__).resolve().parents[1] / "results" / suite_name / "study"
+    if not (folder / "runs").is_dir():
+        pytest.skip(f"no committed {suite_name} study")
+    config = resolve_config(get_suite(suite_name), "study")
+    _, df, _, _ = summary_of(suite_name, folder)
+    candidates = config["selection"]["candidates"]
+    chosen, _, _ = selection(df, candidates, higher=True)
+    settings = {m: flatten(config["method_params"][m]) for m in candidates}
+    shared = [k for k in settings[chosen] if len({repr(s[k]) for s in settings.values()}) == 1]
+    facade = flatten(facade_config().to_dict())
+    for key in config["selection"]["decides"] + [k for k in shared if k not in ("seed",)]:
+        assert facade[key] == settings[chosen][key], (key, chosen)

@@ -213,27 +213,36 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
-def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> list[str]:
+def selection(df: pd.DataFrame, candidates: list[str], higher: bool
+              ) -> tuple[str | None, list[tuple[str, float, float, float, float]], pd.Index]:
     """A defaults study's choice among ``candidates``, made on validation scores only.
 
     Over the (task, seed) pairs every candidate ran: each one's mean validation score (the metric on the
-    validation split the run carved from its training data, the split its epochs were selected on), its mean
-    validation loss, and the chosen candidate: the best mean validation score, ties broken by the lower
-    validation loss. The test scores are shown beside and play no part in the choice.
+    validation split the run carved from its training data, the split its epochs were selected on), mean
+    validation loss, mean test score and mean wall time; the chosen candidate has the best mean validation
+    score, ties broken by the lower validation loss. The test scores play no part. Returns ``(chosen, rows,
+    pairs)``; ``chosen`` is ``None`` when fewer than two candidates have results on common pairs.
     """
     sub = df[df["method"].isin(candidates)]
     if sub.empty or len(set(sub["method"])) < 2:
-        return []
+        return None, [], pd.Index([])
     val = sub.pivot_table(index=["task", "seed"], columns="method", values="val").dropna()
-    if val.empty:
-        return []
+    if val.empty or len(val.columns) < 2:
+        return None, [], pd.Index([])
     keys = val.index
     table = []
     for m in [c for c in candidates if c in val.columns]:
         rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
         table.append((m, float(rows["val"].mean()), float(rows["val_loss"].mean()), float(rows["value"].mean()),
                       float(rows["wall_s"].mean())))
-    chosen = min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0]
+    return min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
+
+
+def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> list[str]:
+    """The report's section on a defaults study's choice (:func:`selection`)."""
+    chosen, table, keys = selection(df, candidates, higher)
+    if chosen is None:
+        return []
     tasks = len(set(k[0] for k in keys))
     lines = ["", "## Choosing the defaults (validation scores only)", "",
              f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): the mean validation "
