@@ -11,8 +11,8 @@ from sklearn.utils.estimator_checks import check_estimator
 from orca import CrossModalClassifier, CrossModalRegressor
 from orca.estimators import EXPECTED_FAILED_CHECKS
 
-PARAMS = dict(refine__epochs=30, refine__batch_size=16, refine__lr=3e-3, refine__warmup_ratio=0.0, device="cpu",
-              align__objective="none", **config_schedule(), embedder__target_seq_len=8)
+PARAMS = {**config_schedule(), **dict(refine__epochs=30, refine__batch_size=16, refine__lr=3e-3, refine__warmup_ratio=0.0, device="cpu",
+              align__objective="none", embedder__target_seq_len=8)}
 
 
 @pytest.fixture(scope="module")

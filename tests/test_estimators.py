@@ -15,8 +15,8 @@ from orca import CrossModalClassifier, CrossModalRegressor
 from orca.exceptions import BodyUnavailableError, ConfigError, DataError, NotFittedError
 from orca.metrics import get_metric
 
-FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, refine__new_params_lr_mult=3.0, device="cpu",
-            align__objective="none", **config_schedule(), embedder__target_seq_len=8)  # tiny random bodies have no tokenizer for text source features
+FAST = {**config_schedule(), **dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, refine__new_params_lr_mult=3.0, device="cpu",
+            align__objective="none", embedder__target_seq_len=8)}  # tiny random bodies have no tokenizer for text source features
 
 
 def test_clone_and_params_round_trip() -> None:

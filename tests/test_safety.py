@@ -22,8 +22,8 @@ from orca.estimators import CONFIG_PARAMS, FACADE_PARAMS
 from orca.exceptions import ConfigError, DataError, DivergenceError
 from orca.modelfile import ModelFileError
 
-FAST = dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, device="cpu", align__objective="none",
-            **config_schedule(), embedder__target_seq_len=8)
+FAST = {**config_schedule(), **dict(refine__epochs=2, refine__batch_size=16, refine__lr=1e-3, device="cpu", align__objective="none",
+            embedder__target_seq_len=8)}
 
 
 class _Payload:

@@ -213,3 +213,14 @@ def test_select_on_loss_ranks_epochs_the_metric_ties(tiny_body, monkeypatch) -> 
     assert (info["best_epoch"], info["training"]["epochs_run"]) == (0, 3)
     with pytest.raises(ConfigError, match="expected one of"):
         RefineConfig(select_on="accuracy")
+
+
+def test_the_estimators_default_schedule_scales_with_the_data() -> None:
+    """``CrossModalClassifier()``: 16 training rows (one step per epoch) get 300 epochs, 60 rows 150, 5,000 rows
+    keep 10; early stopping waits for the 300 steps and follows the validation loss."""
+    from orca import CrossModalClassifier, CrossModalRegressor
+    from orca.refine import epochs_for
+
+    for cfg in (CrossModalClassifier().make_config().refine, CrossModalRegressor().make_config().refine):
+        assert [epochs_for(cfg, spe) for spe in (1, 2, 157)] == [300, 150, 10]
+        assert (cfg.min_steps, cfg.patience, cfg.select_on) == (300, 10, "loss")
