@@ -91,8 +91,5 @@ def config_schedule() -> dict:
 
 def config_schedule_sets() -> list[str]:
     """:func:`config_schedule` as ``orca fit --set`` arguments."""
-    from orca.config import OrcaConfig, flatten
-    from orca.defaults import FACADE_DEFAULTS
-
-    base = flatten(OrcaConfig().to_dict())
-    return [a for key in FACADE_DEFAULTS for a in ("--set", f"{key}={base[key]!r}")]
+    return [a for name, value in config_schedule().items()
+            for a in ("--set", f"{name.replace('__', '.')}={value!r}")]
