@@ -98,3 +98,28 @@ def test_the_defaults_study_chooses_on_validation_scores_only() -> None:
     assert chosen(selection_table(df, ["A", "B", "C"], higher=True)) == ["C"]
     assert chosen(selection_table(df.assign(val=-df["val"]), ["A", "B"], higher=False)) == ["A"]
     assert selection_table(df, ["A"], higher=True) == []  # nothing to choose between
+
+
+def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:
+    """ORCA ran seed 0 only, the reference seeds 0-2 (seeded table splits: each seed is another test set). The
+    comparison must be ORCA's seed 0 against the reference's seed 0, not against the reference's 3-seed mean;
+    a task ORCA never ran is left out, and the floor is judged on the same pairs."""
+    from benchmarks.reports.tables import compare_paired, paired_cells
+
+    rows = []
+    for task, ref, orca, floor in (("a", (0.90, 0.70, 0.70), 0.85, 0.5), ("b", (0.60, 0.62, 0.64), 0.65, 0.5)):
+        rows += [(task, "xgb", s, v) for s, v in enumerate(ref)] + [(task, "floor", s, floor) for s in range(3)]
+        rows.append((task, "orca", 0, orca))
+    rows += [("c", "xgb", 0, 0.9), ("c", "floor", 0, 0.5)]
+    scores = pd.DataFrame(rows, columns=["task", "method", "seed", "value"]).assign(
+        metric="roc_auc", data_kind="real", task_name=lambda d: d["task"])
+    cells = paired_cells(scores, "orca", "xgb", ("floor",))
+    assert set(cells["n"]) == {1} and set(cells["task"]) == {"a", "b"}
+    c = compare_paired(scores, "orca", "xgb", higher=True, floors=("floor",))
+    assert c.tasks == 2 and c.difference.mean == pytest.approx(((0.85 - 0.90) + (0.65 - 0.60)) / 2)
+    assert (c.wins, c.losses) == (1, 1)
+    # averaged over every seed the reference ran, the same results would read as two wins
+    unpaired = compare(scores.groupby(["task", "method"])["value"].agg(mean="mean", n="size").reset_index()
+                       .assign(std=0.0, beats_floor=True), "orca", "xgb", higher=True)
+    assert unpaired.wins == 2
+    assert compare_paired(scores, "orca", "missing", higher=True) is None

@@ -3,7 +3,8 @@ ours, and plots.
 
     python -m benchmarks.report SUITE [--preset smoke|paper] [--results results]
 
-Writes ``results/<suite>/<preset>/report.md``, ``report.csv`` and ``plots/`` for the given preset, or for every
+Writes ``results/<suite>/<preset>/report.md``, ``report.csv`` (one row per task and method), ``scores.csv`` (one
+row per result) and ``plots/`` for the given preset, or for every
 preset that has results. Every number in the tables comes from a
 result file or from ``benchmarks/data/published_results.csv`` (the published rows, copied with their evidence
 tags from the reference material). Published numbers are shown as reported and never ranked against our runs;
@@ -28,6 +29,9 @@ from .plots import plots
 from .published import published_rows
 from .results import load_results
 from .tables import markdown, summarise
+
+SCORE_COLUMNS = ("task", "task_name", "method", "seed", "value", "metric", "data_kind")
+"""The columns of ``scores.csv``, one row per result, from which the README pairs methods on (task, seed)."""
 
 
 def presets_with_results(suite_name: str, results: str | Path = "results") -> list[str]:
@@ -75,6 +79,8 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
                     reference=reference, df=df, means=suite.comparable_means, candidates=candidates)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs
+    atomic_write(folder / "scores.csv", lambda tmp: scores.to_csv(tmp, index=False))
     mapping = df.dropna(subset=["published_task"]).groupby("task")["published_task"].first()
     beside = {(task, p["method"]): float(p["value"]) for task, name in mapping.items() for p in published
               if p["task"] == name and _number(p["value"])}

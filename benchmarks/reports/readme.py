@@ -30,7 +30,7 @@ from orca.metrics import get_metric
 
 from ..catalogue import get_suite
 from .published import published_rows
-from .tables import compare
+from .tables import compare, compare_paired
 
 SPEC = Path(__file__).with_name("readme.json")
 PAGES = ("README.md", "docs/results.md")
@@ -121,6 +121,8 @@ def render(block: Block, results: Path = Path("results"), link: str = "results")
                         f"--preset {block.preset}")
     summary = pd.read_csv(path, dtype={"task": str})
     summary["beats_floor"] = summary["beats_floor"].map(lambda b: None if pd.isna(b) else bool(b))
+    pairs = path.with_name("scores.csv")  # one row per result: comparisons on the (task, seed) pairs both ran
+    scores = pd.read_csv(pairs, dtype={"task": str}) if pairs.is_file() else None
     suite = get_suite(block.suite)
     floors = tuple(f for f in suite.floors if f in set(summary["method"]))
     methods = _methods(summary, block, floors)
@@ -136,7 +138,7 @@ def render(block: Block, results: Path = Path("results"), link: str = "results")
                 if block.per_task and "converged" in summary and (summary["converged"] < 1).any() else "") + ".", ""]
     if block.per_task:
         lines += _per_task(summary, block, methods)
-    lines += _summary(summary, block, methods, floors, direction)
+    lines += _summary(summary, block, methods, floors, direction, scores)
     return "\n".join(lines) + "\n"
 
 
@@ -164,9 +166,10 @@ def _per_task(summary: pd.DataFrame, block: Block, methods: list[str]) -> list[s
 
 
 def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tuple[str, ...],
-             direction: dict[str, str]) -> list[str]:
-    """Mean over the tasks every compared method ran (one metric only) and wins against the reference; the floors
-    are in the per-task table (and their ‡ marks), not compared here."""
+             direction: dict[str, str], scores: pd.DataFrame | None = None) -> list[str]:
+    """Mean over the tasks every compared method ran (one metric only) and wins against the reference, on the
+    (task, seed) pairs both ran when ``scores`` (one row per result) is given; the floors are in the per-task
+    table (and their ‡ marks), not compared here."""
     methods = [m for m in methods if m not in floors] or methods
     pivot = summary.pivot(index="task", columns="method", values="mean")[methods].dropna()
     one_scale = len(direction) == 1
@@ -176,13 +179,18 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
         return []
     head = ["method", f"mean over the {len(pivot)} tasks every method ran" if one_scale else "tasks"]
     if ref:
-        head += [f"mean difference to {ref} [95 % paired bootstrap interval over tasks]", "Wilcoxon p",
+        head += [f"mean difference to {ref}{' on the same (task, seed) pairs' if scores is not None else ''} "
+                 "[95 % paired bootstrap interval over tasks]", "Wilcoxon p",
                  f"wins / ties / losses vs {ref} (ties: within seed noise, or ahead below the floor)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     common = summary[summary["task"].isin(pivot.index)]
+    paired = None if scores is None else scores[scores["task"].isin(pivot.index)]
     for m in methods:
         row = [m, _num(pivot[m].mean()) if one_scale else str(len(pivot))]
-        c = compare(common, m, ref, higher) if ref and m != ref else None
+        c = None
+        if ref and m != ref:
+            c = (compare(common, m, ref, higher) if paired is None
+                 else compare_paired(paired, m, ref, higher, floors))
         if c is not None:
             interval = "" if c.difference.low is None else " " + c.difference.interval()
             row += [f"{c.difference.mean:+.4f}{interval}" if one_scale else "–",

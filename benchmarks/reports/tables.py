@@ -127,20 +127,52 @@ def compare(summary: pd.DataFrame, method: str, reference: str, higher: bool) ->
                       int((counted < 0).sum()))
 
 
-def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True) -> list[str]:
+def paired_cells(scores: pd.DataFrame, method: str, reference: str, floors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The summary (:func:`summarise`) of ``method`` and ``reference`` over only the (task, seed) pairs both ran,
+    with the floors on the same pairs: where a seed changes the split (seeded table splits, OpenML's folds), a
+    cell averaged over other seeds than its reference's would compare different test sets.
+
+    ``scores``: one row per result, with at least task, method, seed, value, metric, data_kind and task_name."""
+    a = scores[scores["method"] == method]
+    b = scores[scores["method"] == reference]
+    both = set(zip(a["task"], a["seed"])) & set(zip(b["task"], b["seed"]))
+    keep = scores["method"].isin([method, reference, *floors]) & pd.Series(
+        [(t, s) in both for t, s in zip(scores["task"], scores["seed"])], index=scores.index)
+    sub = scores[keep]
+    if sub.empty:
+        return sub
+    return summarise(sub, tuple(f for f in floors if f in set(sub["method"])))
+
+
+def compare_paired(scores: pd.DataFrame, method: str, reference: str, higher: bool,
+                   floors: tuple[str, ...] = ()) -> Comparison | None:
+    """:func:`compare` over the (task, seed) pairs both methods ran (:func:`paired_cells`)."""
+    if not ((scores["method"] == method).any() and (scores["method"] == reference).any()):
+        return None
+    cells = paired_cells(scores, method, reference, floors)
+    return compare(cells, method, reference, higher) if len(cells) else None
+
+
+def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means: bool = True,
+                      scores: pd.DataFrame | None = None) -> list[str]:
     """Per method, over the tasks both ran: mean score, mean difference to ``reference`` (positive = better) with
     its paired bootstrap 95 % interval and Wilcoxon p-value over tasks, and wins / ties / losses against it (only
-    the last three when the tasks' scores are on different scales)."""
+    the last three when the tasks' scores are on different scales). With ``scores`` (one row per result), each
+    method is compared on the (task, seed) pairs both ran (:func:`paired_cells`)."""
     if reference not in set(summary["method"]):
         return []
-    lines = ["", f"Against {reference} (tasks both ran; difference > 0 means better than {reference}; the interval "
+    pairs = scores is not None and "seed" in scores
+    lines = ["", f"Against {reference} ({'the (task, seed) pairs' if pairs else 'tasks'} both ran, so that seeded "
+             f"splits are compared on the same split; difference > 0 means better than {reference}; the interval "
              "is a paired bootstrap over tasks, p the two-sided Wilcoxon signed-rank test over tasks; a task is a "
              "tie when the seeds' 95 % intervals overlap, and a result that does not beat the floor counts as a tie, "
              "never a win):", "",
              f"| method | tasks | mean | mean {reference} | mean difference | 95 % interval | Wilcoxon p | "
              "wins / ties / losses |", "|---|---|---|---|---|---|---|---|"]
+    floors = tuple(summary.attrs.get("floors", ()))
     for m in sorted(c for c in set(summary["method"]) if c != reference):
-        c = compare(summary, m, reference, higher)
+        c = (compare_paired(scores, m, reference, higher, floors) if pairs
+             else compare(summary, m, reference, higher))
         if c is None:
             continue
         avg = ((_fmt(c.mean), _fmt(c.mean_reference), f"{c.difference.mean:+.4f}", c.difference.interval())
@@ -317,7 +349,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         rank = "–" if pd.isna(ranks[a]) else f"{ranks[a]:.2f}"
         lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
     if reference:
-        lines += against_reference(summary, reference, higher, means)
+        lines += against_reference(summary, reference, higher, means, scores=df)
     if df is not None and candidates:
         lines += selection_table(df, candidates, higher)
     if df is not None:
