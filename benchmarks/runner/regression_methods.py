@@ -1,0 +1,87 @@
+"""Methods every regression suite on tables or series shares: ORCA through ``CrossModalRegressor`` (as a user
+calls it), XGBoost's regressor, ridge and the mean-target floor; all scored on the test split in the target's own
+units by R², RMSE and MAE. Series ``(N, C, L)`` reach the non-neural methods flattened to ``(N, C * L)`` (the
+raw-series baselines of time-series extrinsic regression); a suite's ``TaskData.data`` may name its
+``categorical`` column indices."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from orca import CrossModalRegressor, OrcaConfig
+from orca.metrics import get_metric
+from orca.registry import get
+
+from .suite import JobContext, TaskData
+
+
+def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Test R², RMSE and MAE of ``pred`` against ``y`` (both ``(N,)``, the target's units)."""
+    y, pred = np.asarray(y, dtype=np.float64), np.asarray(pred, dtype=np.float64).reshape(len(y))
+    return {m: get_metric(m)(y, pred) for m in ("r2", "rmse", "mae")}
+
+
+def _flat(X: np.ndarray) -> np.ndarray:
+    return X.reshape(len(X), -1)  # (N, C, L) -> (N, C*L); tables (N, F) unchanged
+
+
+def _categorical(data: TaskData) -> list[int]:
+    return list(data.data.get("categorical", [])) if data.X_train.ndim == 2 else []
+
+
+def run_orca_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """``CrossModalRegressor`` from the method's config, fitted on the training part (its validation split carved
+    from it) and scored once on the test part."""
+    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
+    reg = CrossModalRegressor.from_config(config, categorical_features=_categorical(data))
+    reg.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
+    reg.checkpoint_every_s = ctx.checkpoint_every_s
+    reg.fit(data.X_train, data.y_train, resume=ctx.resume)
+    r = reg.result_
+    val = dict(r["metrics"].get("val") or {})  # on the standardised targets the estimator trains on
+    return {"metrics": {"test": regression_scores(data.y_test, reg.predict(data.X_test)),
+                        "val_standardised": val},
+            "timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
+            "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"]}
+
+
+def run_xgboost_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """XGBoost's regressor with its defaults and ``n_estimators`` trees (category codes and NaN as they are)."""
+    from baselines.gbdt import xgboost_regressor
+
+    start = time.perf_counter()
+    model = xgboost_regressor(seed)
+    if params.get("n_estimators") is not None:
+        model.set_params(n_estimators=params["n_estimators"])
+    model.fit(_flat(data.X_train), data.y_train)
+    seconds = time.perf_counter() - start
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+            "timings_s": {"fit": seconds},
+            "budget": f"defaults, {params.get('n_estimators', 'default')} trees, no search"}
+
+
+def run_ridge(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """Ridge regression after imputation, standardisation and one-hot coding of categorical columns."""
+    import baselines  # noqa: F401  (registers the baselines)
+
+    X_tr = _flat(data.X_train)
+    model = get("baseline", "ridge")(seed=seed, alpha=params["alpha"], n_features=X_tr.shape[1],
+                                     categorical=_categorical(data))
+    start = time.perf_counter()
+    model.fit(X_tr, data.y_train)
+    seconds = time.perf_counter() - start
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+            "timings_s": {"fit": seconds}}
+
+
+def run_mean_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The floor: the mean training target for every row (test R² at most about 0)."""
+    from baselines.floors import mean
+
+    pred = mean(data.y_train)(data.X_test)
+    return {"metrics": {"test": regression_scores(data.y_test, pred)}, "timings_s": {"fit": 0.0},
+            "budget": "none: the mean training target"}
