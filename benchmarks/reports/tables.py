@@ -311,7 +311,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
         kind = group["data_kind"].iloc[0]
-        label = f"{task} {group['task_name'].iloc[0]}" + ("" if kind == "real" else f" ({kind} data)")
+        name = str(group["task_name"].iloc[0])
+        label = (str(task) if name == str(task) else f"{task} {name}") + ("" if kind == "real" else f" ({kind} data)")
         best = by["rank"].min()
         cells = []
         for m in methods:
