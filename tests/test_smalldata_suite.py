@@ -246,11 +246,11 @@ def test_regression_suite_runs_end_to_end_against_its_floor(tmp_path) -> None:
     for key, value in {**config_schedule(), "align__steps": 2, "refine__epochs": 1}.items():
         section, name = key.split("__")
         nested.setdefault(section, {})[name] = value
-    paths = run("smallregression", "smoke", tasks=["diabetes"], methods=["orca-default", "ridge", "floor"],
+    paths = run("smallregression", "smoke", tasks=["diabetes"], methods=["orca-default", "ridge", "1nn", "floor"],
                 overrides={"method_params": {"orca-default": nested}}, results=tmp_path / "results")
     records = {json.loads(p.read_text())["method"]: json.loads(p.read_text()) for p in paths}
     assert all(r["status"] == "ok" for r in records.values()), {m: r.get("error") for m, r in records.items()}
     test = {m: r["metrics"]["test"] for m, r in records.items()}
-    assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3
+    assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3 and test["1nn"]["r2"] < test["ridge"]["r2"]
     assert test["floor"]["rmse"] > 50 and test["orca-default"]["rmse"] < 200  # units of the target (std ~77)
     assert records["orca-default"]["training"]["epochs_run"] == 1

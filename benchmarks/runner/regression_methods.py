@@ -1,5 +1,5 @@
 """Methods every regression suite on tables or series shares: ORCA through ``CrossModalRegressor`` (as a user
-calls it), XGBoost's regressor, ridge and the mean-target floor; all scored on the test split in the target's own
+calls it), XGBoost's regressor, ridge, 1-NN and the mean-target floor; all scored on the test split in the target's own
 units by R², RMSE and MAE. Series ``(N, C, L)`` reach the non-neural methods flattened to ``(N, C * L)`` (the
 raw-series baselines of time-series extrinsic regression); a suite's ``TaskData.data`` may name its
 ``categorical`` column indices."""
@@ -76,6 +76,24 @@ def run_ridge(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCont
     seconds = time.perf_counter() - start
     return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
             "timings_s": {"fit": seconds}}
+
+
+def run_1nn_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """One nearest neighbour's target, Euclidean: on the raw series (the classic time-series yardstick), or on a
+    table's columns after imputation, standardisation and one-hot coding."""
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+
+    from baselines.linear import table_encoder
+
+    X_tr = _flat(data.X_train)
+    knn = KNeighborsRegressor(n_neighbors=1)
+    model = knn if data.X_train.ndim == 3 else make_pipeline(table_encoder(X_tr.shape[1], _categorical(data)), knn)
+    start = time.perf_counter()
+    model.fit(X_tr, data.y_train)
+    seconds = time.perf_counter() - start
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+            "timings_s": {"fit": seconds}, "budget": "none: 1-NN"}
 
 
 def run_mean_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

@@ -1,21 +1,20 @@
 """The small-data study (issue 21): does ``CrossModalClassifier()`` with its defaults work on a user's own small
-dataset? Two suites on real, packaged data (none of it in the paper's benchmarks):
+dataset? Three suites on real, packaged data (none of it in the paper's benchmarks):
 
 - ``smallseries``: 13 small UCR problems (tens to a few hundred training series, lengths 24–512), accuracy;
   ORCA with the library's defaults (``orca-default``) and candidate defaults (``orca-t32-loss``,
   ``orca-t16-loss``: at least 300 optimiser steps, early stopping, 32 or 16 tokens, selection on the validation
   metric or loss; their settings and reasons are in ``series/default.json``), against 1-NN on the raw series, a small 1D ResNet and the class-prior floor;
 - ``smalltables``: 10 small tables (iris, wine and eight of mlbench's), ROC AUC, 5 seeded splits; ORCA as above
-  against XGBoost with 300 trees, logistic regression and the floor.
-
+  against XGBoost with 300 trees, logistic regression and the floor;
 - ``smallregression``: the same question for ``CrossModalRegressor()``: 5 small regression tables (diabetes,
   mlbench's BostonHousing, Ozone and Servo, weka's cpu) on 3 seeded splits and 3 series problems of the
   extrinsic-regression archive (Covid3Month, CardanoSentiment, Tecator) on their own split, test R²; ORCA with the
-  estimator's defaults against XGBoost's regressor with 300 trees (on the flattened series), ridge and the
-  mean-target floor.
+  estimator's defaults against XGBoost's regressor with 300 trees (on the flattened series), ridge, 1-NN
+  (raw series; standardised columns) and the mean-target floor.
 
-Presets: ``smoke`` (one task each, Coffee and wine, without ORCA: the data paths and references, checked by
-``./reproduce.sh`` within its ten minutes), ``defaults`` (the same with ``CrossModalClassifier()``'s defaults) and
+Presets: ``smoke`` (one task each, Coffee, wine and diabetes, without ORCA: the data paths and references, checked by
+``./reproduce.sh`` within its ten minutes), ``defaults`` (the same with the estimators' defaults) and
 ``study`` (every task and seed).
 """
 
@@ -23,7 +22,13 @@ from __future__ import annotations
 
 from orca.defaults import facade_sections
 
-from ...runner.regression_methods import run_mean_floor, run_orca_regressor, run_ridge, run_xgboost_regressor
+from ...runner.regression_methods import (
+    run_1nn_regressor,
+    run_mean_floor,
+    run_orca_regressor,
+    run_ridge,
+    run_xgboost_regressor,
+)
 from ...runner.suite import Suite, register_suite
 from ...runner.table_methods import run_floor, run_gbdt, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
@@ -50,7 +55,7 @@ TABLES_SUITE = register_suite(Suite(
 REGRESSION_SUITE = register_suite(Suite(
     name="smallregression", root=ROOT / "regression", load_task=load_regression,
     methods={"orca-default": run_orca_regressor, "xgboost": run_xgboost_regressor, "ridge": run_ridge,
-             "floor": run_mean_floor},
+             "1nn": run_1nn_regressor, "floor": run_mean_floor},
     all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
     method_base={"orca-default": facade_sections},
 ))
