@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import torch
@@ -63,6 +64,43 @@ def split_train_val(n: int, val_fraction: float, seed: int, stratify: np.ndarray
             strat = None  # too few examples per class to stratify; fall back to a plain seeded split
     train, val = train_test_split(idx, test_size=n_val, random_state=seed, stratify=strat)
     return np.sort(train), np.sort(val)
+
+
+class InputScaler:
+    """Standardise series and image inputs ``(N, C, ...)`` per channel with training statistics (mean and
+    standard deviation over the training examples and positions), as tables are standardised per column.
+
+    A user's raw series can be in any units (case counts in the tens of thousands, absorbances near 3); the
+    embedder's first layer and the body's layer norms are tuned to inputs of unit scale."""
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray) -> None:
+        self.mean = np.asarray(mean, dtype=np.float64)
+        self.std = np.asarray(std, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, X: np.ndarray) -> InputScaler:
+        X = np.asarray(X, dtype=np.float64)
+        X = np.where(np.isfinite(X), X, np.nan)  # NaN and inf are refused later, with their own message
+        axes = (0, *range(2, X.ndim))  # every axis but the channels'
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a channel with no finite value: scale 1
+            mean, std = np.nanmean(X, axis=axes), np.nanstd(X, axis=axes)
+        return cls(np.nan_to_num(mean), np.where(std > 0, std, 1.0))
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        shape = (1, -1) + (1,) * (X.ndim - 2)  # (C,) -> (1, C, 1, ...): broadcast over examples and positions
+        if X.ndim < 2 or X.shape[1] != self.mean.size:
+            raise DataError(f"X has example shape {X.shape[1:]}; the input scaler was fitted on "
+                            f"{self.mean.size} channel(s)")
+        return ((X - self.mean.reshape(shape)) / self.std.reshape(shape)).astype(np.float32)
+
+    def state(self) -> dict[str, list]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> InputScaler:
+        return cls(np.asarray(state["mean"]), np.asarray(state["std"]))
 
 
 class TargetScaler:

@@ -24,7 +24,7 @@ from sklearn.utils.multiclass import type_of_target
 from . import modelfile
 from .bodies import Body, load_body
 from .config import OrcaConfig, flatten, unflatten
-from .data import ArrayDataset, TargetScaler
+from .data import ArrayDataset, InputScaler, TargetScaler
 from .defaults import facade_flat
 from .exceptions import DataError, DivergenceError, NotFittedError
 from .pipeline import RunResult
@@ -45,7 +45,8 @@ _CONFIG_DEFAULTS: dict[str, Any] = facade_flat()  # dotted key -> default, every
 CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in _CONFIG_DEFAULTS}
 """Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""
 
-FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_target": True, "verbose": False,
+FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_input": True, "standardize_target": True,
+                                 "verbose": False,
                                  "checkpoint_dir": None, "checkpoint_every_s": 0.0, "log_dir": None}
 """Parameters of the estimator itself (not of the config), with their defaults."""
 
@@ -138,6 +139,7 @@ class _CrossModalBase(BaseEstimator):
         is_table = isinstance(X, pd.DataFrame) or X.ndim == 2
         if fitting:
             self.input_kind_ = "tabular" if is_table else ("sequence" if X.ndim == 3 else "image")
+            self.input_scaler_ = None if is_table or not self.standardize_input else InputScaler.fit(X)
             if is_table:
                 self.preprocessor_ = TabularPreprocessor(self.categorical_features).fit(X)
                 self.n_features_in_ = X.shape[1]
@@ -151,7 +153,8 @@ class _CrossModalBase(BaseEstimator):
                 raise DataError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
                                 f"{self.n_features_in_} features as input")
             return self.preprocessor_.transform(X)
-        return X
+        scaler = getattr(self, "input_scaler_", None)  # None: fitted without it (or by an older version)
+        return X if scaler is None else scaler.transform(X)
 
     def _encode_y(self, y: Any, fitting: bool) -> np.ndarray:
         return np.asarray(y, dtype=np.float32)
@@ -192,7 +195,7 @@ class _CrossModalBase(BaseEstimator):
         val = (self._prepare_X(X_val, False), self._encode_y(y_val, False)) if X_val is not None else (None, None)
         test = (self._prepare_X(X_test, False), self._encode_y(y_test, False)) if X_test is not None else (None, None)
         body = copy.deepcopy(self.body) if isinstance(self.body, Body) else None
-        extra = ("accuracy", "roc_auc") if task.output == "classification" else ()
+        extra = {"classification": ("accuracy", "roc_auc"), "regression": ("r2",)}.get(task.output, ())
         run: RunResult = fit_pipeline(task, Xa, ya, config, X_val=val[0], y_val=val[1], X_test=test[0],
                                       y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir, log_dir=self.log_dir,
                                       resume=resume, progress=self.verbose, extra_metrics=extra,
@@ -233,6 +236,7 @@ class _CrossModalBase(BaseEstimator):
             "preprocessor": self.preprocessor_.state() if self.input_kind_ == "tabular" else None,
             "classes": None if classes is None else {"values": classes.tolist(), "dtype": classes.dtype.str},
             "target_scaler": self.target_scaler_.state() if self.target_scaler_ is not None else None,
+            "input_scaler": self.input_scaler_.state() if getattr(self, "input_scaler_", None) is not None else None,
             "target_shape": getattr(self, "target_shape_", None),
             "data_sha256": self.result_.get("refine", {}).get("data_sha256"),
             "versions": {"orca": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
@@ -277,6 +281,7 @@ class _CrossModalBase(BaseEstimator):
         if meta.get("classes") is not None:
             est.classes_ = np.asarray(meta["classes"]["values"], dtype=meta["classes"]["dtype"])
         est.target_scaler_ = TargetScaler.from_state(meta["target_scaler"]) if meta.get("target_scaler") else None
+        est.input_scaler_ = InputScaler.from_state(meta["input_scaler"]) if meta.get("input_scaler") else None
         if meta.get("target_shape") is not None:
             est.target_shape_ = tuple(meta["target_shape"])
         est.result_ = {"refine": {"data_sha256": meta.get("data_sha256")}}
@@ -338,6 +343,9 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         config they describe and ``from_config(config)`` builds the estimator back, field for field.
     categorical_features : list of int or str, optional
         Tables only: categorical columns (default: the non-numeric columns of a DataFrame).
+    standardize_input : bool, default True
+        Series and images only (tables are always standardised per column): standardise each channel with its
+        training mean and standard deviation, in ``fit`` and at prediction.
     standardize_target : bool, default True
         Regression only (ignored for classification): train on targets standardised with training statistics;
         predictions and reported metrics are in the original units.

@@ -145,3 +145,23 @@ def test_bad_inputs_get_clear_errors(tiny_body) -> None:
         CrossModalClassifier(tiny_body(), **{**FAST, "align__objective": "otdd-exact"}).fit(X, labels)
     with pytest.raises(BodyUnavailableError, match="work offline"):
         CrossModalClassifier("./no/such/body", **FAST).fit(X, labels)
+
+
+def test_series_inputs_are_standardised_per_channel_so_their_units_do_not_matter(tiny_body, tmp_path) -> None:
+    """A user's raw series in large units (case counts, say) train exactly as the same series at unit scale:
+    each channel is standardised with its training mean and std, in fit and at prediction, and the statistics
+    travel with the saved model. With ``standardize_input=False`` the units reach the embedder."""
+    from orca.data import InputScaler
+
+    X, _ = _sequences(32)
+    y = X.mean(axis=(1, 2))
+    raw = X * np.array([2.0e4, 3.0], dtype=np.float32)[None, :, None] + 7.0e3  # (N, 2, L), per-channel units
+    unit = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, y)
+    big = CrossModalRegressor(tiny_body("bert"), **FAST).fit(raw, y)
+    scaler = InputScaler.fit(raw)
+    assert scaler.mean.shape == (X.shape[1],) and np.allclose(scaler.transform(raw).std(axis=(0, 2)), 1, atol=1e-4)
+    np.testing.assert_allclose(big.predict(raw), unit.predict(X), rtol=1e-3, atol=1e-4)
+    again = CrossModalRegressor.load(big.save(tmp_path / "r.safetensors"), body=tiny_body("bert"))
+    np.testing.assert_allclose(again.predict(raw), big.predict(raw), rtol=1e-5)
+    off = CrossModalRegressor(tiny_body("bert"), standardize_input=False, **FAST).fit(raw, y)
+    assert off.input_scaler_ is None and not np.allclose(off.predict(raw), big.predict(raw), rtol=1e-3)

@@ -20,6 +20,8 @@ Presets: ``smoke`` (one task each, Coffee, wine and diabetes, without ORCA: the 
 
 from __future__ import annotations
 
+from functools import partial
+
 from orca.defaults import facade_sections
 
 from ...runner.regression_methods import (
@@ -54,8 +56,9 @@ TABLES_SUITE = register_suite(Suite(
 
 REGRESSION_SUITE = register_suite(Suite(
     name="smallregression", root=ROOT / "regression", load_task=load_regression,
-    methods={"orca-default": run_orca_regressor, "xgboost": run_xgboost_regressor, "ridge": run_ridge,
+    methods={"orca-default": run_orca_regressor, "orca-raw": partial(run_orca_regressor, standardize_input=False),
+             "xgboost": run_xgboost_regressor, "ridge": run_ridge,
              "1nn": run_1nn_regressor, "floor": run_mean_floor},
     all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
-    method_base={"orca-default": facade_sections},
+    method_base={"orca-default": facade_sections, "orca-raw": facade_sections},
 ))
