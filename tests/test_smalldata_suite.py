@@ -254,3 +254,20 @@ def test_regression_suite_runs_end_to_end_against_its_floor(tmp_path) -> None:
     assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3 and test["1nn"]["r2"] < test["ridge"]["r2"]
     assert test["floor"]["rmse"] > 50 and test["orca-default"]["rmse"] < 200  # units of the target (std ~77)
     assert records["orca-default"]["training"]["epochs_run"] == 1
+
+
+def test_input_standardisation_is_the_committed_regression_studys_choice() -> None:
+    """``standardize_input``'s default is what the committed regression study chose on validation R² between
+    ``orca-default`` (standardised series) and ``orca-raw`` (not)."""
+    from benchmarks.reports.build import summary_of
+    from benchmarks.reports.tables import selection
+    from orca.estimators import FACADE_PARAMS
+
+    folder = Path(__file__).resolve().parents[1] / "results" / "smallregression" / "study"
+    if not (folder / "runs").is_dir():
+        pytest.skip("no committed smallregression study")
+    _, df, _, _ = summary_of("smallregression", folder)
+    chosen, table, keys = selection(df, ["orca-default", "orca-raw"], higher=True)
+    if chosen is None:
+        pytest.skip("the committed study has no (task, seed) pair both candidates ran")
+    assert FACADE_PARAMS["standardize_input"] == (chosen == "orca-default"), table
