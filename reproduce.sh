@@ -9,8 +9,9 @@
 #                             committed results (nothing re-run)
 #   ./reproduce.sh setup      create .venv and install orca with its test extras (idempotent)
 #   ./reproduce.sh test [ARGS] run the whole test suite (ARGS go to pytest; --runslow adds slow tests)
-#   ./reproduce.sh SUITE [--preset P] [runner args]   run a suite (openml, pdebench, nasbench360, packaged;
-#                             all = every suite), then its report; finished jobs are skipped (--force re-runs)
+#   ./reproduce.sh SUITE [--preset P] [runner args]   run a suite (openml, pdebench, nasbench360, packaged,
+#                             smallseries, smalltables, smallregression; all = every suite), then its report;
+#                             finished jobs are skipped (--force re-runs)
 #
 # Environment: ORCA_VENV (default .venv), ORCA_TORCH_SPEC (default torch==2.13.0, the CPU build that is
 # installed first so that no multi-GB CUDA build is pulled in by a plain `torch` requirement).
