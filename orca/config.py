@@ -198,7 +198,9 @@ class RefineConfig:
     """What picks the kept epoch and drives ``patience``: ``"metric"`` (the task's metric on the validation split)
     or ``"loss"`` (the validation loss, lower is better). On a validation split of a few rows the metric moves
     in coarse steps (accuracy on 4 rows: 0, 0.25, ...) and ties, so every tie counts against ``patience``; the
-    loss keeps ranking epochs."""
+    loss keeps ranking epochs. ``"metric-then-loss"``: the metric decides and the loss breaks its ties (an epoch
+    with the same metric and a lower loss is an improvement). On a few rows the loss alone can keep an untrained
+    epoch, whose near-uniform predictions cost less on the one misclassified row than a confident model's."""
     max_seconds: float | None = None
     """Wall-clock budget of the stage in seconds, counted across resumptions (the equal-budget presets): the step
     in progress finishes, the validation split is scored and training stops (:mod:`orca.stopping`). The schedule
@@ -238,7 +240,7 @@ class RefineConfig:
             _positive("refine.max_seconds", self.max_seconds)
         if self.min_steps is not None:
             _positive("refine.min_steps", self.min_steps)
-        _choice("refine.select_on", self.select_on, ("metric", "loss"))
+        _choice("refine.select_on", self.select_on, ("metric", "loss", "metric-then-loss"))
 
 
 @dataclass

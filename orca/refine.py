@@ -178,10 +178,15 @@ def _diverged(what: str, cfg: RefineConfig, epoch: int, step: int) -> Divergence
         "refine.new_params_lr_mult), or set refine.grad_clip; nothing was saved as a finished model")
 
 
-def _better(value: float, best: float | None, higher: bool) -> bool:
+def _better(value: float, best: float | None, higher: bool, loss: float | None = None,
+            best_loss: float | None = None) -> bool:
+    """Whether ``value`` improves on ``best``; with ``loss`` and ``best_loss`` (``select_on="metric-then-loss"``)
+    an equal value with a lower loss improves too."""
     if value != value:  # NaN never improves
         return False
-    return best is None or (value > best if higher else value < best)
+    if best is None or (value > best if higher else value < best):
+        return True
+    return loss is not None and value == best and (best_loss is None or loss < best_loss)
 
 
 def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
@@ -218,7 +223,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         training ended: :func:`orca.stopping.training_record`). The model holds the best weights on return.
     """
     task: Task = model.task
-    higher = get_metric(task.metric).higher_is_better if cfg.select_on == "metric" else False
+    higher = get_metric(task.metric).higher_is_better if cfg.select_on != "loss" else False
+    tie_break = cfg.select_on == "metric-then-loss"  # the loss breaks the metric's ties
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
     log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
@@ -324,14 +330,15 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
                 raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
             val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
-            value = float(val_metrics[task.metric if cfg.select_on == "metric" else "loss"])
+            value = float(val_metrics[task.metric if cfg.select_on != "loss" else "loss"])
+            loss = float(val_metrics["loss"]) if tie_break else None
             state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
                                      "lr": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in val_metrics.items()},
                                      "seconds": before + time.perf_counter() - start})
             if log is not None:
                 log.write(state["history"][-1])
-            if _better(value, state["best_val"], higher):
-                state.update(best_val=value, best_epoch=epoch, bad_epochs=0)
+            if _better(value, state["best_val"], higher, loss, state.get("best_loss")):
+                state.update(best_val=value, best_loss=loss, best_epoch=epoch, bad_epochs=0)
                 best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
                 best_unsaved = True
             else:

@@ -224,3 +224,33 @@ def test_the_estimators_default_schedule_scales_with_the_data() -> None:
     for cfg in (CrossModalClassifier().make_config().refine, CrossModalRegressor().make_config().refine):
         assert [epochs_for(cfg, spe) for spe in (1, 2, 157)] == [300, 150, 10]
         assert (cfg.min_steps, cfg.patience, cfg.select_on) == (300, 10, "loss")
+
+
+def test_metric_then_loss_lets_the_metric_decide_and_the_loss_break_its_ties(tiny_body, monkeypatch) -> None:
+    """Accuracy 0.5 at epoch 0 with the lowest loss of all (an untrained model's near-uniform predictions), then
+    0.75 from epoch 1 on with the loss falling to epoch 3: ``loss`` keeps epoch 0, ``metric`` the first 0.75
+    (epoch 1), ``metric-then-loss`` the 0.75 epoch of lowest loss (3)."""
+    train, val = _data()
+    accuracy = [0.5, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]
+    losses = [0.2, 0.9, 0.6, 0.4, 0.8, 0.85, 0.9, 0.95]
+
+    def best(select_on: str) -> tuple[int, torch.nn.Module, list[dict]]:
+        model = _model(tiny_body)
+        snapshots = []
+
+        def evaluate(m, v, batch_size, acc):
+            snapshots.append({k: t.detach().clone() for k, t in model.state_dict().items()})
+            i = len(snapshots) - 1
+            return {"accuracy": accuracy[i], "loss": losses[i]}
+
+        monkeypatch.setattr(refine_module, "evaluate", evaluate)
+        info = refine_module.refine(model, train, val, RefineConfig(epochs=8, batch_size=16, patience=3,
+                                                                    warmup_ratio=0.0, select_on=select_on),
+                                    device="cpu", progress=False)
+        return info["best_epoch"], model, snapshots
+
+    assert best("loss")[0] == 0 and best("metric")[0] == 1
+    epoch, model, snapshots = best("metric-then-loss")
+    assert epoch == 3
+    for k, v in model.state_dict().items():  # the kept weights are epoch 3's
+        torch.testing.assert_close(v, snapshots[3][k], msg=k)
