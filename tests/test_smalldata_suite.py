@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.catalogue import get_suite
 from benchmarks.run import run
-from benchmarks.runner import resolve_config
+from benchmarks.runner import frames, resolve_config
 from benchmarks.suites.smalldata import data as sd
 from orca.exceptions import ConfigError
 
@@ -67,12 +67,12 @@ def test_tables_read_without_r(tmp_path, monkeypatch) -> None:
     import pandas as pd
     import pyreadr
 
-    folder = tmp_path / "deb" / sd.MLBENCH_DATA
+    folder = tmp_path / "deb" / frames.MLBENCH_DATA
     folder.mkdir(parents=True)
     frame = pd.DataFrame({"V1": pd.Categorical(["a", "b", None, "a"] * 10), "V2": [1.0] * 40,
                           "V3": np.arange(40.0), "Class": pd.Categorical(["g", "b"] * 19 + ["r", "r"])})
     pyreadr.write_rdata(str(folder / "Ionosphere.rda"), frame, df_name="Ionosphere")
-    monkeypatch.setattr(sd, "debian_package", lambda package, root: tmp_path / "deb")
+    monkeypatch.setattr(frames, "debian_package", lambda package, root: tmp_path / "deb")
     X, y, categorical, columns = sd.read_table("ionosphere", tmp_path)
     assert columns == ["V1", "V3"] and categorical == [0]  # the constant V2 is dropped
     assert np.isnan(X[:, 0]).sum() == 10 and set(np.unique(X[~np.isnan(X[:, 0]), 0])) == {0.0, 1.0}
@@ -107,12 +107,22 @@ def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch)
         return next(j for j in expand_jobs(suite, config) if j.method == "orca-default" and j.seed == 0)
 
     before = default_job()
-    assert before.config["method_params"]["orca-default"] == facade.facade_config().to_dict()
+    params = dict(before.config["method_params"]["orca-default"])
+    assert params.pop("facade") == {"standardize_input": True, "standardize_target": True}
+    assert params == facade.facade_config().to_dict()
     assert CrossModalClassifier().make_config() == facade.facade_config()
+    assert "facade" not in before.hashed["method_params"]  # at the values earlier results ran with: hashes kept
     monkeypatch.setitem(facade.FACADE_DEFAULTS, "refine.min_steps", 777)
     after = default_job()
     assert after.config["method_params"]["orca-default"]["refine"]["min_steps"] == 777
     assert after.config_hash != before.config_hash
+    monkeypatch.undo()
+    from orca import estimators
+
+    monkeypatch.setitem(estimators.FACADE_PARAMS, "standardize_input", False)  # the estimator's own default changes
+    flipped = default_job()
+    assert flipped.hashed["method_params"]["facade"] == {"standardize_input": False}
+    assert flipped.config_hash != before.config_hash
     t32 = [j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.method == "orca-t32-loss"][0]
     assert t32.config["method_params"]["orca-t32-loss"]["refine"]["min_steps"] == 300  # candidates keep their own
 
@@ -228,7 +238,7 @@ def test_regression_tables_drop_rows_without_a_target_and_code_factors(tmp_path,
     arff.parent.mkdir(parents=True)
     arff.write_text("@relation cpu\n@attribute vendor {zeta,alpha}\n@attribute MYCT numeric\n@attribute class numeric\n"
                     "@data\nalpha,125,199\nzeta,29,253\nalpha,?,10\n")
-    monkeypatch.setattr(rd, "debian_package", lambda package, root: tmp_path / "deb")
+    monkeypatch.setattr(frames, "debian_package", lambda package, root: tmp_path / "deb")
     X, y, categorical, columns, dropped = rd.read_table("ozone", tmp_path)
     assert dropped == 5 and len(y) == 15 and columns == ["V1", "V5"] and categorical == [0]
     assert X[:3, 0].tolist() == [0.0, 2.0, 1.0] and np.isnan(X[0, 1])  # codes in level order, NaN kept
@@ -246,14 +256,37 @@ def test_regression_suite_runs_end_to_end_against_its_floor(tmp_path) -> None:
     for key, value in {**config_schedule(), "align__steps": 2, "refine__epochs": 1}.items():
         section, name = key.split("__")
         nested.setdefault(section, {})[name] = value
-    paths = run("smallregression", "smoke", tasks=["diabetes"], methods=["orca-default", "ridge", "1nn", "floor"],
-                overrides={"method_params": {"orca-default": nested}}, results=tmp_path / "results")
+    paths = run("smallregression", "smoke", tasks=["diabetes"],
+                methods=["orca-default", "orca-raw", "ridge", "1nn", "floor"],
+                overrides={"method_params": {"orca-default": nested, "orca-raw": nested}}, results=tmp_path / "results")
     records = {json.loads(p.read_text())["method"]: json.loads(p.read_text()) for p in paths}
     assert all(r["status"] == "ok" for r in records.values()), {m: r.get("error") for m, r in records.items()}
     test = {m: r["metrics"]["test"] for m, r in records.items()}
     assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3 and test["1nn"]["r2"] < test["ridge"]["r2"]
     assert test["floor"]["rmse"] > 50 and test["orca-default"]["rmse"] < 200  # units of the target (std ~77)
     assert records["orca-default"]["training"]["epochs_run"] == 1
+    assert records["orca-default"]["facade"] == {"standardize_input": True, "standardize_target": True}
+    assert records["orca-raw"]["facade"] == {"standardize_input": False, "standardize_target": True}  # its section
+
+
+def test_the_facade_section_is_checked_hashed_and_refused_where_meaningless() -> None:
+    """An ORCA method's ``facade`` section: only the estimators' data parameters, as booleans; part of the job hash
+    where it differs from the values earlier results ran with; refused by suites that call the core directly."""
+    from benchmarks.runner.config import orca_section
+    from benchmarks.runner.jobs import expand_jobs
+    from benchmarks.runner.orca_method import orca_config
+
+    with pytest.raises(ConfigError, match=r"unknown keys \['standardise_input'\].*expected one of"):
+        orca_section({}, {"facade": {"standardise_input": False}})
+    with pytest.raises(ConfigError, match="must be true or false"):
+        orca_section({}, {"facade": {"standardize_input": "no"}})
+    suite = get_suite("smallregression")
+    jobs = {(j.method, j.task): j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.seed == 0}
+    raw, default = jobs[("orca-raw", "Tecator")], jobs[("orca-default", "Tecator")]
+    assert raw.hashed["method_params"]["facade"] == {"standardize_input": False}
+    assert "facade" not in default.hashed["method_params"]
+    with pytest.raises(ConfigError, match="only to suites that run ORCA through the scikit-learn"):
+        orca_config({"facade": {"standardize_input": False}}, {}, 0)
 
 
 def test_input_standardisation_is_the_committed_regression_studys_choice() -> None:

@@ -49,14 +49,34 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
 
 SEARCH_KEYS = ("space", "n_trials")
 
+FACADE_KEYS = ("standardize_input", "standardize_target")
+"""The scikit-learn estimators' own parameters (not the config's) that an ORCA method run through the facade may
+set in its ``facade`` section: the ones that change what the model sees."""
+
+
+def config_sections(params: dict) -> dict:
+    """An ORCA method's settings without the keys carried beside the config (``search``, ``facade``): what
+    :meth:`orca.OrcaConfig.from_dict` reads."""
+    return {k: v for k, v in params.items() if k not in ("search", "facade")}
+
 
 def orca_section(base: dict, override: dict, where: str = "method_params.orca") -> dict:
-    """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. The one
-    key beside the config's sections, ``search`` (a validation-selected search: ``space`` of dotted OrcaConfig
-    keys -> value lists, and ``n_trials``), is checked and carried along."""
+    """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. Two keys
+    beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
+    of dotted OrcaConfig keys -> value lists, and ``n_trials``) and ``facade`` (the estimator's own parameters,
+    :data:`FACADE_KEYS`, as booleans)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
+    facade = {**base.pop("facade", {}), **override.pop("facade", {})}
     out = OrcaConfig.from_dict(base).with_overrides(flatten(override)).to_dict()
+    if facade:
+        unknown = sorted(set(facade) - set(FACADE_KEYS))
+        if unknown:
+            raise ConfigError(f"unknown keys {unknown} in {where}.facade; expected one of {list(FACADE_KEYS)}")
+        bad = sorted(k for k, v in facade.items() if not isinstance(v, bool))
+        if bad:
+            raise ConfigError(f"{where}.facade.{bad[0]} must be true or false, got {facade[bad[0]]!r}")
+        out["facade"] = facade
     if search:
         unknown = sorted(set(search) - set(SEARCH_KEYS))
         if unknown:

@@ -27,7 +27,7 @@ from orca.io import read_json, write_json
 from orca.provenance import environment, git_commit, peak_memory_mb
 from orca.validate import check_runnable
 
-from .config import resolve_config
+from .config import config_sections, resolve_config
 from .jobs import Job, expand_jobs
 from .locks import JobLock, remove_temporaries
 from .suite import JobContext, Suite
@@ -335,6 +335,6 @@ def check_orca_sections(config: dict, todo: list[Job], on_ray: bool = False) -> 
         return
     pairs = {(j.method, j.task) for j in todo if j.method.startswith("orca")}
     for method, task in sorted(pairs):
-        base = OrcaConfig.from_dict(config["method_params"][method])
+        base = OrcaConfig.from_dict(config_sections(config["method_params"][method]))
         own = config.get("task_params", {}).get(task, {}).get("orca", {})
         check_runnable(base.with_overrides(flatten(own)) if own else base)

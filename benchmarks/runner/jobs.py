@@ -19,6 +19,11 @@ REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, 
 behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
 the runner, not in the core)."""
 
+FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True}
+"""The estimator parameters of an ORCA method's ``facade`` section (:data:`.config.FACADE_KEYS`), at the values
+every facade result recorded before the section existed ran with; hashes leave them out there, and keep them
+when a method (or a changed library default) sets another value."""
+
 TRAINING_ADDED_DEFAULTS = {"patience": None, "max_seconds": None}
 """The stopping settings (:mod:`orca.stopping`) added to the neural baselines' method settings after results were
 first recorded; at ``None`` they change nothing, so hashes leave them out in the same way."""
@@ -66,6 +71,9 @@ class Job:
         out = copy.deepcopy(self.resolved)
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
             _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
+            _drop_defaults(out["method_params"], [(f"facade.{k}", v) for k, v in FACADE_ADDED_DEFAULTS.items()])
+            if out["method_params"].get("facade") == {}:
+                out["method_params"].pop("facade")
         else:
             _drop_defaults(out["method_params"], TRAINING_ADDED_DEFAULTS.items())
         _drop_defaults(out, self.hash_neutral)

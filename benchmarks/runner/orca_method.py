@@ -23,6 +23,7 @@ import numpy as np
 
 from orca import OrcaConfig
 from orca.config import flatten
+from orca.exceptions import ConfigError
 
 from .suite import JobContext, TaskData
 
@@ -39,7 +40,10 @@ class OrcaHooks:
 
 def orca_config(params: dict, task_params: dict, seed: int) -> OrcaConfig:
     """The ORCA method's settings with the task's own ORCA settings (``task_params.<task>.orca``) and the seed on
-    top."""
+    top. A ``facade`` section (the scikit-learn estimators' own parameters) has no meaning here and is refused."""
+    if "facade" in params:
+        raise ConfigError("a 'facade' section applies only to suites that run ORCA through the scikit-learn "
+                          f"estimators; this suite calls the core directly (got facade={params['facade']!r})")
     return OrcaConfig.from_dict(params).with_overrides({**flatten(task_params.get("orca", {})), "seed": seed})
 
 

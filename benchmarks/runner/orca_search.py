@@ -20,7 +20,7 @@ from orca.exceptions import ConfigError
 from orca.metrics import get_metric
 
 from .suite import JobContext, TaskData
-from .table_methods import class_proba, table_scores
+from .table_methods import categorical_columns, class_proba, facade_record, table_scores
 
 
 def sample_trials(space: dict[str, list], n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -41,6 +41,7 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     """Fit ``n_trials`` ORCA configurations, select on validation, score the chosen one on the test split."""
     params = dict(params)
     search = params.pop("search", {})
+    facade = params.pop("facade", {})
     space, n_trials = search.get("space", {}), int(search.get("n_trials", 0))
     if n_trials < 1:
         raise ConfigError(f"method_params.<orca-tuned>.search.n_trials must be at least 1, got {n_trials}")
@@ -50,7 +51,7 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     trials, best, best_clf, best_index = [], None, None, None
     for k, choice in enumerate(sample_trials(space, n_trials, seed)):
         config = base.with_overrides({**choice, "seed": seed})
-        clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
+        clf = CrossModalClassifier.from_config(config, categorical_features=categorical_columns(data), **facade)
         start = time.perf_counter()
         clf.fit(data.X_train, data.y_train)  # the validation split is carved inside, the same rows every trial
         result = clf.result_
@@ -62,11 +63,8 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
             best, best_clf, best_index = score, clf, k
     chosen = best_clf.result_
     test = table_scores(data.y_test, class_proba(best_clf, data.X_test, data.task.output_shape[0]))  # scored once
-    return {"metrics": {"val": chosen["metrics"]["val"], "test": test},
-            "timings_s": {"search": float(sum(t["seconds"] for t in trials))}, "parameters": chosen["parameters"],
-            "align": chosen["align"], "training": chosen["refine"].get("training"),
-            "refine": {"best_epoch": chosen["refine"]["best_epoch"], "steps": chosen["refine"]["steps"]},
+    return {"metrics": {"val": chosen["metrics"]["val"], "test": test}, **facade_record(best_clf),
+            "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
             "search": {"trials": trials, "chosen": best_index,
                        "budget": {"n_trials": len(trials), "space": space,
-                                  "selection": f"validation {metric} on refine.val_fraction of the training part"}},
-            "body_source": chosen["body_source"], "device": chosen["refine"]["device"]}
+                                  "selection": f"validation {metric} on refine.val_fraction of the training part"}}}

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from orca import CrossModalRegressor, OrcaConfig
+from orca import CrossModalRegressor
 from orca.metrics import get_metric
 from orca.registry import get
 
+from .frames import flat_rows
 from .suite import JobContext, TaskData
+from .table_methods import categorical_columns, facade_estimator, facade_record
 
 
 def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -24,30 +26,14 @@ def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
     return {m: get_metric(m)(y, pred) for m in ("r2", "rmse", "mae")}
 
 
-def _flat(X: np.ndarray) -> np.ndarray:
-    return X.reshape(len(X), -1)  # (N, C, L) -> (N, C*L); tables (N, F) unchanged
-
-
-def _categorical(data: TaskData) -> list[int]:
-    return list(data.data.get("categorical", [])) if data.X_train.ndim == 2 else []
-
-
-def run_orca_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext(),
-                       standardize_input: bool = True) -> dict[str, Any]:
-    """``CrossModalRegressor`` from the method's config, fitted on the training part (its validation split carved
-    from it) and scored once on the test part; ``standardize_input`` is the estimator's parameter (series only)."""
-    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
-    reg = CrossModalRegressor.from_config(config, categorical_features=_categorical(data),
-                                          standardize_input=standardize_input)
-    reg.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
-    reg.checkpoint_every_s = ctx.checkpoint_every_s
+def run_orca_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """``CrossModalRegressor`` from the method's settings (its ``facade`` section included), fitted on the training
+    part (its validation split carved from it) and scored once on the test part."""
+    reg = facade_estimator(CrossModalRegressor, data, params, seed, ctx)
     reg.fit(data.X_train, data.y_train, resume=ctx.resume)
-    r = reg.result_
     return {"metrics": {"test": regression_scores(data.y_test, reg.predict(data.X_test)),
-                        "val": r["metrics"]["val"]},  # its R² and RMSE in the target's units; loss standardised
-            "timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
-            "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
-            "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"]}
+                        "val": reg.result_["metrics"]["val"]},  # its R² and RMSE in the target's units
+            **facade_record(reg)}
 
 
 def run_xgboost_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
@@ -58,9 +44,9 @@ def run_xgboost_regressor(data: TaskData, params: dict, seed: int, ctx: JobConte
     model = xgboost_regressor(seed)
     if params.get("n_estimators") is not None:
         model.set_params(n_estimators=params["n_estimators"])
-    model.fit(_flat(data.X_train), data.y_train)
+    model.fit(flat_rows(data.X_train), data.y_train)
     seconds = time.perf_counter() - start
-    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(flat_rows(data.X_test)))},
             "timings_s": {"fit": seconds},
             "budget": f"defaults, {params.get('n_estimators', 'default')} trees, no search"}
 
@@ -69,13 +55,13 @@ def run_ridge(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCont
     """Ridge regression after imputation, standardisation and one-hot coding of categorical columns."""
     import baselines  # noqa: F401  (registers the baselines)
 
-    X_tr = _flat(data.X_train)
+    X_tr = flat_rows(data.X_train)
     model = get("baseline", "ridge")(seed=seed, alpha=params["alpha"], n_features=X_tr.shape[1],
-                                     categorical=_categorical(data))
+                                     categorical=categorical_columns(data))
     start = time.perf_counter()
     model.fit(X_tr, data.y_train)
     seconds = time.perf_counter() - start
-    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(flat_rows(data.X_test)))},
             "timings_s": {"fit": seconds}}
 
 
@@ -87,13 +73,13 @@ def run_1nn_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext =
 
     from baselines.linear import table_encoder
 
-    X_tr = _flat(data.X_train)
+    X_tr = flat_rows(data.X_train)
     knn = KNeighborsRegressor(n_neighbors=1)
-    model = knn if data.X_train.ndim == 3 else make_pipeline(table_encoder(X_tr.shape[1], _categorical(data)), knn)
+    model = knn if data.X_train.ndim == 3 else make_pipeline(table_encoder(X_tr.shape[1], categorical_columns(data)), knn)
     start = time.perf_counter()
     model.fit(X_tr, data.y_train)
     seconds = time.perf_counter() - start
-    return {"metrics": {"test": regression_scores(data.y_test, model.predict(_flat(data.X_test)))},
+    return {"metrics": {"test": regression_scores(data.y_test, model.predict(flat_rows(data.X_test)))},
             "timings_s": {"fit": seconds}, "budget": "none: 1-NN"}
 
 

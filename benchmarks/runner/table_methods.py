@@ -10,10 +10,20 @@ from typing import Any
 import numpy as np
 
 from orca import CrossModalClassifier, OrcaConfig
+from orca.defaults import facade_sections
+from orca.estimators import FACADE_PARAMS, _CrossModalBase
 from orca.metrics import get_metric
 from orca.registry import get
 
+from .config import FACADE_KEYS
 from .suite import JobContext, TaskData
+
+
+def facade_base() -> dict[str, Any]:
+    """What ``CrossModalClassifier()`` / ``CrossModalRegressor()`` describe, as an ORCA method's settings: the
+    facade's config defaults (:func:`orca.defaults.facade_sections`) and its :data:`.config.FACADE_KEYS` at the
+    estimators' defaults; a suite's ``method_base`` for methods that follow the library's defaults."""
+    return {**facade_sections(), "facade": {k: FACADE_PARAMS[k] for k in FACADE_KEYS}}
 
 
 def table_scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
@@ -28,17 +38,42 @@ def class_proba(model: Any, X: Any, k: int) -> np.ndarray:
     return proba
 
 
-def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+def categorical_columns(data: TaskData) -> list[int]:
+    """The categorical column indices a table task names (``TaskData.data["categorical"]``); none for series."""
+    return list(data.data.get("categorical", [])) if data.X_train.ndim == 2 else []
+
+
+def facade_estimator(cls: type[_CrossModalBase], data: TaskData, params: dict, seed: int,
+                     ctx: JobContext = JobContext()) -> _CrossModalBase:
+    """The estimator ``cls`` an ORCA method's settings describe: its config sections with the job's seed, its
+    ``facade`` section's parameters (:data:`.config.FACADE_KEYS`), the task's categorical columns, and the
+    runner's checkpointing."""
+    params = dict(params)
+    facade = params.pop("facade", {})
     config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
-    clf = CrossModalClassifier.from_config(config, categorical_features=data.data.get("categorical", []))
-    clf.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
-    clf.checkpoint_every_s = ctx.checkpoint_every_s
+    est = cls.from_config(config, categorical_features=categorical_columns(data), **facade)
+    est.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
+    est.checkpoint_every_s = ctx.checkpoint_every_s
+    return est
+
+
+def facade_record(est: _CrossModalBase) -> dict[str, Any]:
+    """What every facade-run ORCA result records besides its scores, from a fitted estimator's ``result_``: timings,
+    parameter counts, the align report, the kept epoch and steps, the training record (epochs, stop reason), the
+    body's source, the device, and the facade parameters it ran with."""
+    r = est.result_
+    return {"timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
+            "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"],
+            "facade": {k: getattr(est, k) for k in FACADE_KEYS}}
+
+
+def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """``CrossModalClassifier`` from the method's settings, fitted on the training part (its validation split carved
+    from it) and scored once on the test part."""
+    clf = facade_estimator(CrossModalClassifier, data, params, seed, ctx)
     clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
-    r = clf.result_
-    return {"metrics": r["metrics"], "timings_s": r["timings_s"], "parameters": r["parameters"],
-            "align": r["align"], "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
-            "training": r["refine"].get("training"),
-            "body_source": r["body_source"], "device": r["refine"]["device"]}
+    return {"metrics": clf.result_["metrics"], **facade_record(clf)}
 
 
 def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

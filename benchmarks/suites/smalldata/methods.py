@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ...runner.frames import flat_rows
 from ...runner.suite import JobContext, TaskData
 from ...runner.table_methods import table_scores
 
@@ -29,9 +30,8 @@ def run_1nn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContex
     from sklearn.neighbors import KNeighborsClassifier
 
     start = time.perf_counter()
-    flat = lambda X: X.reshape(len(X), -1)  # noqa: E731  (N, C, L) -> (N, C*L)
-    model = KNeighborsClassifier(n_neighbors=1).fit(flat(data.X_train), data.y_train)
-    pred = model.predict(flat(data.X_test))
+    model = KNeighborsClassifier(n_neighbors=1).fit(flat_rows(data.X_train), data.y_train)
+    pred = model.predict(flat_rows(data.X_test))
     return {"metrics": {"test": table_scores(data.y_test, _one_hot(pred, data.task.output_shape[0]))},
             "timings_s": {"fit_predict": time.perf_counter() - start}, "budget": "none: 1-NN"}
 

@@ -22,8 +22,8 @@ import pandas as pd
 from orca import Task
 from orca.exceptions import ConfigError, DataError
 
-from ...runner.frames import frame_codes
-from ...runner.packages import AEON_WHEEL, MLBENCH_DATA, SKTIME_WHEEL, WEKA_EXAMPLES, debian_package, pypi_wheel
+from ...runner.frames import frame_codes, read_mlbench, read_weka_arff
+from ...runner.packages import AEON_WHEEL, SKTIME_WHEEL, pypi_wheel
 from ...runner.suite import TaskData
 from .data import data_root
 
@@ -101,19 +101,8 @@ def read_series(name: str, root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _frame(name: str, root: Path) -> pd.DataFrame:
     source, file, _ = TABLES[name]
     if source == "mlbench":
-        import pyreadr
-
-        path = debian_package("r-cran-mlbench", root) / MLBENCH_DATA / f"{file}.rda"
-        return next(iter(pyreadr.read_r(str(path)).values()))
-    from scipy.io import arff
-
-    data, meta = arff.loadarff(debian_package("weka", root) / WEKA_EXAMPLES / file)
-    frame = pd.DataFrame(data)
-    for col in meta.names():  # nominal columns: categories in the header's order, bytes decoded
-        kind, levels = meta[col]
-        if kind == "nominal":
-            frame[col] = pd.Categorical(frame[col].str.decode("utf-8"), categories=list(levels))
-    return frame
+        return read_mlbench(file, root)
+    return read_weka_arff(file, root)
 
 
 def read_table(name: str, root: Path) -> tuple[np.ndarray, np.ndarray, list[int], list[str], int]:
