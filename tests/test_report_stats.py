@@ -123,3 +123,25 @@ def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:
                        .assign(std=0.0, beats_floor=True), "orca", "xgb", higher=True)
     assert unpaired.wins == 2
     assert compare_paired(scores, "orca", "missing", higher=True) is None
+
+
+def test_seed_by_seed_and_group_tables() -> None:
+    """Seed by seed: A's differences to R are paired per (task, seed) and signed so that > 0 is better (lower is
+    better here); a seed A did not run shows a dash. By group: each method's mean over its own tasks in a group."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import by_group_table, by_seed_table
+
+    rows = [{"task": t, "method": "R", "seed": s, "value": v} for t, s, v in
+            (("x", 0, 1.0), ("x", 1, 2.0), ("y", 0, 3.0), ("y", 1, 4.0))]
+    rows += [{"task": "x", "method": "A", "seed": 0, "value": 0.5}, {"task": "y", "method": "A", "seed": 0, "value": 3.5}]
+    lines = by_seed_table(pd.DataFrame(rows), "R", higher=False)
+    assert lines[-1] == "| A | +0.0000 (2) | – |"  # (1.0 - 0.5) and (3.0 - 3.5) average to 0 over 2 tasks
+    rows[-1]["value"] = 2.0
+    assert by_seed_table(pd.DataFrame(rows), "R", higher=False)[-1] == "| A | +0.7500 (2) | – |"
+    assert by_seed_table(pd.DataFrame(rows), "R", higher=True)[-1] == "| A | -0.7500 (2) | – |"
+    summary = pd.DataFrame({"task": ["x", "y", "z", "x"], "method": ["A", "A", "A", "R"],
+                            "mean": [0.2, 0.4, 0.9, 0.1]})
+    lines = by_group_table(summary, {"x": "g1", "y": "g1", "z": "g2"})
+    assert lines[-2:] == ["| g1 | 0.3000 (2) | 0.1000 (1) |", "| g2 | 0.9000 (1) | – |"]
+    assert by_group_table(summary, {"x": "g1", "y": "g1"}) == []  # one group: nothing to split

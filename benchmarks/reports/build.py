@@ -76,7 +76,8 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
     candidates = resolve_config(suite, preset).get("selection", {}).get("candidates")
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means, candidates=candidates)
+                    reference=reference, df=df, means=suite.comparable_means, candidates=candidates,
+                    groups=suite.task_groups)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs

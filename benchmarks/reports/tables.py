@@ -183,6 +183,46 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
     return lines
 
 
+def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[str]:
+    """Each method's mean difference to ``reference`` seed by seed (positive = better), over the tasks both ran
+    with that seed: where a seed is a split (seeded table splits, OpenML's folds) this is the comparison split by
+    split. ``scores``: one row per result (task, method, seed, value)."""
+    if "seed" not in scores or scores["seed"].nunique() < 2 or reference not in set(scores["method"]):
+        return []
+    value = scores.groupby(["method", "task", "seed"])["value"].mean()
+    ref = value.loc[reference]
+    seeds = sorted(scores["seed"].unique())
+    lines = ["", f"Against {reference}, seed by seed (mean difference over the tasks both ran with that seed, their "
+             "number in brackets; > 0 means better):", "",
+             "| method | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---|" + "---|" * len(seeds)]
+    for m in sorted(set(scores["method"]) - {reference}):
+        own = value.loc[m]
+        both = own.index.intersection(ref.index)
+        if not len(both):
+            continue
+        diff = (own.loc[both] - ref.loc[both]) * (1 if higher else -1)  # index (task, seed)
+        per = diff.groupby(level="seed").agg(["mean", "count"])
+        lines.append(f"| {m} | " + " | ".join(f"{per.loc[s, 'mean']:+.4f} ({int(per.loc[s, 'count'])})"
+                                              if s in per.index else "–" for s in seeds) + " |")
+    return lines
+
+
+def by_group_table(summary: pd.DataFrame, groups: dict[str, str]) -> list[str]:
+    """Each method's mean score over the tasks of each group (``groups``: task -> group), the number of tasks it
+    ran in brackets; a task's score is its mean over the method's own seeds, as in the first table."""
+    present = summary[summary["task"].isin(list(groups))]
+    if present.empty or len(set(groups.values())) < 2:
+        return []
+    methods = sorted(summary["method"].unique())
+    lines = ["", "Means by task group (each method's tasks in the group, their number in brackets):", "",
+             "| group | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for group in sorted(set(groups.values())):
+        part = present[present["task"].map(groups) == group].groupby("method")["mean"].agg(["mean", "count"])
+        lines.append(f"| {group} | " + " | ".join(f"{_fmt(part.loc[m, 'mean'])} ({int(part.loc[m, 'count'])})"
+                                                 if m in part.index else "–" for m in methods) + " |")
+    return lines
+
+
 def rollout_table(df: pd.DataFrame) -> list[str]:
     """Roll-out tasks: each method's error after every step (mean over seeds), then the final step's."""
     rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
@@ -289,9 +329,10 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> li
 
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
-             means: bool = True, candidates: list[str] | None = None) -> str:
+             means: bool = True, candidates: list[str] | None = None, groups: dict[str, str] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
-    ``candidates``: a defaults study's candidates (:func:`selection_table`)."""
+    ``candidates``: a defaults study's candidates (:func:`selection_table`); ``groups``: task -> group, for the
+    means by group (:func:`by_group_table`)."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -351,6 +392,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
     if reference:
         lines += against_reference(summary, reference, higher, means, scores=df)
+        if means and df is not None:
+            lines += by_seed_table(df, reference, higher)
+    if means and groups:
+        lines += by_group_table(summary, groups)
     if df is not None and candidates:
         lines += selection_table(df, candidates, higher)
     if df is not None:

@@ -32,6 +32,8 @@ from ...runner.suite import Suite, register_suite
 from ...runner.table_methods import facade_base, run_floor, run_gbdt, run_logreg, run_orca
 from .data import ROOT, all_series, all_tables, load_series, load_table
 from .methods import run_1nn, run_cnn
+from .regression_data import SERIES as REGRESSION_SERIES
+from .regression_data import TABLES as REGRESSION_TABLES
 from .regression_data import all_regression, load_regression
 
 SERIES_SUITE = register_suite(Suite(
@@ -58,4 +60,5 @@ REGRESSION_SUITE = register_suite(Suite(
              "1nn": run_1nn_regressor, "floor": run_mean_floor},
     all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
     method_base={"orca-default": facade_base, "orca-raw": facade_base},
+    task_groups={**{t: "tables" for t in REGRESSION_TABLES}, **{t: "series" for t in REGRESSION_SERIES}},
 ))
