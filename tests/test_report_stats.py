@@ -98,6 +98,11 @@ def test_the_defaults_study_chooses_on_validation_scores_only() -> None:
     assert chosen(selection_table(df, ["A", "B", "C"], higher=True)) == ["C"]
     assert chosen(selection_table(df.assign(val=-df["val"]), ["A", "B"], higher=False)) == ["A"]
     assert selection_table(df, ["A"], higher=True) == []  # nothing to choose between
+    # on the held-out check split: B is better there although A wins on its own validation split
+    checked = df.assign(check=df["method"].map({"A": 0.6, "B": 0.8, "C": 0.5}), check_loss=0.1)
+    lines = selection_table(checked, ["A", "B"], higher=True, on="check", decides=["refine.select_on"])
+    assert chosen(lines) == ["B"] and "`refine.select_on` (check-split scores only)" in lines[1]
+    assert selection_table(df, ["A", "B"], higher=True, on="check") == []  # no check scores recorded
 
 
 def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:

@@ -93,6 +93,31 @@ def test_table_suite_config_and_sklearn_tables() -> None:
     assert study["method_params"]["xgboost"]["n_estimators"] == 300
 
 
+def test_a_check_split_is_held_out_of_the_fit_and_scored(tmp_path) -> None:
+    """``orca-check`` (iris, a few steps): a stratified quarter of the training part is held out before the fit,
+    the fitted model is scored on it, and the estimator saw only the rest; a bad check section is refused."""
+    from conftest import config_schedule
+
+    from benchmarks.runner.config import orca_section
+
+    nested: dict = {}
+    for key, value in {**config_schedule(), "align__steps": 2, "refine__epochs": 1}.items():
+        section, name = key.split("__")
+        nested.setdefault(section, {})[name] = value
+    paths = run("smalltables", "smoke", tasks=["iris"], methods=["orca-check"], seeds=[1],
+                overrides={"method_params": {"orca-check": nested}}, results=tmp_path / "results")
+    record = json.loads(paths[0].read_text())
+    assert record["status"] == "ok", record.get("error")
+    assert record["check"] == {"fraction": 0.25, "rows": {"fit": 79, "check": 26}}  # 105 training rows
+    check = record["metrics"]["check"]
+    assert set(check) == {"roc_auc", "accuracy", "loss"} and 0.0 <= check["roc_auc"] <= 1.0 and check["loss"] > 0
+    assert record["split"]["train"] + record["split"]["val"] == 79  # the estimator never saw the 26
+    with pytest.raises(ConfigError, match="0 < f <= 0.5"):
+        orca_section({}, {"check": {"fraction": 0.9}})
+    with pytest.raises(ConfigError, match="0 < f <= 0.5"):
+        orca_section({}, {"check": {"share": 0.2}})
+
+
 def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch) -> None:
     """The suites' ``orca-default`` resolves to what ``CrossModalClassifier()`` describes (:mod:`orca.defaults`),
     so a change of the facade's defaults changes the job hash (and the recorded results are re-run)."""
@@ -151,10 +176,12 @@ def test_a_default_result_made_under_other_defaults_is_left_out(tmp_path) -> Non
 
 @pytest.mark.parametrize("suite_name", ["smallseries", "smalltables"])
 def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> None:
-    """``CrossModalClassifier()``'s defaults are what the committed study chose on validation scores: the settings
-    a suite's study decides (``selection.decides``), and those every candidate shares, are the chosen candidate's."""
-    from benchmarks.reports.build import summary_of
+    """``CrossModalClassifier()``'s defaults are what the committed study chose on training-side scores: for each
+    of a suite's choices that has results (``selection``, in order, a later one replacing an earlier one's
+    settings), the settings it decides and those its candidates share are the chosen candidate's."""
+    from benchmarks.reports.build import selections_of, summary_of
     from benchmarks.reports.tables import selection
+    from benchmarks.runner.config import config_sections
     from orca.config import flatten
     from orca.defaults import facade_config
 
@@ -163,13 +190,18 @@ def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> 
         pytest.skip(f"no committed {suite_name} study")
     config = resolve_config(get_suite(suite_name), "study")
     _, df, _, _ = summary_of(suite_name, folder)
-    candidates = config["selection"]["candidates"]
-    chosen, _, _ = selection(df, candidates, higher=True)
-    settings = {m: flatten(config["method_params"][m]) for m in candidates}
-    shared = [k for k in settings[chosen] if len({repr(s[k]) for s in settings.values()}) == 1]
+    decided: dict = {}
+    for spec in selections_of(config):
+        chosen, _, _ = selection(df, spec["candidates"], higher=True, on=spec.get("on", "val"))
+        if chosen is None:
+            continue
+        settings = {m: flatten(config_sections(config["method_params"][m])) for m in spec["candidates"]}
+        shared = [k for k in settings[chosen] if len({repr(s.get(k)) for s in settings.values()}) == 1]
+        decided.update({key: (settings[chosen][key], chosen) for key in spec["decides"] + shared if key != "seed"})
+    assert decided, "no choice of the committed study has results"
     facade = flatten(facade_config().to_dict())
-    for key in config["selection"]["decides"] + [k for k in shared if k not in ("seed",)]:
-        assert facade[key] == settings[chosen][key], (key, chosen)
+    for key, (value, chosen) in decided.items():
+        assert facade[key] == value, (key, chosen)
 
 
 # ---- the regression study (CrossModalRegressor) -------------------------------------------------------------

@@ -67,6 +67,13 @@ def _number(text: str) -> bool:
     return True
 
 
+def selections_of(config: dict) -> list[dict]:
+    """A config's defaults-study choices: its ``selection``, one ``{"candidates", "decides", "on"}`` or a list of
+    them (``on``: ``"val"``, the default, or ``"check"``)."""
+    spec = config.get("selection") or []
+    return [spec] if isinstance(spec, dict) else list(spec)
+
+
 def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
     """Write ``report.md``, ``report.csv`` and ``plots/`` for one preset's result files."""
     suite = get_suite(suite_name)
@@ -74,9 +81,9 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     summary, df, failed, unreadable = summary_of(suite_name, folder)
     published = published_rows(suite.published)
     reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
-    candidates = resolve_config(suite, preset).get("selection", {}).get("candidates")
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means, candidates=candidates,
+                    reference=reference, df=df, means=suite.comparable_means,
+                    selections=selections_of(resolve_config(suite, preset)),
                     groups=suite.task_groups)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))

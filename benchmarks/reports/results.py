@@ -41,9 +41,11 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
         metric = rec["metric"]
         test = rec.get("metrics", {}).get("test", {})
         val = rec.get("metrics", {}).get("val") or {}
+        check = rec.get("metrics", {}).get("check") or {}
         rows.append({"task": rec["task"], "method": rec["method"], "seed": rec["seed"], "metric": metric,
                      "value": test.get(metric, float("nan")), "val": val.get(metric, float("nan")),
-                     "val_loss": val.get("loss", float("nan")), "data_kind": rec.get("data", {}).get("kind", "real"),
+                     "val_loss": val.get("loss", float("nan")), "check": check.get(metric, float("nan")),
+                     "check_loss": check.get("loss", float("nan")), "data_kind": rec.get("data", {}).get("kind", "real"),
                      "task_name": rec.get("data", {}).get("name", rec["task"]), "file": path.name,
                      "align_curve": (rec.get("align") or {}).get("curve") or [],
                      "val_curve": _val_curve(rec),

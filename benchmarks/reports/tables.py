@@ -285,42 +285,50 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
-def selection(df: pd.DataFrame, candidates: list[str], higher: bool
+def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val"
               ) -> tuple[str | None, list[tuple[str, float, float, float, float]], pd.Index]:
-    """A defaults study's choice among ``candidates``, made on validation scores only.
+    """A defaults study's choice among ``candidates``, made on training-side scores only.
 
-    Over the (task, seed) pairs every candidate ran: each one's mean validation score (the metric on the
-    validation split the run carved from its training data, the split its epochs were selected on), mean
-    validation loss, mean test score and mean wall time; the chosen candidate has the best mean validation
-    score, ties broken by the lower validation loss. The test scores play no part. Returns ``(chosen, rows,
-    pairs)``; ``chosen`` is ``None`` when fewer than two candidates have results on common pairs.
+    Over the (task, seed) pairs every candidate ran: each one's mean score on ``on`` (``"val"``: the metric on the
+    validation split the run carved from its training data, the split its epochs were selected on; ``"check"``: a
+    held-out check split of the training part that the fit never saw, for comparing selection rules), the mean
+    loss there, the mean test score and mean wall time; the chosen candidate has the best mean score, ties broken
+    by the lower loss. The test scores play no part. Returns ``(chosen, rows, pairs)``; ``chosen`` is ``None``
+    when fewer than two candidates have results on common pairs.
     """
+    if on not in ("val", "check"):
+        raise ValueError(f"selection on {on!r}; expected one of ['val', 'check']")
     sub = df[df["method"].isin(candidates)]
-    if sub.empty or len(set(sub["method"])) < 2:
+    if sub.empty or len(set(sub["method"])) < 2 or on not in sub:
         return None, [], pd.Index([])
-    val = sub.pivot_table(index=["task", "seed"], columns="method", values="val").dropna()
+    val = sub.pivot_table(index=["task", "seed"], columns="method", values=on).dropna()
     if val.empty or len(val.columns) < 2:
         return None, [], pd.Index([])
     keys = val.index
     table = []
     for m in [c for c in candidates if c in val.columns]:
         rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
-        table.append((m, float(rows["val"].mean()), float(rows["val_loss"].mean()), float(rows["value"].mean()),
+        table.append((m, float(rows[on].mean()), float(rows[f"{on}_loss"].mean()), float(rows["value"].mean()),
                       float(rows["wall_s"].mean())))
     return min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
 
 
-def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> list[str]:
-    """The report's section on a defaults study's choice (:func:`selection`)."""
-    chosen, table, keys = selection(df, candidates, higher)
+def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val",
+                    decides: list[str] | None = None) -> list[str]:
+    """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``."""
+    chosen, table, keys = selection(df, candidates, higher, on)
     if chosen is None:
         return []
     tasks = len(set(k[0] for k in keys))
-    lines = ["", "## Choosing the defaults (validation scores only)", "",
-             f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): the mean validation "
-             "score decides, ties broken by the lower validation loss; the test scores are shown beside and take no "
-             "part in the choice.", "",
-             "| candidate | mean validation score | mean validation loss | mean test score | mean wall time (s) | "
+    where = ("validation" if on == "val" else "check-split")
+    what = f" of {', '.join(f'`{d}`' for d in decides)}" if decides else ""
+    lines = ["", f"## Choosing the defaults{what} ({where} scores only)", "",
+             f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): the mean {where} "
+             f"score decides, ties broken by the lower {where} loss; the test scores are shown beside and take no "
+             "part in the choice."
+             + (" The check split is a share of the training part held out before the fit, which neither the fit "
+                "nor its epoch selection saw." if on == "check" else ""), "",
+             f"| candidate | mean {where} score | mean {where} loss | mean test score | mean wall time (s) | "
              "chosen |", "|---|---|---|---|---|---|"]
     lines += [f"| {m} | {_fmt(v)} | {_fmt(loss)} | {_fmt(t)} | {w:.0f} | {'yes' if m == chosen else ''} |"
               for m, v, loss, t, w in table]
@@ -329,10 +337,10 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool) -> li
 
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
-             means: bool = True, candidates: list[str] | None = None, groups: dict[str, str] | None = None) -> str:
+             means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
-    ``candidates``: a defaults study's candidates (:func:`selection_table`); ``groups``: task -> group, for the
-    means by group (:func:`by_group_table`)."""
+    ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on"}`` (:func:`selection_table`);
+    ``groups``: task -> group, for the means by group (:func:`by_group_table`)."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -396,8 +404,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             lines += by_seed_table(df, reference, higher)
     if means and groups:
         lines += by_group_table(summary, groups)
-    if df is not None and candidates:
-        lines += selection_table(df, candidates, higher)
+    for spec in (selections or []) if df is not None else []:
+        lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"))
     if df is not None:
         lines += budget_table(df)
         lines += side_by_side(summary, df, published)

@@ -54,20 +54,26 @@ FACADE_KEYS = ("standardize_input", "standardize_target")
 set in its ``facade`` section: the ones that change what the model sees."""
 
 
+CARRIED_KEYS = ("search", "facade", "check")
+"""Keys an ORCA method's settings carry beside the config's sections (:func:`orca_section`)."""
+
+
 def config_sections(params: dict) -> dict:
-    """An ORCA method's settings without the keys carried beside the config (``search``, ``facade``): what
+    """An ORCA method's settings without the keys carried beside the config (:data:`CARRIED_KEYS`): what
     :meth:`orca.OrcaConfig.from_dict` reads."""
-    return {k: v for k, v in params.items() if k not in ("search", "facade")}
+    return {k: v for k, v in params.items() if k not in CARRIED_KEYS}
 
 
 def orca_section(base: dict, override: dict, where: str = "method_params.orca") -> dict:
-    """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. Two keys
+    """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. Three keys
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
-    of dotted OrcaConfig keys -> value lists, and ``n_trials``) and ``facade`` (the estimator's own parameters,
-    :data:`FACADE_KEYS`, as booleans)."""
+    of dotted OrcaConfig keys -> value lists, and ``n_trials``), ``facade`` (the estimator's own parameters,
+    :data:`FACADE_KEYS`, as booleans) and ``check`` (``{"fraction": f}``: a defaults study's held-out check split,
+    ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
     facade = {**base.pop("facade", {}), **override.pop("facade", {})}
+    check = {**base.pop("check", {}), **override.pop("check", {})}
     out = OrcaConfig.from_dict(base).with_overrides(flatten(override)).to_dict()
     if facade:
         unknown = sorted(set(facade) - set(FACADE_KEYS))
@@ -77,6 +83,13 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
         if bad:
             raise ConfigError(f"{where}.facade.{bad[0]} must be true or false, got {facade[bad[0]]!r}")
         out["facade"] = facade
+    if check:
+        fraction = check.get("fraction")
+        if set(check) != {"fraction"} or isinstance(fraction, bool) or not isinstance(fraction, (int, float)) \
+                or not 0 < fraction <= 0.5:
+            raise ConfigError(f"{where}.check must be {{\"fraction\": f}} with 0 < f <= 0.5 (the share of the training "
+                              f"part held out to check a selection rule), got {check!r}")
+        out["check"] = check
     if search:
         unknown = sorted(set(search) - set(SEARCH_KEYS))
         if unknown:

@@ -42,6 +42,9 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     params = dict(params)
     search = params.pop("search", {})
     facade = params.pop("facade", {})
+    if params.pop("check", None) is not None:
+        raise ConfigError("a 'check' section does not apply to a searched method: its trials are already chosen on "
+                          "validation data; remove it")
     space, n_trials = search.get("space", {}), int(search.get("n_trials", 0))
     if n_trials < 1:
         raise ConfigError(f"method_params.<orca-tuned>.search.n_trials must be at least 1, got {n_trials}")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from orca import CrossModalRegressor
+from orca.exceptions import ConfigError
 from orca.metrics import get_metric
 from orca.registry import get
 
@@ -29,6 +30,9 @@ def regression_scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 def run_orca_regressor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """``CrossModalRegressor`` from the method's settings (its ``facade`` section included), fitted on the training
     part (its validation split carved from it) and scored once on the test part."""
+    if "check" in params:
+        raise ConfigError("a 'check' section (a held-out check split for a defaults study) is implemented for "
+                          "classification only; remove it from this regression method's settings")
     reg = facade_estimator(CrossModalRegressor, data, params, seed, ctx)
     reg.fit(data.X_train, data.y_train, resume=ctx.resume)
     return {"metrics": {"test": regression_scores(data.y_test, reg.predict(data.X_test)),

@@ -15,7 +15,7 @@ from orca.estimators import FACADE_PARAMS, _CrossModalBase
 from orca.metrics import get_metric
 from orca.registry import get
 
-from .config import FACADE_KEYS
+from .config import FACADE_KEYS, config_sections
 from .suite import JobContext, TaskData
 
 
@@ -48,9 +48,8 @@ def facade_estimator(cls: type[_CrossModalBase], data: TaskData, params: dict, s
     """The estimator ``cls`` an ORCA method's settings describe: its config sections with the job's seed, its
     ``facade`` section's parameters (:data:`.config.FACADE_KEYS`), the task's categorical columns, and the
     runner's checkpointing."""
-    params = dict(params)
-    facade = params.pop("facade", {})
-    config = OrcaConfig.from_dict(params).with_overrides({"seed": seed})
+    facade = params.get("facade", {})
+    config = OrcaConfig.from_dict(config_sections(params)).with_overrides({"seed": seed})
     est = cls.from_config(config, categorical_features=categorical_columns(data), **facade)
     est.checkpoint_dir = None if ctx.checkpoint_dir is None else str(ctx.checkpoint_dir)
     est.checkpoint_every_s = ctx.checkpoint_every_s
@@ -60,20 +59,46 @@ def facade_estimator(cls: type[_CrossModalBase], data: TaskData, params: dict, s
 def facade_record(est: _CrossModalBase) -> dict[str, Any]:
     """What every facade-run ORCA result records besides its scores, from a fitted estimator's ``result_``: timings,
     parameter counts, the align report, the kept epoch and steps, the training record (epochs, stop reason), the
-    body's source, the device, and the facade parameters it ran with."""
+    body's source, the device, the training/validation split sizes, and the facade parameters it ran with."""
     r = est.result_
     return {"timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
             "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
             "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"],
-            "facade": {k: getattr(est, k) for k in FACADE_KEYS}}
+            "split": r.get("split"), "facade": {k: getattr(est, k) for k in FACADE_KEYS}}
+
+
+CHECK_SEED_OFFSET = 10_007
+"""Added to the job's seed for the check split, so that it is drawn independently of the validation split the
+estimator carves from what is left."""
 
 
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """``CrossModalClassifier`` from the method's settings, fitted on the training part (its validation split carved
-    from it) and scored once on the test part."""
+    from it) and scored once on the test part.
+
+    With a ``check`` section (``{"fraction": f}``), a stratified share ``f`` of the training part is held out
+    before the fit and the fitted model scored on it (``metrics.check``: ROC AUC, accuracy and the cross-entropy
+    as ``loss``): a defaults study can then compare selection rules on data that neither rule selected on, which
+    the validation split, where each rule picks its own best epoch, cannot do."""
     clf = facade_estimator(CrossModalClassifier, data, params, seed, ctx)
-    clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
-    return {"metrics": clf.result_["metrics"], **facade_record(clf)}
+    fraction = params.get("check", {}).get("fraction")
+    if fraction is None:
+        clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
+        return {"metrics": clf.result_["metrics"], **facade_record(clf)}
+    from sklearn.metrics import log_loss
+
+    from orca.data import split_train_val
+
+    fit, check = split_train_val(len(data.y_train), fraction, seed + CHECK_SEED_OFFSET, data.y_train)
+    clf.fit(data.X_train[fit], data.y_train[fit], X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
+    k = data.task.output_shape[0]
+    proba = class_proba(clf, data.X_train[check], k)  # (n_check, k)
+    proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows summing to 1 within 1e-7
+    y_check = data.y_train[check]
+    metrics = {**clf.result_["metrics"],
+               "check": {**table_scores(y_check, proba), "loss": float(log_loss(y_check, proba, labels=np.arange(k)))}}
+    return {"metrics": metrics, **facade_record(clf),
+            "check": {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}}
 
 
 def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
