@@ -9,14 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from orca import CrossModalClassifier, OrcaConfig
+from orca import CrossModalClassifier, CrossModalRegressor, OrcaConfig
 from orca.defaults import facade_sections
-from orca.estimators import FACADE_PARAMS, _CrossModalBase
+from orca.estimators import FACADE_PARAMS
 from orca.metrics import get_metric
 from orca.registry import get
 
 from .config import FACADE_KEYS, config_sections
 from .suite import JobContext, TaskData
+
+Estimator = CrossModalClassifier | CrossModalRegressor
 
 
 def facade_base() -> dict[str, Any]:
@@ -43,8 +45,8 @@ def categorical_columns(data: TaskData) -> list[int]:
     return list(data.data.get("categorical", [])) if data.X_train.ndim == 2 else []
 
 
-def facade_estimator(cls: type[_CrossModalBase], data: TaskData, params: dict, seed: int,
-                     ctx: JobContext = JobContext()) -> _CrossModalBase:
+def facade_estimator(cls: type[Estimator], data: TaskData, params: dict, seed: int,
+                     ctx: JobContext = JobContext()) -> Estimator:
     """The estimator ``cls`` an ORCA method's settings describe: its config sections with the job's seed, its
     ``facade`` section's parameters (:data:`.config.FACADE_KEYS`), the task's categorical columns, and the
     runner's checkpointing."""
@@ -56,7 +58,7 @@ def facade_estimator(cls: type[_CrossModalBase], data: TaskData, params: dict, s
     return est
 
 
-def facade_record(est: _CrossModalBase) -> dict[str, Any]:
+def facade_record(est: Estimator) -> dict[str, Any]:
     """What every facade-run ORCA result records besides its scores, from a fitted estimator's ``result_``: timings,
     parameter counts, the align report, the kept epoch and steps, the training record (epochs, stop reason), the
     body's source, the device, the training/validation split sizes, and the facade parameters it ran with."""
