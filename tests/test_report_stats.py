@@ -103,6 +103,8 @@ def test_the_defaults_study_chooses_on_validation_scores_only() -> None:
     lines = selection_table(checked, ["A", "B"], higher=True, on="check", decides=["refine.select_on"])
     assert chosen(lines) == ["B"] and "`refine.select_on` (check-split scores only)" in lines[1]
     assert selection_table(df, ["A", "B"], higher=True, on="check") == []  # no check scores recorded
+    noted = selection_table(checked, ["A", "B"], higher=True, on="check", provisional="one seed")
+    assert noted[-1] == "Provisional: this choice is not applied to the defaults yet (one seed)."
 
 
 def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:

@@ -246,3 +246,15 @@ def test_settings_added_at_their_defaults_leave_the_job_hash_alone() -> None:
     _drop_defaults(tree, [("patience", None), ("lr", 1e-2), ("data.source", "mirror"), ("refine.schedule.warmup", 0),
                           ("refine.schedule.kind", "linear"), ("missing.section.key", 1)])
     assert tree == {"lr": 1e-3, "data": {"root": ""}, "refine": {"schedule": {"kind": "cosine"}}}
+
+
+def test_every_suite_pickles_for_worker_processes() -> None:
+    """``--jobs N`` sends each job with its suite to a worker process: a suite holding a lambda or a local function
+    (as pdebench's ``floor_applies`` once did) fails there, so every registered suite must pickle."""
+    import pickle
+
+    from benchmarks.catalogue import available_suites, get_suite
+
+    for name in available_suites():
+        suite = get_suite(name)
+        assert pickle.loads(pickle.dumps(suite)).name == name

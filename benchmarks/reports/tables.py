@@ -314,8 +314,9 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
 
 
 def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val",
-                    decides: list[str] | None = None) -> list[str]:
-    """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``."""
+                    decides: list[str] | None = None, provisional: str | None = None) -> list[str]:
+    """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``;
+    ``provisional``: why the choice is shown but not yet applied to the defaults."""
     chosen, table, keys = selection(df, candidates, higher, on)
     if chosen is None:
         return []
@@ -332,6 +333,8 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
              "chosen |", "|---|---|---|---|---|---|"]
     lines += [f"| {m} | {_fmt(v)} | {_fmt(loss)} | {_fmt(t)} | {w:.0f} | {'yes' if m == chosen else ''} |"
               for m, v, loss, t, w in table]
+    if provisional:
+        lines += ["", f"Provisional: this choice is not applied to the defaults yet ({provisional})."]
     return lines
 
 
@@ -405,7 +408,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if means and groups:
         lines += by_group_table(summary, groups)
     for spec in (selections or []) if df is not None else []:
-        lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"))
+        lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"),
+                                 spec.get("provisional"))
     if df is not None:
         lines += budget_table(df)
         lines += side_by_side(summary, df, published)

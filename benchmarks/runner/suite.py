@@ -112,7 +112,7 @@ class Suite:
     """Methods that are trivial predictors (the class prior, the mean target, persistence): the report shows
     them, marks every method that does not beat the best of them on a task, and never counts such a result as a
     win."""
-    floor_applies: Callable[[str, dict], bool] | None = None
+    floor_applies: Callable[[str, dict], bool] | None = None  # module-level (jobs carry the suite to workers)
     """Whether a floor method applies to a task, given the task's ``task_params`` (e.g. persistence only where
     input and target are the same quantity); floors apply to every task when ``None``."""
     unavailable: Callable[[dict], str | None] | None = None

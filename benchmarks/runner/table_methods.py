@@ -74,6 +74,17 @@ CHECK_SEED_OFFSET = 10_007
 estimator carves from what is left."""
 
 
+def check_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(fit, check)`` of the training labels ``y``: a seeded share ``fraction`` held out for checking
+    (stratified where every class has 2 rows), drawn apart from the estimator's own validation split. A class
+    whose every row fell into the check part goes back to the fit, since the test split may hold it."""
+    from orca.data import split_train_val
+
+    fit, check = split_train_val(len(y), fraction, seed + CHECK_SEED_OFFSET, y)
+    lost = np.isin(y[check], y[fit], invert=True)
+    return np.sort(np.concatenate([fit, check[lost]])), check[~lost]
+
+
 def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """``CrossModalClassifier`` from the method's settings, fitted on the training part (its validation split carved
     from it) and scored once on the test part.
@@ -89,9 +100,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
         return {"metrics": clf.result_["metrics"], **facade_record(clf)}
     from sklearn.metrics import log_loss
 
-    from orca.data import split_train_val
-
-    fit, check = split_train_val(len(data.y_train), fraction, seed + CHECK_SEED_OFFSET, data.y_train)
+    fit, check = check_split(data.y_train, fraction, seed)
     clf.fit(data.X_train[fit], data.y_train[fit], X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
     k = data.task.output_shape[0]
     proba = class_proba(clf, data.X_train[check], k)  # (n_check, k)
