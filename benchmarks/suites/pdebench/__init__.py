@@ -37,6 +37,7 @@ from .methods import ORCA_HOOKS, run_floor, run_operator
 from .metrics import METRIC_VERSION
 from .scoring import rollout, score  # noqa: F401  (tests)
 
+
 def persistence_applies(method: str, params: dict) -> bool:
     """Every floor applies to every task except persistence on Darcy flow, whose input (the coefficient field) and
     target (the solution) are different quantities. Module-level so that jobs pickle to worker processes."""
