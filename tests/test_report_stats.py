@@ -152,3 +152,29 @@ def test_seed_by_seed_and_group_tables() -> None:
     lines = by_group_table(summary, {"x": "g1", "y": "g1", "z": "g2"})
     assert lines[-2:] == ["| g1 | 0.3000 (2) | 0.1000 (1) |", "| g2 | 0.9000 (1) | – |"]
     assert by_group_table(summary, {"x": "g1", "y": "g1"}) == []  # one group: nothing to split
+
+
+def test_single_runs_at_or_near_the_floor_are_listed() -> None:
+    """Floor 0.5, best mean 0.9 on task x: a run at 0.45 is below the floor ("at"), 0.52 is within a tenth of the
+    way to the best ("near": 0.02 < 0.04), 0.60 is neither; the floor method itself is never listed. With lower
+    is better the sign flips. Selection tables count the pairs where a candidate kept the chosen one's epoch."""
+    from benchmarks.reports.tables import near_floor_table, selection_table, summarise
+
+    rows = [("x", "floor", s, 0.5, None) for s in range(3)]
+    rows += [("x", "A", 0, 0.45, 0), ("x", "A", 1, 0.52, 3), ("x", "A", 2, 0.60, 7)]
+    rows += [("x", "B", s, 0.9, 5) for s in range(3)]
+    df = pd.DataFrame(rows, columns=["task", "method", "seed", "value", "best_epoch"]).assign(
+        metric="accuracy", data_kind="real", task_name="x")
+    summary = summarise(df, floors=("floor",))
+    summary.attrs["floors"] = ("floor",)
+    lines = near_floor_table(df, summary, higher=True)
+    assert lines[-2:] == ["| A | x | 0 | 0.4500 | 0.5000 | at | 0 | 3 |", "| A | x | 1 | 0.5200 | 0.5000 | near | 3 | 3 |"]
+    flipped = df.assign(value=-df["value"])
+    low = summarise(flipped.assign(metric="mse"), floors=("floor",))
+    low.attrs["floors"] = ("floor",)
+    assert [line.split(" | ")[5] for line in near_floor_table(flipped, low, higher=False)[-2:]] == ["at", "near"]
+    assert near_floor_table(df[df["method"] != "A"], summary, higher=True)[-1] == "None of the 3 runs."
+    picked = df.assign(val=df["method"].map({"A": 0.5, "B": 0.9}), val_loss=0.1, wall_s=1.0)
+    picked.loc[(picked["method"] == "A") & (picked["seed"] == 2), "best_epoch"] = 5
+    lines = selection_table(picked[picked["method"] != "floor"], ["A", "B"], higher=True)
+    assert "| A | 0.5000 |" in lines[-2] and lines[-2].endswith("| 1/3 |  |") and lines[-1].endswith("| – | yes |")

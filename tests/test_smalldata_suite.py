@@ -332,8 +332,12 @@ def test_the_facade_section_is_checked_hashed_and_refused_where_meaningless() ->
     raw, default = jobs[("orca-raw", "Tecator")], jobs[("orca-default", "Tecator")]
     assert raw.hashed["method_params"]["facade"] == {"standardize_input": False}
     assert "facade" not in default.hashed["method_params"]
-    with pytest.raises(ConfigError, match="only to suites that run ORCA through the scikit-learn"):
+    with pytest.raises(ConfigError, match=r"\['facade'\] apply only to suites that run ORCA through the"):
         orca_config({"facade": {"standardize_input": False}}, {}, 0)
+    for key, section in (("check", {"fraction": 0.25}), ("search", {"n_trials": 2})):
+        with pytest.raises(ConfigError, match=rf"\['{key}'\] apply only to suites that run ORCA through the"):
+            orca_config({key: section}, {}, 0)
+    assert orca_config({"refine": {"epochs": 2}}, {}, 3).refine.epochs == 2  # the config's own sections pass
 
 
 def test_input_standardisation_is_the_committed_regression_studys_choice() -> None:

@@ -285,6 +285,44 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
+NEAR_FLOOR = 0.1
+"""A run is *near* its task's floor when its margin above the floor is below this share of the distance from the
+floor to the task's best mean score (:func:`near_floor_table`)."""
+
+
+def near_floor_table(df: pd.DataFrame, summary: pd.DataFrame, higher: bool) -> list[str]:
+    """The single runs (not the means over seeds) of the non-floor methods that are not better than their task's
+    floor, or better by less than :data:`NEAR_FLOOR` of the way from the floor to the task's best mean score,
+    with the epoch each kept: a mean over seeds can hide one run that learnt nothing."""
+    if "floor" not in summary or summary["floor"].isna().all():
+        return []
+    floors = summary.dropna(subset=["floor"]).groupby("task")["floor"].first()
+    best = summary.groupby("task")["mean"].agg("max" if higher else "min")
+    runs = df[df["task"].isin(floors.index) & ~df["method"].isin(summary.attrs.get("floors", ()))].copy()
+    if runs.empty:
+        return []
+    sign = 1.0 if higher else -1.0
+    runs["floor"] = runs["task"].map(floors)
+    runs["margin"] = sign * (runs["value"] - runs["floor"])  # > 0: better than the floor
+    span = sign * (runs["task"].map(best) - runs["floor"])  # the floor's distance to the task's best mean
+    near = runs[(runs["margin"] <= 0) | (runs["margin"] < NEAR_FLOOR * span)]
+    total = runs.groupby("method").size()
+    lines = ["", "## Single runs at or near the floor", "",
+             f"Every run (one seed) not better than its task's floor, or better by less than {NEAR_FLOOR:g} of the "
+             "way from the floor to the task's best mean score; kept epoch: the epoch its weights come from "
+             "(– for methods that do not train by epochs)."]
+    if near.empty:
+        return lines + ["", f"None of the {len(runs)} runs."]
+    lines += ["", "| method | task | seed | score | floor | at or near | kept epoch | runs of the method |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in near.sort_values(["method", "task", "seed"]).itertuples():
+        epoch = getattr(r, "best_epoch", None)
+        epoch = "–" if epoch is None or pd.isna(epoch) else str(int(epoch))
+        lines.append(f"| {r.method} | {r.task} | {r.seed} | {_fmt(r.value)} | {_fmt(r.floor)} | "
+                     f"{'at' if r.margin <= 0 else 'near'} | {epoch} | {total[r.method]} |")
+    return lines
+
+
 def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val"
               ) -> tuple[str | None, list[tuple[str, float, float, float, float]], pd.Index]:
     """A defaults study's choice among ``candidates``, made on training-side scores only.
@@ -313,6 +351,24 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
     return min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
 
 
+def _same_epoch(df: pd.DataFrame, candidates: list[str], chosen: str, keys: pd.Index) -> dict[str, str]:
+    """Per candidate: on how many of the (task, seed) pairs ``keys`` its run kept the same epoch as ``chosen``'s
+    (``k/n``, over the pairs where both recorded one)."""
+    if "best_epoch" not in df:
+        return {}
+    epochs = df[df["method"].isin(candidates)].pivot_table(index=["task", "seed"], columns="method",
+                                                            values="best_epoch", aggfunc="first")
+    epochs = epochs.reindex(keys)
+    if chosen not in epochs:
+        return {}
+    out = {}
+    for m in epochs.columns.drop(chosen):
+        both = epochs[[m, chosen]].dropna()
+        if len(both):
+            out[m] = f"{int((both[m] == both[chosen]).sum())}/{len(both)}"
+    return out
+
+
 def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val",
                     decides: list[str] | None = None, provisional: str | None = None) -> list[str]:
     """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``;
@@ -330,9 +386,10 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
              + (" The check split is a share of the training part held out before the fit, which neither the fit "
                 "nor its epoch selection saw." if on == "check" else ""), "",
              f"| candidate | mean {where} score | mean {where} loss | mean test score | mean wall time (s) | "
-             "chosen |", "|---|---|---|---|---|---|"]
-    lines += [f"| {m} | {_fmt(v)} | {_fmt(loss)} | {_fmt(t)} | {w:.0f} | {'yes' if m == chosen else ''} |"
-              for m, v, loss, t, w in table]
+             f"kept the same epoch as {chosen} | chosen |", "|---|---|---|---|---|---|---|"]
+    same = _same_epoch(df, candidates, chosen, keys)
+    lines += [f"| {m} | {_fmt(v)} | {_fmt(loss)} | {_fmt(t)} | {w:.0f} | {same.get(m, '–')} | "
+              f"{'yes' if m == chosen else ''} |" for m, v, loss, t, w in table]
     if provisional:
         lines += ["", f"Provisional: this choice is not applied to the defaults yet ({provisional})."]
     return lines
@@ -407,6 +464,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             lines += by_seed_table(df, reference, higher)
     if means and groups:
         lines += by_group_table(summary, groups)
+    if df is not None:
+        lines += near_floor_table(df, summary, higher)
     for spec in (selections or []) if df is not None else []:
         lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"),
                                  spec.get("provisional"))

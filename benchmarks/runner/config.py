@@ -53,7 +53,6 @@ FACADE_KEYS = ("standardize_input", "standardize_target")
 """The scikit-learn estimators' own parameters (not the config's) that an ORCA method run through the facade may
 set in its ``facade`` section: the ones that change what the model sees."""
 
-
 CARRIED_KEYS = ("search", "facade", "check")
 """Keys an ORCA method's settings carry beside the config's sections (:func:`orca_section`)."""
 

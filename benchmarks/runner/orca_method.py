@@ -25,6 +25,7 @@ from orca import OrcaConfig
 from orca.config import flatten
 from orca.exceptions import ConfigError
 
+from .config import CARRIED_KEYS
 from .suite import JobContext, TaskData
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -40,10 +41,13 @@ class OrcaHooks:
 
 def orca_config(params: dict, task_params: dict, seed: int) -> OrcaConfig:
     """The ORCA method's settings with the task's own ORCA settings (``task_params.<task>.orca``) and the seed on
-    top. A ``facade`` section (the scikit-learn estimators' own parameters) has no meaning here and is refused."""
-    if "facade" in params:
-        raise ConfigError("a 'facade' section applies only to suites that run ORCA through the scikit-learn "
-                          f"estimators; this suite calls the core directly (got facade={params['facade']!r})")
+    top. The sections carried beside the config (:data:`.config.CARRIED_KEYS`: the scikit-learn estimators' own
+    parameters, a validation search, a check split) need the facade's runners and are refused here."""
+    carried = [key for key in CARRIED_KEYS if key in params]
+    if carried:
+        raise ConfigError(f"the section(s) {carried} apply only to suites that run ORCA through the scikit-learn "
+                          "estimators (their runners read them); this suite calls the core directly, so a method "
+                          f"here may hold only the config's own sections (got {carried[0]}={params[carried[0]]!r})")
     return OrcaConfig.from_dict(params).with_overrides({**flatten(task_params.get("orca", {})), "seed": seed})
 
 

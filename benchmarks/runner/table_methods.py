@@ -118,7 +118,7 @@ def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     import baselines  # noqa: F401  (registers the baselines)
 
     model = get("baseline", "logreg")(seed=seed, C=params["C"], max_iter=params["max_iter"],
-                                      n_features=data.X_train.shape[1], categorical=data.data.get("categorical", []))
+                                      n_features=data.X_train.shape[1], categorical=categorical_columns(data))
     start = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     seconds = time.perf_counter() - start
