@@ -178,3 +178,29 @@ def test_single_runs_at_or_near_the_floor_are_listed() -> None:
     picked.loc[(picked["method"] == "A") & (picked["seed"] == 2), "best_epoch"] = 5
     lines = selection_table(picked[picked["method"] != "floor"], ["A", "B"], higher=True)
     assert "| A | 0.5000 |" in lines[-2] and lines[-2].endswith("| 1/3 |  |") and lines[-1].endswith("| – | yes |")
+
+
+def test_traits_table_correlates_paired_differences_with_recorded_traits() -> None:
+    """A's paired difference to R rises with the columns (rank correlation +1) and falls with the rows (-1),
+    averaged over the seeds both ran; the floor is not analysed; a trait recorded on fewer than 8 tasks or
+    constant is left out. ``_traits`` reads columns from ``features`` or the column names."""
+    from benchmarks.reports.results import _traits
+    from benchmarks.reports.tables import traits_table
+
+    rows = []
+    for i in range(9):
+        common = {"task": f"t{i}", "features": float(3 + i), "train_rows": float(900 - 50 * i),
+                  "classes": 2.0, "categorical_share": float("nan") if i else 0.5}
+        for s in range(2):
+            rows += [{**common, "method": "R", "seed": s, "value": 0.8},
+                     {**common, "method": "A", "seed": s, "value": 0.7 + 0.01 * i * i + 0.001 * s},
+                     {**common, "method": "floor", "seed": s, "value": 0.5}]
+    rows.append({**rows[1], "seed": 5, "value": 0.0})  # a seed R did not run: not paired, left out
+    lines = traits_table(pd.DataFrame(rows), "R", higher=True, floors=("floor",))
+    assert lines[-2:] == ["| A | train rows | 9 | -1.00 | 0 |", "| A | features | 9 | +1.00 | 0 |"]
+    assert not any("floor" in line.split(" | ")[0] for line in lines[6:])
+    low = traits_table(pd.DataFrame(rows).assign(value=lambda d: -d["value"]), "R", higher=False)
+    assert low[-1].startswith("| A | features | 9 | +1.00")  # the sign follows the metric's direction
+    assert _traits({"rows": {"train": 40}, "columns": ["a", "b", "c", "d"], "categorical": [1]}) == {
+        "train_rows": 40.0, "features": 4.0, "categorical_share": 0.25, "classes": pytest.approx(float("nan"), nan_ok=True),
+        "length": pytest.approx(float("nan"), nan_ok=True)}

@@ -55,7 +55,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "final": rec.get("metrics", {}).get("test_final", {}).get(metric),
                      "yardstick": rec.get("yardstick"),
                      "wall_s": float(rec.get("wall_time_s") or float("nan")),
-                     **_training(rec),
+                     **_training(rec), **_traits(rec.get("data") or {}),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 
@@ -78,6 +78,24 @@ def _training(rec: dict) -> dict:
     curve = refine.get("curve") or refine.get("history")
     return {"epochs_run": len(curve) if curve else None, "best_epoch": refine["best_epoch"],
             "stop_reason": "cap", "converged": False, "samples_seen": None, "loss": None}
+
+
+TRAITS = ("train_rows", "features", "categorical_share", "classes", "length")
+"""A table task's traits as its results record them (:func:`_traits`); ``NaN`` where a result does not."""
+
+
+def _traits(data: dict) -> dict:
+    """A task's traits from a result's ``data`` record: training rows, columns (``features``, else the number of
+    column names), the share of categorical columns, classes and a series' length; ``NaN`` for what a result does
+    not record (OpenML results written before ``features`` and ``classes`` were recorded have only the rows)."""
+    rows = (data.get("rows") or {}).get("train")
+    features = data.get("features") or (len(data["columns"]) if isinstance(data.get("columns"), list) else None)
+    categorical = data.get("categorical")
+    share = len(categorical) / features if features and categorical is not None else float("nan")
+    return {"train_rows": float(rows) if rows is not None else float("nan"),
+            "features": float(features) if features else float("nan"), "categorical_share": share,
+            "classes": float(data["classes"]) if data.get("classes") else float("nan"),
+            "length": float(data["length"]) if data.get("length") else float("nan")}
 
 
 def _rollout(rec: dict, metric: str) -> list[float] | None:

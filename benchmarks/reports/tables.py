@@ -207,6 +207,47 @@ def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[st
     return lines
 
 
+MIN_TRAIT_TASKS = 8
+"""The fewest tasks with a recorded, varying trait for :func:`traits_table` to correlate it."""
+
+
+def traits_table(scores: pd.DataFrame, reference: str, higher: bool, floors: tuple[str, ...] = ()) -> list[str]:
+    """Where a method gains or loses against ``reference``: the Spearman rank correlation, over tasks, between its
+    mean paired difference (> 0 better; the (task, seed) pairs both ran) and each task trait its results record
+    (:data:`.results.TRAITS`: training rows, columns, categorical share, classes), with the two-sided p-value.
+    A trait is left out where fewer than :data:`MIN_TRAIT_TASKS` tasks record it or it does not vary; the
+    ``floors`` are not analysed."""
+    from scipy.stats import spearmanr
+
+    from .results import TRAITS
+
+    traits = [t for t in TRAITS if t in scores]
+    if not traits or "seed" not in scores or reference not in set(scores["method"]):
+        return []
+    per_task = scores.groupby("task")[traits].median()
+    value = scores.groupby(["method", "task", "seed"])["value"].mean()
+    ref = value.loc[reference]
+    rows = []
+    for m in sorted(set(scores["method"]) - {reference, *floors}):
+        own = value.loc[m]
+        both = own.index.intersection(ref.index)
+        diff = ((own.loc[both] - ref.loc[both]) * (1 if higher else -1)).groupby(level="task").mean()
+        for trait in traits:
+            x = per_task.loc[diff.index, trait]
+            ok = x.notna()
+            if ok.sum() < MIN_TRAIT_TASKS or x[ok].nunique() < 2 or diff[ok].nunique() < 2:
+                continue
+            rho, p = spearmanr(x[ok], diff[ok])
+            rows.append(f"| {m} | {trait.replace('_', ' ')} | {int(ok.sum())} | {rho:+.2f} | {p:.3g} |")
+    if not rows:
+        return []
+    return ["", f"## Where methods gain or lose against {reference}", "",
+            f"Spearman rank correlation over tasks between a method's mean difference to {reference} (> 0 better; "
+            "the (task, seed) pairs both ran) and a trait of the task its results record; p: two-sided, not "
+            "corrected for the number of rows.", "",
+            "| method | trait | tasks | Spearman ρ | p |", "|---|---|---|---|---|", *rows]
+
+
 def by_group_table(summary: pd.DataFrame, groups: dict[str, str]) -> list[str]:
     """Each method's mean score over the tasks of each group (``groups``: task -> group), the number of tasks it
     ran in brackets; a task's score is its mean over the method's own seeds, as in the first table."""
@@ -466,6 +507,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines += by_group_table(summary, groups)
     if df is not None:
         lines += near_floor_table(df, summary, higher)
+        if reference and means:  # differences on one scale across tasks
+            lines += traits_table(df, reference, higher, tuple(summary.attrs.get("floors", ())))
     for spec in (selections or []) if df is not None else []:
         lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"),
                                  spec.get("provisional"))

@@ -236,7 +236,8 @@ def load_task(name: str, config: dict, seed: int) -> TaskData:
     task = Task(f"openml-{name}", (X.shape[1],), "classification", (int(y.max()) + 1,), metric=config["metric"])
     return TaskData(task, X_tr, y_tr, X_te, y_te,
                     data={**provenance, "categorical": list(categorical), "split": split,
-                          "rows": {"train": len(y_tr), "test": len(y_te)}})
+                          "rows": {"train": len(y_tr), "test": len(y_te)}, "features": int(X.shape[1]),
+                          "classes": int(y.max()) + 1})
 
 
 def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

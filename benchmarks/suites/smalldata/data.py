@@ -130,5 +130,5 @@ def load_table(name: str, config: dict, seed: int) -> TaskData:
              "source": "scikit-learn" if TABLES[name][0] == "sklearn" else "Debian r-cran-mlbench",
              "split": f"{1 - protocol['test_fraction']:.0%}/{protocol['test_fraction']:.0%} stratified, seed {seed}, "
                       f"at most {protocol['max_train']} training rows", "rows_left_out_rare_classes": dropped,
-             "rows": {"train": len(X_tr), "test": len(X_te)}}
+             "rows": {"train": len(X_tr), "test": len(X_te)}, "classes": k}
     return TaskData(task, X_tr, y_tr, X_te, y_te, params=config.get("task_params", {}).get(name, {}), data=about)
