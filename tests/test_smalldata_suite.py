@@ -355,3 +355,23 @@ def test_input_standardisation_is_the_committed_regression_studys_choice() -> No
     if chosen is None:
         pytest.skip("the committed study has no (task, seed) pair both candidates ran")
     assert FACADE_PARAMS["standardize_input"] == (chosen == "orca-default"), table
+
+
+@pytest.mark.parametrize("suite_name", ["smallseries", "smalltables"])
+def test_each_check_split_candidate_differs_only_in_what_its_entry_decides(suite_name: str) -> None:
+    """In a check-split selection entry the candidates share the check split and every setting except the ones
+    the entry decides, so the check score compares those settings alone (``orca-ln-check``: ``body.finetune``)."""
+    from benchmarks.runner.jobs import expand_jobs
+    from orca.config import flatten
+
+    suite = get_suite(suite_name)
+    config = resolve_config(suite, "study")
+    params = {j.method: j.resolved["method_params"] for j in expand_jobs(suite, config) if j.seed == 0}
+    entries = [e for e in config["selection"] if isinstance(e, dict) and e.get("on") == "check"]
+    assert {tuple(e["decides"]) for e in entries} >= {("refine.select_on",), ("body.finetune",)}
+    for entry in entries:
+        base, *others = (flatten(params[m]) for m in entry["candidates"])
+        assert base["check.fraction"] == 0.25
+        for other in others:
+            changed = {k for k in base.keys() | other.keys() if base.get(k) != other.get(k)}
+            assert changed == set(entry["decides"]), (entry["candidates"], changed)
