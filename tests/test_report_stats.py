@@ -204,3 +204,19 @@ def test_traits_table_correlates_paired_differences_with_recorded_traits() -> No
     assert _traits({"rows": {"train": 40}, "columns": ["a", "b", "c", "d"], "categorical": [1]}) == {
         "train_rows": 40.0, "features": 4.0, "categorical_share": 0.25, "classes": pytest.approx(float("nan"), nan_ok=True),
         "length": pytest.approx(float("nan"), nan_ok=True)}
+
+
+def test_error_profile_table_averages_the_recorded_profile_over_seeds() -> None:
+    """Boundary / RMSE is the ratio of the seed means; results without a profile (a table method) are left out."""
+    from benchmarks.reports.tables import error_profile_table
+
+    profile = lambda rmse, b, lo: {"rmse": rmse, "brmse": b, "frmse_low": lo, "frmse_mid": 0.01,  # noqa: E731
+                                   "frmse_high": 0.001}
+    df = pd.DataFrame([{"task": "adv", "method": "orca", "seed": 0, "profile": profile(0.2, 0.1, 0.05)},
+                       {"task": "adv", "method": "orca", "seed": 1, "profile": profile(0.4, 0.5, 0.15)},
+                       {"task": "adv", "method": "fno", "seed": 0, "profile": profile(0.1, 0.3, 0.02)},
+                       {"task": "adv", "method": "xgb", "seed": 0, "profile": {}}])
+    lines = error_profile_table(df)
+    assert lines[-2:] == ["| adv | fno | 0.1 | 3.00 | 0.02 | 0.01 | 0.001 |",
+                          "| adv | orca | 0.3 | 1.00 | 0.1 | 0.01 | 0.001 |"]
+    assert error_profile_table(df.assign(profile=[{}] * 4)) == []

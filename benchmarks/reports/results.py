@@ -56,6 +56,8 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "yardstick": rec.get("yardstick"),
                      "wall_s": float(rec.get("wall_time_s") or float("nan")),
                      **_training(rec), **_traits(rec.get("data") or {}),
+                     "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}
+                                 if "brmse" in test else {}),  # fields only (a table's RMSE is no profile)
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 
@@ -79,6 +81,10 @@ def _training(rec: dict) -> dict:
     return {"epochs_run": len(curve) if curve else None, "best_epoch": refine["best_epoch"],
             "stop_reason": "cap", "converged": False, "samples_seen": None, "loss": None}
 
+
+PROFILE = ("rmse", "brmse", "frmse_low", "frmse_mid", "frmse_high")
+"""The error-profile metrics a field result may record beside its ranking metric (PDEBench's RMSE, boundary RMSE
+and Fourier-band RMSEs; :func:`.tables.error_profile_table`)."""
 
 TRAITS = ("train_rows", "features", "categorical_share", "classes", "length")
 """A table task's traits as its results record them (:func:`_traits`); ``NaN`` where a result does not."""

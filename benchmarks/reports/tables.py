@@ -264,6 +264,29 @@ def by_group_table(summary: pd.DataFrame, groups: dict[str, str]) -> list[str]:
     return lines
 
 
+def error_profile_table(df: pd.DataFrame) -> list[str]:
+    """Where a field method's error lies, per task and method (means over its seeds): RMSE, boundary RMSE relative
+    to it (> 1: the error concentrates on the boundary) and the RMSE of the low, middle and high Fourier bands,
+    for the results that record them (:data:`.results.PROFILE`)."""
+    if "profile" not in df or not df["profile"].map(bool).any():
+        return []
+    rows = df[df["profile"].map(bool)]
+    keys = ("rmse", "brmse", "frmse_low", "frmse_mid", "frmse_high")
+    wide = pd.DataFrame([{k: p.get(k, np.nan) for k in keys} for p in rows["profile"]], index=rows.index)
+    wide[["task", "method"]] = rows[["task", "method"]]
+    means = wide.groupby(["task", "method"], sort=True)[list(keys)].mean()
+    lines = ["", "## Where the error lies", "",
+             "Test RMSE, the boundary RMSE relative to it (> 1: the error concentrates on the boundary) and the RMSE "
+             "of the low, middle and high Fourier bands (PDEBench's fRMSE), mean over each method's seeds.", "",
+             "| task | method | RMSE | boundary / RMSE | fRMSE low | fRMSE mid | fRMSE high |",
+             "|---|---|---|---|---|---|---|"]
+    for (task, method), r in means.iterrows():
+        ratio = r["brmse"] / r["rmse"] if r["rmse"] > 0 else np.nan
+        lines.append(f"| {task} | {method} | {r['rmse']:.4g} | {ratio:.2f} | {r['frmse_low']:.3g} | "
+                     f"{r['frmse_mid']:.3g} | {r['frmse_high']:.3g} |")
+    return lines
+
+
 def rollout_table(df: pd.DataFrame) -> list[str]:
     """Roll-out tasks: each method's error after every step (mean over seeds), then the final step's."""
     rows = df[df["rollout"].notna()] if "rollout" in df else df.iloc[:0]
@@ -515,6 +538,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if df is not None:
         lines += budget_table(df)
         lines += side_by_side(summary, df, published)
+        lines += error_profile_table(df)
         lines += rollout_table(df)
         lines += yardstick_table(df)
     if published:
