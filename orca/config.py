@@ -109,8 +109,15 @@ class PredictorConfig:
     """``linear`` (parametric heads) or ``pool`` (parameter-free pooling for dense outputs: the paper's head in
     1D; in 2D the paper adds Swin's learnable 1x1-conv decoder first, which ``pool`` leaves out)."""
 
+    smooth: int = 0
+    """Dense outputs only: the kernel size of a learnable convolution over the decoded field, started at the
+    identity, that can smooth the seams between the patches the tokens decode (0: none; odd and >= 3)."""
+
     def __post_init__(self) -> None:
         _choice("predictor.head", self.head, ("linear", "pool"))
+        if not isinstance(self.smooth, int) or isinstance(self.smooth, bool) or (
+                self.smooth != 0 and (self.smooth < 3 or self.smooth % 2 == 0)):
+            raise ConfigError(f"predictor.smooth={self.smooth!r}; expected 0 (none) or an odd kernel size >= 3")
 
 
 @dataclass

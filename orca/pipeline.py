@@ -132,7 +132,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
 
     t = time.perf_counter()
     extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
-             "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
+             "predictor": {k: v for k, v in config.predictor.__dict__.items() if not (k == "smooth" and v == 0)},
+             "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
                   config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir)

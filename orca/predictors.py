@@ -8,6 +8,11 @@ registered     what it does
 ``dense2d``    per-patch ``Linear(D, C_out * ph * pw)``, unpatchified on the grid, cropped to ``(C_out, H, W)``
 =============  ==========================================================================================
 
+``predictor.smooth = k`` adds to either dense head a ``k``-wide (``k x k``) convolution over the decoded field,
+``C_out`` channels in and out, replicate-padded, started at the identity: the head begins as without it and may
+learn to blend the values on either side of a patch seam (each token decodes its patch independently, so the
+output can jump at patch edges; docs/pdebench.md's error analysis).
+
 With ``head="pool"`` the dense heads have no parameters: the D hidden units of each token are average-pooled down
 to the values that token emits, so all fitting happens inside the body. In 1D this is the paper's dense head
 (the ORCA code's ``adaptive_pooler`` on RoBERTa's tokens). In 2D it is *not*: the ORCA code runs Swin's
@@ -56,46 +61,67 @@ class _TokenValues(nn.Module):
         return pooled.reshape(b, n, self.n_values)
 
 
+def _seam_smoother(channels: int, kernel: int, dims: int) -> nn.Module | None:
+    """A ``kernel``-wide convolution over a ``dims``-D field with ``channels`` channels, initialised to the
+    identity (the centre tap of channel c to channel c is 1, every other weight 0); ``None`` for ``kernel=0``."""
+    if not kernel:
+        return None
+    conv_cls = nn.Conv1d if dims == 1 else nn.Conv2d
+    conv = conv_cls(channels, channels, kernel, padding=kernel // 2, padding_mode="replicate", bias=False)
+    with torch.no_grad():
+        conv.weight.zero_()
+        centre = (slice(None), slice(None)) + (kernel // 2,) * dims
+        conv.weight[centre] = torch.eye(channels)  # weight (C_out, C_in, k[, k]): identity at the centre tap
+    return conv
+
+
 class Dense1DHead(nn.Module):
     """``(B, N, D)`` -> ``(B, C_out, L_out)``: token i emits ``C_out x k`` values for positions ``i*k .. i*k+k-1``."""
 
-    def __init__(self, width: int, n_tokens: int, out_channels: int, out_length: int, mode: str) -> None:
+    def __init__(self, width: int, n_tokens: int, out_channels: int, out_length: int, mode: str,
+                 smooth: int = 0) -> None:
         super().__init__()
         self.out_channels, self.out_length = out_channels, out_length
         self.per_token = math.ceil(out_length / n_tokens)
         self.values = _TokenValues(width, out_channels * self.per_token, mode)
+        self.smooth = _seam_smoother(out_channels, smooth, 1)
 
     def forward(self, hidden: torch.Tensor, grid: object = None) -> torch.Tensor:
         b, n, _ = hidden.shape
         v = self.values(hidden).reshape(b, n, self.out_channels, self.per_token)  # (B, N, C_out, k)
         v = v.permute(0, 2, 1, 3).reshape(b, self.out_channels, n * self.per_token)  # (B, C_out, N*k)
-        return v[:, :, : self.out_length]
+        v = v[:, :, : self.out_length]
+        return v if self.smooth is None else self.smooth(v)
 
 
 class Dense2DHead(nn.Module):
     """``(B, h*w, D)`` on grid ``(h, w)`` -> ``(B, C_out, H, W)``: each patch emits a ``C_out x ph x pw`` block."""
 
-    def __init__(self, width: int, grid: tuple[int, int], out_shape: tuple[int, int, int], mode: str) -> None:
+    def __init__(self, width: int, grid: tuple[int, int], out_shape: tuple[int, int, int], mode: str,
+                 smooth: int = 0) -> None:
         super().__init__()
         self.grid = grid
         self.out_channels, self.out_h, self.out_w = out_shape
         self.ph, self.pw = math.ceil(self.out_h / grid[0]), math.ceil(self.out_w / grid[1])
         self.values = _TokenValues(width, self.out_channels * self.ph * self.pw, mode)
+        self.smooth = _seam_smoother(self.out_channels, smooth, 2)
 
     def forward(self, hidden: torch.Tensor, grid: tuple[int, int] | None = None) -> torch.Tensor:
         b = hidden.shape[0]
         gh, gw = grid or self.grid
         v = self.values(hidden).reshape(b, gh, gw, self.out_channels, self.ph, self.pw)  # (B, h, w, C, ph, pw)
         v = v.permute(0, 3, 1, 4, 2, 5).reshape(b, self.out_channels, gh * self.ph, gw * self.pw)  # (B, C, h*ph, w*pw)
-        return v[:, :, : self.out_h, : self.out_w]
+        v = v[:, :, : self.out_h, : self.out_w]
+        return v if self.smooth is None else self.smooth(v)
 
 
 register("predictor", "pooled")(lambda task, width, tokens, grid, cfg: PooledHead(width, task.output_shape[0]))
 register("predictor", "dense1d")(
-    lambda task, width, tokens, grid, cfg: Dense1DHead(width, tokens, task.output_shape[0], task.output_shape[1], cfg.head)
+    lambda task, width, tokens, grid, cfg: Dense1DHead(width, tokens, task.output_shape[0], task.output_shape[1],
+                                                       cfg.head, cfg.smooth)
 )
 register("predictor", "dense2d")(
-    lambda task, width, tokens, grid, cfg: Dense2DHead(width, grid, task.output_shape, cfg.head)
+    lambda task, width, tokens, grid, cfg: Dense2DHead(width, grid, task.output_shape, cfg.head, cfg.smooth)
 )
 
 

@@ -128,3 +128,39 @@ def test_image_kernel_tiled_from_vision_body(tiny_body) -> None:
     conv = model.embedder.conv.weight  # (D, 5, P, P): channels 0,1,2,0,1
     torch.testing.assert_close(conv[:, :3], w)
     torch.testing.assert_close(conv[:, 3:5], w[:, :2])
+
+
+@pytest.mark.parametrize("out_shape", [(2, 50), (2, 20, 18)])
+def test_seam_smoother_starts_as_the_plain_head_and_learns(out_shape) -> None:
+    """``predictor.smooth = 3``: at initialisation the head's output equals the head without it (same token
+    weights), the convolution receives gradients, and once its taps average neighbours the jump at a patch seam
+    shrinks. ``smooth = 0`` adds no parameters, so model files written before the setting existed still load."""
+    from orca.config import PredictorConfig
+    from orca.predictors import build_predictor
+
+    task = Task("field", (2, *out_shape[1:]), "dense", out_shape)
+    grid = (4, 3) if len(out_shape) == 3 else None
+    tokens = 12 if grid else 10
+    torch.manual_seed(0)
+    plain = build_predictor(task, 16, tokens, grid, PredictorConfig())
+    smooth = build_predictor(task, 16, tokens, grid, PredictorConfig(smooth=3))
+    assert set(plain.state_dict()) == {"values.linear.weight", "values.linear.bias"}
+    smooth.values.load_state_dict(plain.values.state_dict())
+    hidden = torch.randn(3, tokens, 16)
+    out = smooth(hidden, grid)
+    assert out.shape == (3, *out_shape)
+    assert torch.allclose(out, plain(hidden, grid), atol=1e-6)  # the identity at the start
+    out.square().sum().backward()
+    assert smooth.smooth.weight.grad is not None and smooth.smooth.weight.grad.abs().sum() > 0
+    with torch.no_grad():  # a box filter: the largest jump between neighbouring outputs falls
+        smooth.smooth.weight.zero_()
+        for c in range(out_shape[0]):
+            smooth.smooth.weight[c, c] = 1.0 / smooth.smooth.weight[c, c].numel()
+    jump = lambda y: (y[..., 1:] - y[..., :-1]).abs().max()  # noqa: E731
+    assert jump(smooth(hidden, grid)) < jump(plain(hidden, grid))
+
+
+@pytest.mark.parametrize("bad", [1, 2, 4, -3, True, 3.0])
+def test_predictor_smooth_must_be_an_odd_kernel(bad) -> None:
+    with pytest.raises(ConfigError, match=r"predictor.smooth=.*expected (0 \(none\) or an odd kernel size >= 3|int)"):
+        OrcaConfig().with_overrides({"predictor.smooth": bad})

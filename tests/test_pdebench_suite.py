@@ -212,3 +212,15 @@ def test_per_family_baseline_settings(pde_root, tmp_path) -> None:
     bad = type(data)(**{**data.__dict__, "params": {**data.params, "fno": {"modez": 3}}})
     with pytest.raises(ConfigError, match=r"unknown keys \['modez'\]"):
         suite.methods["fno"](bad, config["method_params"]["fno"], 0, None)
+
+
+@pytest.mark.parametrize("preset", ["smoke", "paper", "equal-budget"])
+def test_the_seam_smoother_candidate_changes_only_the_head(preset: str) -> None:
+    """``orca-smooth`` is ``orca`` with ``predictor.smooth = 3`` and nothing else in every preset, so a run with
+    ``--methods orca-smooth`` answers whether the smoother helps; it is not in the default method list."""
+    from orca.config import flatten
+
+    config = resolve_config(get_suite("pdebench"), preset)
+    plain, smooth = (flatten(config["method_params"][m]) for m in ("orca", "orca-smooth"))
+    assert {k for k in plain.keys() | smooth.keys() if plain.get(k) != smooth.get(k)} == {"predictor.smooth"}
+    assert smooth["predictor.smooth"] == 3 and "orca-smooth" not in config["methods"]

@@ -258,3 +258,21 @@ def test_every_suite_pickles_for_worker_processes() -> None:
     for name in available_suites():
         suite = get_suite(name)
         assert pickle.loads(pickle.dumps(suite)).name == name
+
+
+def test_every_committed_result_is_current_under_its_preset() -> None:
+    """A committed result whose job the preset still plans has that job's hash: a new setting (a config field, a
+    method default) that silently changed the hashes would leave every such result out of its report as
+    superseded. A deliberate change of settings re-runs the jobs (or removes their old files) in the same commit."""
+    root = Path(__file__).resolve().parents[1] / "results"
+    checked, stale = 0, []
+    for runs in sorted(root.glob("*/*/runs")):
+        suite_name, preset = runs.parent.parent.name, runs.parent.name
+        suite = get_suite(suite_name)
+        planned = {job.filename: job.config_hash for job in expand_jobs(suite, resolve_config(suite, preset))}
+        for path in sorted(runs.glob("*.json")):
+            if path.name in planned:
+                checked += 1
+                if orca.io.read_json(path).get("config_hash") != planned[path.name]:
+                    stale.append(f"{suite_name}/{preset}/{path.name}")
+    assert checked > 500 and not stale, f"{len(stale)} committed results no longer match their preset: {stale[:10]}"

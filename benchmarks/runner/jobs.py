@@ -19,6 +19,10 @@ REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, 
 behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
 the runner, not in the core)."""
 
+ORCA_ADDED_DEFAULTS = {"predictor.smooth": 0}
+"""Other OrcaConfig settings added after results were first recorded, dotted, at the values that reproduce the
+earlier behaviour; hashes leave them out as :data:`REFINE_ADDED_DEFAULTS`."""
+
 FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True}
 """The estimator parameters of an ORCA method's ``facade`` section (:data:`.config.FACADE_KEYS`), at the values
 every facade result recorded before the section existed ran with; hashes leave them out there, and keep them
@@ -72,6 +76,7 @@ class Job:
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
             _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
             _drop_defaults(out["method_params"], [(f"facade.{k}", v) for k, v in FACADE_ADDED_DEFAULTS.items()])
+            _drop_defaults(out["method_params"], ORCA_ADDED_DEFAULTS.items())
             if out["method_params"].get("facade") == {}:
                 out["method_params"].pop("facade")
         else:
