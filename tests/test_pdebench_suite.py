@@ -215,12 +215,15 @@ def test_per_family_baseline_settings(pde_root, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("preset", ["smoke", "paper", "equal-budget"])
-def test_the_seam_smoother_candidate_changes_only_the_head(preset: str) -> None:
-    """``orca-smooth`` is ``orca`` with ``predictor.smooth = 3`` and nothing else in every preset, so a run with
-    ``--methods orca-smooth`` answers whether the smoother helps; it is not in the default method list."""
+@pytest.mark.parametrize("candidate, key, value", [("orca-smooth", "predictor.smooth", 3),
+                                                   ("orca-bf16", "refine.mixed_precision", "bf16")])
+def test_each_orca_candidate_changes_one_setting(preset: str, candidate: str, key: str, value) -> None:
+    """``orca-smooth`` (a seam smoother on the head) and ``orca-bf16`` (bfloat16 autocast) are ``orca`` with one
+    setting changed in every preset, so a run with ``--methods <candidate>`` answers whether that change helps;
+    neither is in the default method list."""
     from orca.config import flatten
 
     config = resolve_config(get_suite("pdebench"), preset)
-    plain, smooth = (flatten(config["method_params"][m]) for m in ("orca", "orca-smooth"))
-    assert {k for k in plain.keys() | smooth.keys() if plain.get(k) != smooth.get(k)} == {"predictor.smooth"}
-    assert smooth["predictor.smooth"] == 3 and "orca-smooth" not in config["methods"]
+    plain, changed = (flatten(config["method_params"][m]) for m in ("orca", candidate))
+    assert {k for k in plain.keys() | changed.keys() if plain.get(k) != changed.get(k)} == {key}
+    assert changed[key] == value and candidate not in config["methods"]

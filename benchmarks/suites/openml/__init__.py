@@ -254,7 +254,8 @@ def run_tabpfn(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
 
 SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
-    methods={"orca": run_orca, "orca-paper": run_orca, "orca-mpnet": run_orca, "orca-tuned": run_orca_search, "logreg": run_logreg, "xgboost": run_gbdt,
+    methods={"orca": run_orca, "orca-paper": run_orca, "orca-bf16": run_orca, "orca-mpnet": run_orca,
+             "orca-tuned": run_orca_search, "logreg": run_logreg, "xgboost": run_gbdt,
              "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),

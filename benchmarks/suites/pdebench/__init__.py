@@ -47,7 +47,8 @@ def persistence_applies(method: str, params: dict) -> bool:
 SUITE = register_suite(Suite(
     name="pdebench", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
-             "orca-smooth": functools.partial(run_orca, hooks=ORCA_HOOKS), "fno": functools.partial(run_operator, kind="fno"),
+             "orca-smooth": functools.partial(run_orca, hooks=ORCA_HOOKS),
+             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS), "fno": functools.partial(run_operator, kind="fno"),
              "unet": functools.partial(run_operator, kind="unet"), "floor": functools.partial(run_floor, kind="mean"),
              "persistence": functools.partial(run_floor, kind="persistence")},
     all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), metric_version=METRIC_VERSION,
