@@ -201,19 +201,6 @@ def test_new_settings_at_their_defaults_keep_recorded_hashes() -> None:
     assert "split" not in default.hashed["protocol"] and window.hashed["protocol"]["split"] == "tabpfn-window"
 
 
-@pytest.mark.parametrize("preset", ["smoke", "paper"])
-def test_the_bf16_candidate_changes_only_the_precision(preset: str) -> None:
-    """``orca-bf16`` is ``orca`` with bfloat16 autocast in refine and nothing else; not in any default method list."""
-    from benchmarks.catalogue import get_suite
-    from benchmarks.runner import resolve_config
-    from orca.config import flatten
-
-    config = resolve_config(get_suite("openml"), preset)
-    plain, bf16 = (flatten(config["method_params"][m]) for m in ("orca", "orca-bf16"))
-    assert {k for k in plain.keys() | bf16.keys() if plain.get(k) != bf16.get(k)} == {"refine.mixed_precision"}
-    assert bf16["refine.mixed_precision"] == "bf16" and "orca-bf16" not in config["methods"]
-
-
 def test_the_body_size_preset_changes_only_the_body() -> None:
     """``orca-mpnet`` is ``orca`` with the MPNet body and nothing else, so the preset answers whether body size
     matters; its 10 tables are the ones with the fewest columns (the cheapest for the larger body), 5 splits."""

@@ -213,17 +213,3 @@ def test_per_family_baseline_settings(pde_root, tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"unknown keys \['modez'\]"):
         suite.methods["fno"](bad, config["method_params"]["fno"], 0, None)
 
-
-@pytest.mark.parametrize("preset", ["smoke", "paper", "equal-budget"])
-@pytest.mark.parametrize("candidate, key, value", [("orca-smooth", "predictor.smooth", 3),
-                                                   ("orca-bf16", "refine.mixed_precision", "bf16")])
-def test_each_orca_candidate_changes_one_setting(preset: str, candidate: str, key: str, value) -> None:
-    """``orca-smooth`` (a seam smoother on the head) and ``orca-bf16`` (bfloat16 autocast) are ``orca`` with one
-    setting changed in every preset, so a run with ``--methods <candidate>`` answers whether that change helps;
-    neither is in the default method list."""
-    from orca.config import flatten
-
-    config = resolve_config(get_suite("pdebench"), preset)
-    plain, changed = (flatten(config["method_params"][m]) for m in ("orca", candidate))
-    assert {k for k in plain.keys() | changed.keys() if plain.get(k) != changed.get(k)} == {key}
-    assert changed[key] == value and candidate not in config["methods"]

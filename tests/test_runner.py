@@ -276,3 +276,49 @@ def test_every_committed_result_is_current_under_its_preset() -> None:
                 if orca.io.read_json(path).get("config_hash") != planned[path.name]:
                     stale.append(f"{suite_name}/{preset}/{path.name}")
     assert checked > 500 and not stale, f"{len(stale)} committed results no longer match their preset: {stale[:10]}"
+
+
+def test_each_contrast_differs_from_its_base_only_in_what_it_names() -> None:
+    """A suite's ``contrasts`` (one-change candidates: ``orca-bf16``, ``orca-smooth``, ``orca-mpnet``) differ from
+    the method they are compared with in exactly the listed settings, in every preset, so the report's contrast
+    measures that change alone; a malformed contrast is refused."""
+    from benchmarks.runner.config import presets_of
+    from orca.config import flatten
+
+    seen = 0
+    for name in ("openml", "pdebench"):
+        suite = get_suite(name)
+        for preset in presets_of(suite):
+            config = resolve_config(suite, preset)
+            for spec in config["contrasts"]:
+                a, b = (flatten(config["method_params"][m]) for m in (spec["method"], spec["against"]))
+                assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == set(spec["changes"]), (name, preset)
+                assert spec["method"] not in config["methods"] or preset != "smoke"  # candidates run on request
+                seen += 1
+    assert seen >= 4
+    suite = get_suite("pdebench")
+    for bad, message in (([{"method": "orca-smooth", "against": "orca"}], "exactly the keys"),
+                         ([{"method": "orca-x", "against": "orca", "changes": ["a"]}], r"unknown methods \['orca-x'\]"),
+                         ([{"method": "orca-smooth", "against": "orca", "changes": []}], "non-empty list")):
+        with pytest.raises(ConfigError, match=message):
+            resolve_config(suite, "smoke", {"contrasts": bad})
+
+
+def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
+    """B is A with one change: on t1 (seeds 0, 1) and t2 (seed 0) its errors are half A's and it takes twice the
+    time; B's seed 2 on t2 has no partner and is left out. Lower is better, so the difference is positive; t1 is
+    a tie, its two seeds' intervals overlapping."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import contrast_table
+
+    rows = [("t1", "A", 0, 0.2, 10.0), ("t1", "A", 1, 0.4, 10.0), ("t2", "A", 0, 0.1, 20.0),
+            ("t1", "B", 0, 0.1, 20.0), ("t1", "B", 1, 0.2, 20.0), ("t2", "B", 0, 0.05, 40.0), ("t2", "B", 2, 9.0, 1.0)]
+    df = pd.DataFrame(rows, columns=["task", "method", "seed", "value", "wall_s"]).assign(
+        metric="nrmse", data_kind="generated", task_name=lambda d: d["task"])
+    lines = contrast_table(df, [{"method": "B", "against": "A", "changes": ["predictor.smooth"]}], higher=False)
+    cells = lines[-1].split(" | ")
+    assert cells[:4] == ["| B", "A", "`predictor.smooth`", "2 (3 pairs)"]
+    assert cells[4] == "+0.1000 [+0.0500, +0.1500]"  # mean over tasks of A - B: t1 0.3 - 0.15, t2 0.1 - 0.05
+    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00 |"
+    assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []

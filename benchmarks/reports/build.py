@@ -85,7 +85,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means,
                     selections=selections_of(resolve_config(suite, preset)),
-                    groups=suite.task_groups)
+                    groups=suite.task_groups, contrasts=resolve_config(suite, preset).get("contrasts") or [])
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs

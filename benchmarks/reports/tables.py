@@ -183,6 +183,42 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
     return lines
 
 
+def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, floors: tuple[str, ...] = ()
+                   ) -> list[str]:
+    """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
+    that differs from its base in the one setting ``changes``) compared on the (task, seed) pairs both ran: the
+    mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
+    losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive) and
+    the ratio of mean wall time. Contrasts with no common pair are left out."""
+    lines = []
+    for spec in contrasts:
+        m, base = spec["method"], spec["against"]
+        c = compare_paired(scores, m, base, higher, floors)
+        if c is None:
+            continue
+        a = scores[scores["method"] == m].set_index(["task", "seed"])
+        b = scores[scores["method"] == base].set_index(["task", "seed"])
+        both = a.index.intersection(b.index)
+        per_task = pd.DataFrame({"a": a.loc[both, "value"], "b": b.loc[both, "value"]}).groupby(level="task").mean()
+        ratio = (f"{float(np.exp(np.log(per_task['a'] / per_task['b']).mean())):.3f}"
+                 if (per_task > 0).all().all() else "–")
+        wall = (f"{a.loc[both, 'wall_s'].mean() / b.loc[both, 'wall_s'].mean():.2f}"
+                if "wall_s" in scores and b.loc[both, "wall_s"].mean() > 0 else "–")
+        changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
+        lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(both)} pairs) | "
+                     f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
+                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} |")
+    if not lines:
+        return []
+    return ["", "## One change at a time", "",
+            "Each candidate against the method it differs from in one setting, on the (task, seed) pairs both ran: "
+            "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
+            "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
+            "base; for an error metric < 1 is better); the ratio of mean wall time per job.", "",
+            "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
+            "wins / ties / losses | score ratio | wall-time ratio |", "|---|---|---|---|---|---|---|---|---|", *lines]
+
+
 def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[str]:
     """Each method's mean difference to ``reference`` seed by seed (positive = better), over the tasks both ran
     with that seed: where a seed is a split (seeded table splits, OpenML's folds) this is the comparison split by
@@ -461,10 +497,12 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
 
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
-             means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None) -> str:
+             means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
+             contrasts: list[dict] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
     ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on"}`` (:func:`selection_table`);
-    ``groups``: task -> group, for the means by group (:func:`by_group_table`)."""
+    ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
+    candidates against their base (:func:`contrast_table`)."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -528,6 +566,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             lines += by_seed_table(df, reference, higher)
     if means and groups:
         lines += by_group_table(summary, groups)
+    if df is not None and contrasts:
+        lines += contrast_table(df, contrasts, higher, tuple(summary.attrs.get("floors", ())))
     if df is not None:
         lines += near_floor_table(df, summary, higher)
         if reference and means:  # differences on one scale across tasks

@@ -131,7 +131,22 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     bad = [m for m in config["methods"] if m not in suite.methods]
     if bad:
         raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
+    _check_contrasts(suite, config.get("contrasts") or [])
     config["preset"] = preset
     return config
+
+
+def _check_contrasts(suite: Suite, contrasts: list) -> None:
+    """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.tables.contrast_table`): each
+    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ."""
+    for spec in contrasts:
+        if not isinstance(spec, dict) or set(spec) != {"method", "against", "changes"}:
+            raise ConfigError(f"contrast {spec!r}; expected an object with exactly the keys "
+                              "['against', 'changes', 'method']")
+        bad = [m for m in (spec["method"], spec["against"]) if m not in suite.methods]
+        if bad:
+            raise ConfigError(f"contrast names unknown methods {bad}; expected some of {sorted(suite.methods)}")
+        if not isinstance(spec["changes"], list) or not spec["changes"]:
+            raise ConfigError(f"contrast {spec['method']!r}: 'changes' must be a non-empty list of dotted settings")
 
 
