@@ -48,7 +48,8 @@ def _df(rows):
 
 def test_a_method_below_the_floor_is_marked_and_never_wins() -> None:
     """On task b the floor (0.4) beats both methods: ORCA's 0.5 against FNO's 0.6 is no win; on task a it is."""
-    from benchmarks.reports.tables import against_reference, markdown, summarise
+    from benchmarks.reports.markdown import markdown
+    from benchmarks.reports.tables import against_reference, summarise
 
     df = _df([("a", "floor", 0.9), ("a", "orca", 0.2), ("a", "fno", 0.3),
               ("b", "floor", 0.4), ("b", "orca", 0.5), ("b", "fno", 0.6)])
@@ -68,7 +69,8 @@ def test_a_method_below_the_floor_is_marked_and_never_wins() -> None:
 def test_mean_ranks_count_only_the_tasks_every_method_ran() -> None:
     """FNO ran one task (and won it); ORCA and the floor ran three. FNO's rank is not 1.00 from its one task:
     ranks are taken over the one task all three ran."""
-    from benchmarks.reports.tables import markdown, summarise
+    from benchmarks.reports.markdown import markdown
+    from benchmarks.reports.tables import summarise
 
     df = _df([("a", "floor", 0.9), ("a", "orca", 0.5), ("a", "fno", 0.1),
               ("b", "floor", 0.9), ("b", "orca", 0.2),

@@ -158,7 +158,8 @@ def test_single_runs_at_or_near_the_floor_are_listed() -> None:
     """Floor 0.5, best mean 0.9 on task x: a run at 0.45 is below the floor ("at"), 0.52 is within a tenth of the
     way to the best ("near": 0.02 < 0.04), 0.60 is neither; the floor method itself is never listed. With lower
     is better the sign flips. Selection tables count the pairs where a candidate kept the chosen one's epoch."""
-    from benchmarks.reports.tables import near_floor_table, selection_table, summarise
+    from benchmarks.reports.analysis import near_floor_table
+    from benchmarks.reports.tables import selection_table, summarise
 
     rows = [("x", "floor", s, 0.5, None) for s in range(3)]
     rows += [("x", "A", 0, 0.45, 0), ("x", "A", 1, 0.52, 3), ("x", "A", 2, 0.60, 7)]
@@ -184,8 +185,8 @@ def test_traits_table_correlates_paired_differences_with_recorded_traits() -> No
     """A's paired difference to R rises with the columns (rank correlation +1) and falls with the rows (-1),
     averaged over the seeds both ran; the floor is not analysed; a trait recorded on fewer than 8 tasks or
     constant is left out. ``_traits`` reads columns from ``features`` or the column names."""
+    from benchmarks.reports.analysis import traits_table
     from benchmarks.reports.results import _traits
-    from benchmarks.reports.tables import traits_table
 
     rows = []
     for i in range(9):
@@ -208,7 +209,7 @@ def test_traits_table_correlates_paired_differences_with_recorded_traits() -> No
 
 def test_error_profile_table_averages_the_recorded_profile_over_seeds() -> None:
     """Boundary / RMSE is the ratio of the seed means; results without a profile (a table method) are left out."""
-    from benchmarks.reports.tables import error_profile_table
+    from benchmarks.reports.analysis import error_profile_table
 
     profile = lambda rmse, b, lo: {"rmse": rmse, "brmse": b, "frmse_low": lo, "frmse_mid": 0.01,  # noqa: E731
                                    "frmse_high": 0.001}

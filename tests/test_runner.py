@@ -310,7 +310,7 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     a tie, its two seeds' intervals overlapping."""
     import pandas as pd
 
-    from benchmarks.reports.tables import contrast_table
+    from benchmarks.reports.analysis import contrast_table
 
     rows = [("t1", "A", 0, 0.2, 10.0), ("t1", "A", 1, 0.4, 10.0), ("t2", "A", 0, 0.1, 20.0),
             ("t1", "B", 0, 0.1, 20.0), ("t1", "B", 1, 0.2, 20.0), ("t2", "B", 0, 0.05, 40.0), ("t2", "B", 2, 9.0, 1.0)]

@@ -25,10 +25,11 @@ from orca.io import atomic_write
 from ..catalogue import available_suites, get_suite
 from ..runner.config import presets_of, resolve_config
 from ..runner.jobs import expand_jobs
+from .markdown import markdown
 from .plots import plots
 from .published import published_rows
 from .results import load_results
-from .tables import markdown, summarise
+from .tables import summarise
 
 SCORE_COLUMNS = ("task", "task_name", "method", "seed", "value", "metric", "data_kind")
 """The columns of ``scores.csv``, one row per result, from which the README pairs methods on (task, seed)."""

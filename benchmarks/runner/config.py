@@ -137,7 +137,7 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
 
 
 def _check_contrasts(suite: Suite, contrasts: list) -> None:
-    """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.tables.contrast_table`): each
+    """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.analysis.contrast_table`): each
     ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ."""
     for spec in contrasts:
         if not isinstance(spec, dict) or set(spec) != {"method", "against", "changes"}:

@@ -1,0 +1,147 @@
+"""Report sections that look behind the headline numbers: single runs at or near the floor, where a method gains
+or loses by task trait, where a field method's error lies, and one-change candidates against their base."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .tables import compare_paired, fmt
+
+NEAR_FLOOR = 0.1
+"""A run is *near* its task's floor when its margin above the floor is below this share of the distance from the
+floor to the task's best mean score (:func:`near_floor_table`)."""
+
+
+def near_floor_table(df: pd.DataFrame, summary: pd.DataFrame, higher: bool) -> list[str]:
+    """The single runs (not the means over seeds) of the non-floor methods that are not better than their task's
+    floor, or better by less than :data:`NEAR_FLOOR` of the way from the floor to the task's best mean score,
+    with the epoch each kept: a mean over seeds can hide one run that learnt nothing."""
+    if "floor" not in summary or summary["floor"].isna().all():
+        return []
+    floors = summary.dropna(subset=["floor"]).groupby("task")["floor"].first()
+    best = summary.groupby("task")["mean"].agg("max" if higher else "min")
+    runs = df[df["task"].isin(floors.index) & ~df["method"].isin(summary.attrs.get("floors", ()))].copy()
+    if runs.empty:
+        return []
+    sign = 1.0 if higher else -1.0
+    runs["floor"] = runs["task"].map(floors)
+    runs["margin"] = sign * (runs["value"] - runs["floor"])  # > 0: better than the floor
+    span = sign * (runs["task"].map(best) - runs["floor"])  # the floor's distance to the task's best mean
+    near = runs[(runs["margin"] <= 0) | (runs["margin"] < NEAR_FLOOR * span)]
+    total = runs.groupby("method").size()
+    lines = ["", "## Single runs at or near the floor", "",
+             f"Every run (one seed) not better than its task's floor, or better by less than {NEAR_FLOOR:g} of the "
+             "way from the floor to the task's best mean score; kept epoch: the epoch its weights come from "
+             "(– for methods that do not train by epochs)."]
+    if near.empty:
+        return lines + ["", f"None of the {len(runs)} runs."]
+    lines += ["", "| method | task | seed | score | floor | at or near | kept epoch | runs of the method |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in near.sort_values(["method", "task", "seed"]).itertuples():
+        epoch = getattr(r, "best_epoch", None)
+        epoch = "–" if epoch is None or pd.isna(epoch) else str(int(epoch))
+        lines.append(f"| {r.method} | {r.task} | {r.seed} | {fmt(r.value)} | {fmt(r.floor)} | "
+                     f"{'at' if r.margin <= 0 else 'near'} | {epoch} | {total[r.method]} |")
+    return lines
+
+
+MIN_TRAIT_TASKS = 8
+"""The fewest tasks with a recorded, varying trait for :func:`traits_table` to correlate it."""
+
+
+def traits_table(scores: pd.DataFrame, reference: str, higher: bool, floors: tuple[str, ...] = ()) -> list[str]:
+    """Where a method gains or loses against ``reference``: the Spearman rank correlation, over tasks, between its
+    mean paired difference (> 0 better; the (task, seed) pairs both ran) and each task trait its results record
+    (:data:`.results.TRAITS`: training rows, columns, categorical share, classes, series length), with the
+    two-sided p-value.
+    A trait is left out where fewer than :data:`MIN_TRAIT_TASKS` tasks record it or it does not vary; the
+    ``floors`` are not analysed."""
+    from scipy.stats import spearmanr
+
+    from .results import TRAITS
+
+    traits = [t for t in TRAITS if t in scores]
+    if not traits or "seed" not in scores or reference not in set(scores["method"]):
+        return []
+    per_task = scores.groupby("task")[traits].median()
+    value = scores.groupby(["method", "task", "seed"])["value"].mean()
+    ref = value.loc[reference]
+    rows = []
+    for m in sorted(set(scores["method"]) - {reference, *floors}):
+        own = value.loc[m]
+        both = own.index.intersection(ref.index)
+        diff = ((own.loc[both] - ref.loc[both]) * (1 if higher else -1)).groupby(level="task").mean()
+        for trait in traits:
+            x = per_task.loc[diff.index, trait]
+            ok = x.notna()
+            if ok.sum() < MIN_TRAIT_TASKS or x[ok].nunique() < 2 or diff[ok].nunique() < 2:
+                continue
+            rho, p = spearmanr(x[ok], diff[ok])
+            rows.append(f"| {m} | {trait.replace('_', ' ')} | {int(ok.sum())} | {rho:+.2f} | {p:.3g} |")
+    if not rows:
+        return []
+    return ["", f"## Where methods gain or lose against {reference}", "",
+            f"Spearman rank correlation over tasks between a method's mean difference to {reference} (> 0 better; "
+            "the (task, seed) pairs both ran) and a trait of the task its results record; p: two-sided, not "
+            "corrected for the number of rows.", "",
+            "| method | trait | tasks | Spearman ρ | p |", "|---|---|---|---|---|", *rows]
+
+
+def error_profile_table(df: pd.DataFrame) -> list[str]:
+    """Where a field method's error lies, per task and method (means over its seeds): RMSE, boundary RMSE relative
+    to it (> 1: the error concentrates on the boundary) and the RMSE of the low, middle and high Fourier bands,
+    for the results that record them (:data:`.results.PROFILE`)."""
+    if "profile" not in df or not df["profile"].map(bool).any():
+        return []
+    rows = df[df["profile"].map(bool)]
+    keys = ("rmse", "brmse", "frmse_low", "frmse_mid", "frmse_high")
+    wide = pd.DataFrame([{k: p.get(k, np.nan) for k in keys} for p in rows["profile"]], index=rows.index)
+    wide[["task", "method"]] = rows[["task", "method"]]
+    means = wide.groupby(["task", "method"], sort=True)[list(keys)].mean()
+    lines = ["", "## Where the error lies", "",
+             "Test RMSE, the boundary RMSE relative to it (> 1: the error concentrates on the boundary) and the RMSE "
+             "of the low, middle and high Fourier bands (PDEBench's fRMSE), mean over each method's seeds.", "",
+             "| task | method | RMSE | boundary / RMSE | fRMSE low | fRMSE mid | fRMSE high |",
+             "|---|---|---|---|---|---|---|"]
+    for (task, method), r in means.iterrows():
+        ratio = r["brmse"] / r["rmse"] if r["rmse"] > 0 else np.nan
+        lines.append(f"| {task} | {method} | {r['rmse']:.4g} | {ratio:.2f} | {r['frmse_low']:.3g} | "
+                     f"{r['frmse_mid']:.3g} | {r['frmse_high']:.3g} |")
+    return lines
+
+
+def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, floors: tuple[str, ...] = ()
+                   ) -> list[str]:
+    """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
+    that differs from its base in the one setting ``changes``) compared on the (task, seed) pairs both ran: the
+    mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
+    losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive) and
+    the ratio of mean wall time. Contrasts with no common pair are left out."""
+    lines = []
+    for spec in contrasts:
+        m, base = spec["method"], spec["against"]
+        c = compare_paired(scores, m, base, higher, floors)
+        if c is None:
+            continue
+        a = scores[scores["method"] == m].set_index(["task", "seed"])
+        b = scores[scores["method"] == base].set_index(["task", "seed"])
+        both = a.index.intersection(b.index)
+        per_task = pd.DataFrame({"a": a.loc[both, "value"], "b": b.loc[both, "value"]}).groupby(level="task").mean()
+        ratio = (f"{float(np.exp(np.log(per_task['a'] / per_task['b']).mean())):.3f}"
+                 if (per_task > 0).all().all() else "–")
+        wall = (f"{a.loc[both, 'wall_s'].mean() / b.loc[both, 'wall_s'].mean():.2f}"
+                if "wall_s" in scores and b.loc[both, "wall_s"].mean() > 0 else "–")
+        changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
+        lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(both)} pairs) | "
+                     f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
+                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} |")
+    if not lines:
+        return []
+    return ["", "## One change at a time", "",
+            "Each candidate against the method it differs from in one setting, on the (task, seed) pairs both ran: "
+            "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
+            "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
+            "base; for an error metric < 1 is better); the ratio of mean wall time per job.", "",
+            "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
+            "wins / ties / losses | score ratio | wall-time ratio |", "|---|---|---|---|---|---|---|---|---|", *lines]
