@@ -117,6 +117,10 @@ def test_regressor_scalar_and_dense(tiny_body, tmp_path) -> None:
     dense_y = X[:, :1, :] * 2.0  # (N, 1, L): a field of the input's length
     dense = CrossModalRegressor(tiny_body("bert"), **FAST).fit(X, dense_y)
     assert dense.task_.output == "dense" and dense.predict(X).shape == (32, 1, 12)
+    smooth = CrossModalRegressor(tiny_body("bert"), predictor__smooth=3, **FAST).fit(X, dense_y)
+    again = CrossModalRegressor.load(smooth.save(tmp_path / "s.safetensors"), body=tiny_body("bert"))
+    assert again.get_params()["predictor__smooth"] == 3  # the seam smoother's weights travel with the file
+    np.testing.assert_allclose(again.predict(X), smooth.predict(X), rtol=1e-5, atol=1e-6)
 
 
 def test_bad_inputs_get_clear_errors(tiny_body) -> None:
