@@ -218,8 +218,13 @@ class RefineConfig:
     gradients and the optimizer stay float32. (fp16 would need a gradient scaler and a GPU to test it on; it is
     not offered.)"""
 
+    augment: str = "none"
+    """``none`` or ``series``: window slicing, amplitude scaling and jitter of each training batch, for
+    classification of sequences only (:mod:`orca.augment`; not in the paper)."""
+
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
+        _choice("refine.augment", self.augment, ("none", "series"))
         _choice("refine.mixed_precision", self.mixed_precision, ("no", "bf16"))
         _choice("refine.schedule", self.schedule, ("cosine", "linear", "constant"))
         _positive("refine.lr", self.lr)

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from .augment import augment_series, check_augment, epoch_generator
 from .config import RefineConfig
 from .data import dataset_sha256
 from .epoch_log import EpochLog
@@ -151,7 +152,8 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
     """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
     and the training and validation data."""
-    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None, "select_on": "metric"}  # settings added later: at these
+    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None, "select_on": "metric",
+             "augment": "none"}  # settings added later: at these
     settings = {k: v for k, v in cfg.__dict__.items() if not (k in added and v == added[k])}  # values, as before
     blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
                       sort_keys=True)
@@ -225,6 +227,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     task: Task = model.task
     higher = get_metric(task.metric).higher_is_better if cfg.select_on != "loss" else False
     tie_break = cfg.select_on == "metric-then-loss"  # the loss breaks the metric's ties
+    check_augment(cfg.augment, task)
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
     log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
@@ -304,7 +307,10 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
             model.train()
             losses = []
+            draws = epoch_generator(seed, epoch) if cfg.augment == "series" else None
             for x, y in train_loader:
+                if draws is not None:
+                    x = augment_series(x, draws)
                 with acc.accumulate(model):
                     with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
                         loss = loss_fn(model(x), y)

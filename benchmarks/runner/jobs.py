@@ -14,7 +14,7 @@ from .suite import Suite
 
 REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None,
                          "mixed_precision": "no", "max_seconds": None, "min_steps": None,
-                         "select_on": "metric"}
+                         "select_on": "metric", "augment": "none"}
 """ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
 behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
 the runner, not in the core)."""
