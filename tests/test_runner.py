@@ -320,5 +320,8 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     cells = lines[-1].split(" | ")
     assert cells[:4] == ["| B", "A", "`predictor.smooth`", "2 (3 pairs)"]
     assert cells[4] == "+0.1000 [+0.0500, +0.1500]"  # mean over tasks of A - B: t1 0.3 - 0.15, t2 0.1 - 0.05
-    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00 |"
+    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9] == "– |"
+    with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
+    assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
+                          higher=False)[-1].endswith("| +0.2 (loss) |")  # 2 x the test difference, 0.1
     assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []

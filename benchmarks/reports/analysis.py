@@ -132,16 +132,30 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
                  if (per_task > 0).all().all() else "–")
         wall = (f"{a.loc[both, 'wall_s'].mean() / b.loc[both, 'wall_s'].mean():.2f}"
                 if "wall_s" in scores and b.loc[both, "wall_s"].mean() > 0 else "–")
+        val = _validation_difference(a.loc[both], b.loc[both], higher)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
         lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(both)} pairs) | "
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
-                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} |")
+                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {val} |")
     if not lines:
         return []
     return ["", "## One change at a time", "",
             "Each candidate against the method it differs from in one setting, on the (task, seed) pairs both ran: "
             "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
             "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
-            "base; for an error metric < 1 is better); the ratio of mean wall time per job.", "",
+            "base; for an error metric < 1 is better); the ratio of mean wall time per job; and the mean difference on "
+            "the validation splits (the metric there, or the validation loss where the runs record no validation "
+            "metric), the one a choice between the two may be made on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
-            "wins / ties / losses | score ratio | wall-time ratio |", "|---|---|---|---|---|---|---|---|---|", *lines]
+            "wins / ties / losses | score ratio | wall-time ratio | validation: mean difference |",
+            "|---|---|---|---|---|---|---|---|---|---|", *lines]
+
+
+def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
+    """The mean over tasks of the paired validation difference (> 0: ``a`` better), on the validation metric where
+    every pair records it, else on the validation loss (lower is better); ``–`` where neither is recorded."""
+    for column, sign, label in (("val", 1.0 if higher else -1.0, "metric"), ("val_loss", -1.0, "loss")):
+        if column in a and a[column].notna().all() and b[column].notna().all():
+            diff = sign * (a[column] - b[column])  # index (task, seed)
+            return f"{float(diff.groupby(level='task').mean().mean()):+.4g} ({label})"
+    return "–"
