@@ -323,5 +323,5 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9] == "– |"
     with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
     assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
-                          higher=False)[-1].endswith("| +0.2 (loss) |")  # 2 x the test difference, 0.1
+                          higher=False)[-1].endswith("| +0.2 (loss, +50.00 %) |")  # 2 x the test difference; A: 0.4
     assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []

@@ -152,10 +152,13 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
 
 
 def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
-    """The mean over tasks of the paired validation difference (> 0: ``a`` better), on the validation metric where
-    every pair records it, else on the validation loss (lower is better); ``–`` where neither is recorded."""
+    """The mean over tasks of the paired validation difference (> 0: ``a`` better) and its share of ``b``'s mean
+    validation value, on the validation metric where every pair records it, else on the validation loss (lower
+    is better); ``–`` where neither is recorded."""
     for column, sign, label in (("val", 1.0 if higher else -1.0, "metric"), ("val_loss", -1.0, "loss")):
         if column in a and a[column].notna().all() and b[column].notna().all():
-            diff = sign * (a[column] - b[column])  # index (task, seed)
-            return f"{float(diff.groupby(level='task').mean().mean()):+.4g} ({label})"
+            diff = float((sign * (a[column] - b[column])).groupby(level="task").mean().mean())  # over tasks
+            base = float(b[column].groupby(level="task").mean().mean())
+            share = f", {100 * diff / abs(base):+.2f} %" if base else ""
+            return f"{diff:+.4g} ({label}{share})"
     return "–"
