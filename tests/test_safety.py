@@ -243,7 +243,7 @@ _OTHER = {bool: lambda v: not v, int: lambda v: v + 3, float: lambda v: v / 2 if
 _CHOICES = {"body.finetune": "layernorm", "embedder.tabular_mode": "paper", "predictor.head": "pool",
             "align.objective": "mmd", "align.source": "skimage-crops", "refine.optimizer": "sgd",
             "refine.schedule": "linear", "device": "cpu", "body.name": "dinov2-small-offline",
-            "refine.mixed_precision": "bf16", "refine.select_on": "loss"}
+            "refine.mixed_precision": "bf16", "refine.select_on": "loss", "refine.augment": "series"}
 _OPTIONAL = {"body.dropout": 0.2, "body.attention_dropout": None, "embedder.patch_size": 4, "embedder.resize": 64,
              "align.patience": None, "refine.warmup_epochs": 2.0, "refine.decay_epochs": 30.0,
              "refine.grad_clip": None, "refine.patience": 3, "refine.max_steps": 100, "refine.max_seconds": 60.0,
