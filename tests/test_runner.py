@@ -325,3 +325,6 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].endswith("| +0.2 (loss, +50.00 %) |")  # 2 x the test difference; A: 0.4
     assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []
+    threads = df.assign(threads=df["method"].map({"A": 2, "B": 1}))  # B ran with --jobs 2: time not comparable
+    assert contrast_table(threads, [{"method": "B", "against": "A", "changes": ["x"]}],
+                          higher=False)[-1].split(" | ")[8] == "2.00 (threads differ)"

@@ -132,6 +132,8 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
                  if (per_task > 0).all().all() else "–")
         wall = (f"{a.loc[both, 'wall_s'].mean() / b.loc[both, 'wall_s'].mean():.2f}"
                 if "wall_s" in scores and b.loc[both, "wall_s"].mean() > 0 else "–")
+        if wall != "–" and "threads" in scores and set(a.loc[both, "threads"]) != set(b.loc[both, "threads"]):
+            wall += " (threads differ)"  # a job on one thread of two cores takes about 1.8x as long
         val = _validation_difference(a.loc[both], b.loc[both], higher)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
         lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(both)} pairs) | "
@@ -143,7 +145,8 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
             "Each candidate against the method it differs from in one setting, on the (task, seed) pairs both ran: "
             "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
             "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
-            "base; for an error metric < 1 is better); the ratio of mean wall time per job; and the mean difference on "
+            "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
+            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); and the mean difference on "
             "the validation splits (the metric there, or the validation loss where the runs record no validation "
             "metric), the one a choice between the two may be made on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
