@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from .align import AlignReport, SourceFeatures, align
+from .augment import check_augment
 from .bodies import Body
 from .config import OrcaConfig
 from .data import ArrayDataset, TargetScaler, split_train_val
@@ -80,6 +81,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     as it trains (``refine_log.csv``; TensorBoard scalars when installed).
     """
     check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
+    check_augment(config.refine.augment, task)  # before alignment is spent on a run refine would refuse
     timings: dict[str, float] = {}
     X = check_inputs(task, X, allow_nan=allow_nan(task))
     y = check_targets(task, y, len(X))

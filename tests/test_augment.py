@@ -43,7 +43,7 @@ def test_augment_is_refused_where_it_does_not_apply() -> None:
 
 def test_a_classifier_trains_on_augmented_series_reproducibly(tiny_body) -> None:
     """Two fits with the same seed give the same model; the augmented fit differs from the plain one (it saw
-    other inputs); a regressor is refused before training."""
+    other inputs); a regressor is refused before any stage runs."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(36, 1, 24)).astype(np.float32) + (np.arange(36) % 3)[:, None, None]
     y = np.arange(36) % 3
