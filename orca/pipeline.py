@@ -134,7 +134,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
 
     t = time.perf_counter()
     extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
-             "predictor": {k: v for k, v in config.predictor.__dict__.items() if not (k == "smooth" and v == 0)},
+             "predictor": config.predictor.__dict__,
              "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,

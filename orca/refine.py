@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from .added import drop_added
 from .augment import augment_series, check_augment, epoch_generator
 from .config import RefineConfig
 from .data import dataset_sha256
@@ -152,10 +153,9 @@ def evaluate(model: CrossModalModel, dataset: Dataset, batch_size: int = 64, acc
 def _config_hash(cfg: RefineConfig, task: Task, extra: dict | None, data_sha256: str) -> str:
     """What a checkpoint must match to be resumed: every refine setting, the task, the other stages' settings
     and the training and validation data."""
-    added = {"mixed_precision": "no", "max_seconds": None, "min_steps": None, "select_on": "metric",
-             "augment": "none"}  # settings added later: at these
-    settings = {k: v for k, v in cfg.__dict__.items() if not (k in added and v == added[k])}  # values, as before
-    blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra or {}, "data": data_sha256},
+    settings = drop_added({"refine": dict(cfg.__dict__)}, "checkpoints")["refine"]  # settings added later,
+    extra = drop_added(extra or {}, "checkpoints")  # at their defaults, leave older fingerprints as they were
+    blob = json.dumps({"refine": settings, "task": task.to_dict(), "extra": extra, "data": data_sha256},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -9,19 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from orca.added import drop_added
+
 from .config import is_orca
 from .suite import Suite
-
-REFINE_ADDED_DEFAULTS = {"momentum": 0.9, "beta2": 0.999, "decay_epochs": None, "warmup_epochs": None,
-                         "mixed_precision": "no", "max_seconds": None, "min_steps": None,
-                         "select_on": "metric", "augment": "none"}
-"""ORCA refine settings added after results were first recorded. At these values they reproduce the earlier
-behaviour, so job hashes leave them out and the recorded results stay valid (result bookkeeping: it lives with
-the runner, not in the core)."""
-
-ORCA_ADDED_DEFAULTS = {"predictor.smooth": 0}
-"""Other OrcaConfig settings added after results were first recorded, dotted, at the values that reproduce the
-earlier behaviour; hashes leave them out as :data:`REFINE_ADDED_DEFAULTS`."""
 
 FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True}
 """The estimator parameters of an ORCA method's ``facade`` section (:data:`.config.FACADE_KEYS`), at the values
@@ -74,9 +65,8 @@ class Job:
         """:attr:`resolved` without the suite's hash-neutral settings that are at their defaults."""
         out = copy.deepcopy(self.resolved)
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
-            _drop_defaults(out["method_params"], [(f"refine.{k}", v) for k, v in REFINE_ADDED_DEFAULTS.items()])
+            out["method_params"] = drop_added(out["method_params"], "results")  # the core's list (orca.added)
             _drop_defaults(out["method_params"], [(f"facade.{k}", v) for k, v in FACADE_ADDED_DEFAULTS.items()])
-            _drop_defaults(out["method_params"], ORCA_ADDED_DEFAULTS.items())
             if out["method_params"].get("facade") == {}:
                 out["method_params"].pop("facade")
         else:
