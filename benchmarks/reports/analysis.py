@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .tables import compare_paired, fmt
+from .tables import common_pairs, compare_paired, fmt, paired_differences
 
 NEAR_FLOOR = 0.1
 """A run is *near* its task's floor when its margin above the floor is below this share of the distance from the
@@ -65,13 +65,9 @@ def traits_table(scores: pd.DataFrame, reference: str, higher: bool, floors: tup
     if not traits or "seed" not in scores or reference not in set(scores["method"]):
         return []
     per_task = scores.groupby("task")[traits].median()
-    value = scores.groupby(["method", "task", "seed"])["value"].mean()
-    ref = value.loc[reference]
     rows = []
     for m in sorted(set(scores["method"]) - {reference, *floors}):
-        own = value.loc[m]
-        both = own.index.intersection(ref.index)
-        diff = ((own.loc[both] - ref.loc[both]) * (1 if higher else -1)).groupby(level="task").mean()
+        diff = paired_differences(scores, m, reference, higher).groupby(level="task").mean()
         for trait in traits:
             x = per_task.loc[diff.index, trait]
             ok = x.notna()
@@ -124,19 +120,17 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
         c = compare_paired(scores, m, base, higher, floors)
         if c is None:
             continue
-        a = scores[scores["method"] == m].set_index(["task", "seed"])
-        b = scores[scores["method"] == base].set_index(["task", "seed"])
-        both = a.index.intersection(b.index)
-        per_task = pd.DataFrame({"a": a.loc[both, "value"], "b": b.loc[both, "value"]}).groupby(level="task").mean()
+        a, b = common_pairs(scores, m, base)  # index (task, seed), the pairs both ran
+        per_task = pd.DataFrame({"a": a["value"], "b": b["value"]}).groupby(level="task").mean()
         ratio = (f"{float(np.exp(np.log(per_task['a'] / per_task['b']).mean())):.3f}"
                  if (per_task > 0).all().all() else "–")
-        wall = (f"{a.loc[both, 'wall_s'].mean() / b.loc[both, 'wall_s'].mean():.2f}"
-                if "wall_s" in scores and b.loc[both, "wall_s"].mean() > 0 else "–")
-        if wall != "–" and "threads" in scores and set(a.loc[both, "threads"]) != set(b.loc[both, "threads"]):
+        wall = (f"{a['wall_s'].mean() / b['wall_s'].mean():.2f}"
+                if "wall_s" in a and b["wall_s"].mean() > 0 else "–")
+        if wall != "–" and "threads" in a and set(a["threads"]) != set(b["threads"]):
             wall += " (threads differ)"  # a job on one thread of two cores takes about 1.8x as long
-        val = _validation_difference(a.loc[both], b.loc[both], higher)
+        val = _validation_difference(a, b, higher)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
-        lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(both)} pairs) | "
+        lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
                      f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {val} |")
     if not lines:

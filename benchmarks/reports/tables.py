@@ -127,6 +127,24 @@ def compare(summary: pd.DataFrame, method: str, reference: str, higher: bool) ->
                       int((counted < 0).sum()))
 
 
+def common_pairs(scores: pd.DataFrame, method: str, reference: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The numeric columns of ``method``'s and ``reference``'s results on the (task, seed) pairs both ran, each
+    indexed by (task, seed) in the same order (a pair with several rows is averaged).
+
+    ``scores``: one row per result, with at least task, method, seed and value."""
+    a, b = (scores[scores["method"] == m].groupby(["task", "seed"]).mean(numeric_only=True)
+            for m in (method, reference))
+    both = a.index.intersection(b.index)
+    return a.loc[both], b.loc[both]
+
+
+def paired_differences(scores: pd.DataFrame, method: str, reference: str, higher: bool) -> pd.Series:
+    """``method``'s score minus ``reference``'s on each (task, seed) pair both ran, signed so that > 0 means
+    ``method`` is better; indexed by (task, seed), empty when they share no pair."""
+    a, b = common_pairs(scores, method, reference)
+    return (a["value"] - b["value"]) * (1 if higher else -1)
+
+
 def paired_cells(scores: pd.DataFrame, method: str, reference: str, floors: tuple[str, ...] = ()) -> pd.DataFrame:
     """The summary (:func:`summarise`) of ``method`` and ``reference`` over only the (task, seed) pairs both ran,
     with the floors on the same pairs: where a seed changes the split (seeded table splits, OpenML's folds), a
@@ -189,18 +207,14 @@ def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[st
     split. ``scores``: one row per result (task, method, seed, value)."""
     if "seed" not in scores or scores["seed"].nunique() < 2 or reference not in set(scores["method"]):
         return []
-    value = scores.groupby(["method", "task", "seed"])["value"].mean()
-    ref = value.loc[reference]
     seeds = sorted(scores["seed"].unique())
     lines = ["", f"Against {reference}, seed by seed (mean difference over the tasks both ran with that seed, their "
              "number in brackets; > 0 means better):", "",
              "| method | " + " | ".join(f"seed {s}" for s in seeds) + " |", "|---|" + "---|" * len(seeds)]
     for m in sorted(set(scores["method"]) - {reference}):
-        own = value.loc[m]
-        both = own.index.intersection(ref.index)
-        if not len(both):
+        diff = paired_differences(scores, m, reference, higher)  # index (task, seed)
+        if diff.empty:
             continue
-        diff = (own.loc[both] - ref.loc[both]) * (1 if higher else -1)  # index (task, seed)
         per = diff.groupby(level="seed").agg(["mean", "count"])
         lines.append(f"| {m} | " + " | ".join(f"{per.loc[s, 'mean']:+.4f} ({int(per.loc[s, 'count'])})"
                                               if s in per.index else "–" for s in seeds) + " |")
