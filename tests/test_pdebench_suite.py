@@ -74,7 +74,7 @@ def test_orca_runs_on_a_tiny_1d_task(pde_root, tmp_path) -> None:
                 overrides=TINY, results=tmp_path / "results")
     rec, rolled = (json.loads(p.read_text()) for p in paths)
     assert rec["status"] == "ok", rec["error"]
-    assert rec["split"]["val"] == 3 and np.isfinite(rec["metrics"]["test"]["relative_l2"])
+    assert rec["split"] == {"train": 24, "val": 3, "test": 3} and np.isfinite(rec["metrics"]["test"]["relative_l2"])
     assert rec["orca_config"]["embedder"]["target_seq_len"] == 64  # the smoke preset's per-task override
     assert rolled["status"] == "ok", rolled["error"]
     assert rolled["orca_config"]["refine"]["epochs"] == 5  # the roll-out task's own setting

@@ -69,7 +69,9 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     def predictions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return predict(result.model, ArrayDataset(x, np.zeros(len(x), dtype=np.float32)))
 
-    return {**hooks.score(data, predictions, result), **common_record(result, config)}
+    record = {**hooks.score(data, predictions, result), **common_record(result, config)}
+    record["split"] = {**result.split, "test": len(data.X_test)}  # fit never sees the test split; it is scored here
+    return record
 
 
 def common_record(result: Any, config: OrcaConfig) -> dict[str, Any]:
