@@ -213,3 +213,31 @@ def test_per_family_baseline_settings(pde_root, tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"unknown keys \['modez'\]"):
         suite.methods["fno"](bad, config["method_params"]["fno"], 0, None)
 
+
+
+def test_cfd_fields_are_standardised_per_channel_for_training_and_scored_in_physical_units(pde_root,
+                                                                                          tmp_path) -> None:
+    from benchmarks.suites.pdebench.standardize import training_split
+
+    tiny = {**TINY, "task_params": {"cfd-1d": {"n_samples": 30}}}
+    config = resolve_config(get_suite("pdebench"), "smoke", tiny)
+    data = get_suite("pdebench").load_task("cfd-1d", config, 0)
+    assert data.params["standardize"] == "channel"
+    (X, y, X_val, y_val), scaler = training_split(data, 0)
+    assert np.allclose(X.mean(axis=(0, 2)), 0, atol=1e-4) and np.allclose(X.std(axis=(0, 2)), 1, atol=1e-3)
+    assert np.allclose(y.mean(axis=(0, 2)), 0, atol=1e-4) and np.allclose(y.std(axis=(0, 2)), 1, atol=1e-3)
+    (_, _, raw_val, _), _ = training_split(
+        type(data)(**{**data.__dict__, "params": {**data.params, "standardize": "none"}}), 0)
+    assert np.allclose(X_val, (raw_val - scaler.x_mean) / scaler.x_std, atol=1e-5)  # the training part's statistics
+    # zero in standardised units is each channel's mean in physical ones (density ~1-10, pressure ~10-100, v ~0)
+    means = scaler.wrap(lambda x: np.zeros((len(x), *data.y_train.shape[1:]), np.float32))(data.X_test)
+    assert np.allclose(means, scaler.y_mean) and scaler.y_mean[0, 1, 0] > 5 * abs(scaler.y_mean[0, 2, 0])
+    with pytest.raises(ConfigError, match="expected one of"):
+        training_split(type(data)(**{**data.__dict__, "params": {**data.params, "standardize": "global"}}), 0)
+
+    (path,) = run("pdebench", "smoke", tasks=["cfd-1d"], methods=["fno"], overrides=tiny,
+                  results=tmp_path / "results")
+    rec = json.loads(path.read_text())
+    assert rec["status"] == "ok", rec["error"]
+    pred, target = np.array(rec["example"]["prediction"]), np.array(rec["example"]["target"])  # density
+    assert abs(pred.mean() - target.mean()) < 0.5 * target.mean()  # physical units, not standardised ones

@@ -35,7 +35,8 @@ Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 class OrcaHooks:
     """What a suite changes in :func:`run_orca` (module-level functions, so jobs pickle to worker processes)."""
 
-    score: Callable[[TaskData, Predict, Any], dict[str, Any]]
+    score: Callable[[TaskData, Predict, Any, int], dict[str, Any]]
+    """(data, predictions, the fit's :class:`orca.pipeline.RunResult`, seed) -> the suite's scores."""
     split: Callable[[TaskData, int], tuple[np.ndarray, ...]] | None = None
 
 
@@ -69,7 +70,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     def predictions(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return predict(result.model, ArrayDataset(x, np.zeros(len(x), dtype=np.float32)))
 
-    record = {**hooks.score(data, predictions, result), **common_record(result, config)}
+    record = {**hooks.score(data, predictions, result, seed), **common_record(result, config)}
     record["split"] = {**result.split, "test": len(data.X_test)}  # fit never sees the test split; it is scored here
     return record
 

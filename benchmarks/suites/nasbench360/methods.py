@@ -21,7 +21,7 @@ def _orca_split(data: TaskData, seed: int) -> tuple[np.ndarray, ...]:
     return data.X_train, data.y_train, data.extra["X_val"], data.extra["y_val"]
 
 
-def _orca_score(data: TaskData, predictions, result) -> dict[str, Any]:
+def _orca_score(data: TaskData, predictions, result, seed: int) -> dict[str, Any]:
     return {"metrics": scores(data, lambda x: predictions(x)[0])}
 
 

@@ -13,16 +13,20 @@ from orca.registry import get
 
 from ...runner.orca_method import OrcaHooks
 from ...runner.suite import JobContext, TaskData, with_task_overrides
-from .data import _val_split
 from .scoring import _example, score
+from .standardize import training_split
 
 
 def _orca_split(data: TaskData, seed: int) -> tuple[np.ndarray, ...]:
-    return _val_split(data, data.params["val_fraction"], seed)
+    return training_split(data, seed)[0]
 
 
-def _orca_score(data: TaskData, predictions, result) -> dict[str, Any]:
-    scores, pred = score(data, lambda x: predictions(x)[1])
+def _orca_score(data: TaskData, predictions, result, seed: int) -> dict[str, Any]:
+    def step(x: np.ndarray) -> np.ndarray:
+        return predictions(x)[1]
+
+    scaler = training_split(data, seed)[1]  # the same split and statistics as the fit's (deterministic)
+    scores, pred = score(data, step if scaler is None else scaler.wrap(step))
     return {"metrics": {"val": result.metrics.get("val", {}), "test": scores.pop("test")}, **scores,
             "example": _example(data, pred)}
 
@@ -50,10 +54,11 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
                            weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"],
                            patience=params.get("patience"), max_seconds=params.get("max_seconds"),
                            loss=data.params["loss"] if params.get("loss") == "task" else params.get("loss", "mse"))
-    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
+    (X, y, X_val, y_val), scaler = training_split(data, seed)
     device = local_device("auto")
     info = train_field_model(model, X, y, X_val, y_val, cfg, seed=seed, device=device, **ctx.checkpointing())
-    scores, pred = score(data, functools.partial(predict_fields, model, device=device))
+    step = functools.partial(predict_fields, model, device=device)
+    scores, pred = score(data, step if scaler is None else scaler.wrap(step))
     return {"metrics": {"val": {"relative_l2": info["best_val_relative_l2"]}, "test": scores.pop("test")}, **scores,
             "timings_s": {"train": info["seconds"]}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
             "refine": {"best_epoch": info["best_epoch"], "curve": [h["val_relative_l2"] for h in info["history"]]},
