@@ -128,7 +128,8 @@ def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
 
 def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """Gradient-boosted trees: XGBoost with its defaults (``n_estimators`` trees when given) or tuned (``tuned``:
-    random search, the budget in the record), or LightGBM / CatBoost with their defaults (``library``)."""
+    random search of ``n_iter`` configurations, stopped after ``max_seconds`` when given; the budget in the
+    record), or LightGBM / CatBoost with their defaults (``library``)."""
     import time
 
     from baselines.gbdt import fit_xgboost_tuned, xgboost_default
@@ -140,7 +141,7 @@ def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
         model, info = get("baseline", params["library"])(seed).fit(data.X_train, data.y_train), {"budget": "defaults"}
     elif params.get("tuned", False):
         model, info = fit_xgboost_tuned(data.X_train, data.y_train, seed, params["n_iter"], params["cv"],
-                                        params["max_estimators"])
+                                        params["max_estimators"], max_seconds=params.get("max_seconds"))
     else:
         model = xgboost_default(seed)
         trees = params.get("n_estimators")
