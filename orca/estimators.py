@@ -12,7 +12,7 @@ import difflib
 import inspect
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -174,10 +174,13 @@ class _CrossModalBase(BaseEstimator):
 
     # ---- sklearn API ---------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None, X_test: Any = None, y_test: Any = None,
-            source: Any = None, resume: bool = False) -> _CrossModalBase:
+            source: Any = None, resume: bool = False,
+            on_epoch: Callable[[int, float], bool] | None = None) -> _CrossModalBase:
         """Build, align and refine on ``(X, y)``; select on ``(X_val, y_val)`` or a split carved from ``X``.
 
         ``X_test``/``y_test``, when given, are scored once after selection (``result_["metrics"]["test"]``).
+        ``on_epoch(epoch, validation score)``, when given, is called after each refine epoch and stops training by
+        returning True (a search's pruner; the stop reason is then ``"pruned"``).
         """
         config = self.make_config()
         check_runnable(config, body_given=isinstance(self.body, Body))  # before any work on the data
@@ -200,7 +203,7 @@ class _CrossModalBase(BaseEstimator):
                                       y_test=test[1], body=body, source=source, checkpoint_dir=self.checkpoint_dir, log_dir=self.log_dir,
                                       resume=resume, progress=self.verbose, extra_metrics=extra,
                                       standardize_target=self.standardize_target,
-                                      checkpoint_every_s=self.checkpoint_every_s)
+                                      checkpoint_every_s=self.checkpoint_every_s, on_epoch=on_epoch)
         self.target_scaler_ = run.target_scaler
         self.task_, self.config_, self.model_ = task, config, run.model
         self.history_ = run.refine_info["history"]

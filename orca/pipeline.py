@@ -69,7 +69,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         resume: bool = False, progress: bool = True, extra_metrics: tuple[str, ...] = (),
         standardize_target: bool = False, checkpoint_every_s: float = 0.0,
         on_stage: Callable[[str, CrossModalModel], None] | None = None,
-        log_dir: str | Path | None = None) -> RunResult:
+        log_dir: str | Path | None = None, on_epoch: Callable[[int, float], bool] | None = None) -> RunResult:
     """Run ORCA's three stages on arrays and evaluate the selected model once on the test split.
 
     When no validation set is given, ``config.refine.val_fraction`` of the training data is held out
@@ -78,7 +78,8 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     statistics and reports metrics in the original units. ``on_stage(name, model)``, when given, is called after
     each stage (``"built"``, ``"aligned"``, ``"refined"``) to measure the model between them (e.g. a distance
     before and after alignment); it must not train it. ``log_dir``, when given, receives refine's per-epoch log
-    as it trains (``refine_log.csv``; TensorBoard scalars when installed).
+    as it trains (``refine_log.csv``; TensorBoard scalars when installed). ``on_epoch(epoch, validation score)``,
+    when given, may stop refine after an epoch by returning True (:func:`orca.refine.refine`).
     """
     check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
     check_augment(config.refine.augment, task)  # before alignment is spent on a run refine would refuse
@@ -138,7 +139,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
              "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
-                  config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir)
+                  config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir, on_epoch=on_epoch)
     timings["refine"] = time.perf_counter() - t
     if info["best_epoch"] is not None:
         say(f"3/3 refined: {info['steps']} steps in {timings['refine']:.1f} s; best validation {task.metric} "

@@ -14,7 +14,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -195,7 +195,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
            device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
            checkpoint_every_s: float = 0.0,
            progress: bool = True, config_extra: dict | None = None,
-           log_dir: str | Path | None = None) -> dict[str, Any]:
+           log_dir: str | Path | None = None,
+           on_epoch: Callable[[int, float], bool] | None = None) -> dict[str, Any]:
     """Fine-tune all trainable weights; keep the checkpoint that is best on ``val``.
 
     Parameters
@@ -217,6 +218,10 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     log_dir : path, optional
         Write each epoch's record as it finishes to ``log_dir/refine_log.csv`` (and TensorBoard scalars under
         ``log_dir/tensorboard`` when ``tensorboard`` is installed): :class:`orca.epoch_log.EpochLog`.
+    on_epoch : callable, optional
+        Called after each epoch with (epoch, the validation score selection uses: the task's metric, or the loss
+        under ``select_on="loss"``); when it returns True training stops there with stop reason ``"pruned"``
+        (a search's pruner). Not part of the resume fingerprint; single-process runs.
 
     Returns
     -------
@@ -355,6 +360,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             state["stop"] = stop_reason(budget_spent=budget_spent(), bad_epochs=state["bad_epochs"],
                                         patience=cfg.patience if patient else None,
                                         cap_reached=state["step"] >= total or state["epoch"] >= epochs)
+            if on_epoch is not None and on_epoch(epoch, value) and state["stop"] is None:  # sees every epoch
+                state["stop"] = "pruned"
             if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
                 if best_unsaved:  # best.pt first: a last.pt never points past a best state that is not on disk
                     torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],

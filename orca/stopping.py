@@ -12,6 +12,9 @@ A run trains until one of three things happens, checked in this order:
 ``cap``
     the epoch (or step) cap was reached while the validation score was still improving or within its patience:
     the run is **not converged**, and the reports flag it.
+``pruned``
+    an observer of the validation scores (a search's pruner: ``on_epoch`` of :func:`orca.refine.refine`) asked
+    to stop a trial that is not promising; not converged.
 
 Whatever the reason, the weights kept are those of the best validation epoch.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-STOP_REASONS = ("budget", "patience", "cap")
+STOP_REASONS = ("budget", "patience", "cap", "pruned")
 
 
 def stop_reason(*, budget_spent: bool, bad_epochs: int, patience: int | None, cap_reached: bool) -> str | None:

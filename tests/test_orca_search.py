@@ -61,3 +61,33 @@ def test_bad_search_settings_fail_when_the_config_is_resolved() -> None:
         resolve_config(suite, "smoke", {"method_params": {"orca-tuned": {"search": {"space": {"refine.lr": [-1.0]}}}}})
     with pytest.raises(ConfigError, match="expected one of"):
         resolve_config(suite, "smoke", {"method_params": {"orca-tuned": {"search": {"trials": 3}}}})
+
+
+def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None:
+    folder = tmp_path / "tiny-bert"
+    tiny_hf_model("bert").save_pretrained(folder)
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 2
+    X = rng.normal(size=(120, 6)) + 2 * y[:, None]
+    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
+                    data={"categorical": []})
+    space = {"refine.lr": [3e-3, 1e-9]}  # a trial that learns, and one that cannot move
+    seed = next(s for s in range(20) if sample_trials(space, 2, s)[0]["refine.lr"] == 3e-3)  # the learner first
+    params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
+              "refine": {"epochs": 4, "val_fraction": 0.25},
+              "search": {"n_trials": 2, "space": space, "prune": {"startup_trials": 1, "warmup_epochs": 0}}}
+    rec = run_orca_search(data, params, seed=seed)
+    first, second = rec["search"]["trials"]
+    assert first["stop_reason"] == "cap" and first["epochs_run"] == 4
+    assert second["stop_reason"] == "pruned" and second["epochs_run"] < 4
+    scores = [first["val_roc_auc"], second["val_roc_auc"]]
+    assert rec["search"]["chosen"] == int(np.argmax(scores))  # a pruned trial still competes with its best epoch
+    assert rec["search"]["budget"]["pruned"] == 1
+    without = run_orca_search(data, {**params, "search": {"n_trials": 2, "space": space}}, seed=seed)
+    assert [t["epochs_run"] for t in without["search"]["trials"]] == [4, 4]  # no pruner: every trial runs out
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+
+    with pytest.raises(ConfigError, match="search.prune"):
+        resolve_config(get_suite("openml"), "smoke",
+                       {"method_params": {"orca-tuned": {"search": {"prune": {"startup_trials": 2}}}}})

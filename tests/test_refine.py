@@ -235,3 +235,21 @@ def test_fit_says_one_line_per_stage_with_its_time(tiny_body, capsys) -> None:
     assert "aligned (otdd-exact, 2 steps)" in lines[1] and "cache off" in lines[1] and " s;" in lines[2]
     fit(task, X, y, config, body=tiny_body("bert"), source=source, progress=False)
     assert "orca: " not in capsys.readouterr().err
+
+
+def test_an_epoch_observer_can_stop_training_as_pruned(tiny_body) -> None:
+    train, val = _data()
+    seen = []
+
+    def on_epoch(epoch: int, value: float) -> bool:
+        seen.append((epoch, value))
+        return epoch == 1  # stop after the second epoch
+
+    info = refine(_model(tiny_body), train, val, CFG, device="cpu", progress=False, on_epoch=on_epoch)
+    assert info["training"]["stop_reason"] == "pruned" and info["training"]["epochs_run"] == 2
+    assert info["training"]["converged"] is False
+    assert seen == [(h["epoch"], h["val_accuracy"]) for h in info["history"]]  # the score selection uses
+    loss_rule = refine(_model(tiny_body), train, val, RefineConfig(**{**CFG.__dict__, "select_on": "loss"}),
+                       device="cpu", progress=False, on_epoch=lambda e, v: seen.append(("loss", v)) or False)
+    assert [v for k, v in seen if k == "loss"] == [h["val_loss"] for h in loss_rule["history"]]
+    assert loss_rule["training"]["stop_reason"] == "cap"

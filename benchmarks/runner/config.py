@@ -47,7 +47,8 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
-SEARCH_KEYS = ("space", "n_trials")
+SEARCH_KEYS = ("space", "n_trials", "prune")
+PRUNE_KEYS = ("startup_trials", "warmup_epochs")
 
 FACADE_KEYS = ("standardize_input", "standardize_target")
 """The scikit-learn estimators' own parameters (not the config's) that an ORCA method run through the facade may
@@ -66,7 +67,8 @@ def config_sections(params: dict) -> dict:
 def orca_section(base: dict, override: dict, where: str = "method_params.orca") -> dict:
     """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. Three keys
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
-    of dotted OrcaConfig keys -> value lists, and ``n_trials``), ``facade`` (the estimator's own parameters,
+    of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
+    "warmup_epochs": e}`` for a median pruner), ``facade`` (the estimator's own parameters,
     :data:`FACADE_KEYS`, as booleans) and ``check`` (``{"fraction": f}``: a defaults study's held-out check split,
     ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
@@ -98,6 +100,11 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
                 raise ConfigError(f"{where}.search.space.{dotted} must be a non-empty list of values")
             for value in values:  # every value must be a valid setting of its key
                 OrcaConfig().with_overrides({dotted: value})
+        prune = search.get("prune")
+        if prune is not None and (not isinstance(prune, dict) or set(prune) != set(PRUNE_KEYS) or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in prune.values())):
+            raise ConfigError(f"{where}.search.prune must be null or {{\"startup_trials\": n, \"warmup_epochs\": e}} "
+                              f"with integers >= 0, got {prune!r}")
         out["search"] = search
     return out
 
