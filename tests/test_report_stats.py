@@ -221,3 +221,17 @@ def test_error_profile_table_averages_the_recorded_profile_over_seeds() -> None:
     assert lines[-2:] == ["| adv | fno | 0.1 | 3.00 | 0.02 | 0.01 | 0.001 |",
                           "| adv | orca | 0.3 | 1.00 | 0.1 | 0.01 | 0.001 |"]
     assert error_profile_table(df.assign(profile=[{}] * 4)) == []
+
+
+def test_coverage_lists_what_each_preset_method_still_lacks() -> None:
+    from benchmarks.reports.tables import coverage_table
+
+    expected = [(t, m, s) for m in ("orca", "floor") for s in (0, 1, 2) for t in ("11", "37")]
+    df = pd.DataFrame({"task": ["11", "37", "11", "11", "37", "11", "37", "11", "37"],
+                       "method": ["orca", "orca", "orca", "floor", "floor", "floor", "floor", "floor", "floor"],
+                       "seed": [0, 0, 1, 0, 0, 1, 1, 2, 2], "value": 0.5})
+    lines = coverage_table(expected, df)
+    assert "| orca | 3 of 6 | seed 1 (1), seed 2 (2) |" in lines and "| floor | 6 of 6 | – |" in lines
+    full = pd.concat([df, pd.DataFrame({"task": ["37", "11", "37"], "method": "orca", "seed": [1, 2, 2],
+                                        "value": 0.5})])
+    assert coverage_table(expected, full) == ["", "Every job of the preset has a result here."]

@@ -29,7 +29,7 @@ from .markdown import markdown
 from .plots import plots
 from .published import published_rows
 from .results import load_results
-from .tables import summarise
+from .tables import coverage_table, summarise
 
 SCORE_COLUMNS = ("task", "task_name", "method", "seed", "value", "metric", "data_kind")
 """The columns of ``scores.csv``, one row per result, from which the README pairs methods on (task, seed)."""
@@ -83,10 +83,12 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     summary, df, failed, unreadable = summary_of(suite_name, folder)
     published = published_rows(suite.published)
     reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    config = resolve_config(suite, preset)
+    expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means,
-                    selections=selections_of(resolve_config(suite, preset)),
-                    groups=suite.task_groups, contrasts=resolve_config(suite, preset).get("contrasts") or [])
+                    reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
+                    groups=suite.task_groups, contrasts=config.get("contrasts") or [],
+                    coverage=coverage_table(expected, df))
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs

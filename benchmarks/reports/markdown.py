@@ -26,11 +26,11 @@ from .tables import (
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
              means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
-             contrasts: list[dict] | None = None) -> str:
+             contrasts: list[dict] | None = None, coverage: list[str] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
     ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on"}`` (:func:`selection_table`);
     ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
-    candidates against their base (:func:`contrast_table`)."""
+    candidates against their base (:func:`contrast_table`); ``coverage``: the lines of :func:`coverage_table`."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -88,6 +88,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             wins.append(f"{int(better.sum())}/{len(both)}")
         rank = "–" if pd.isna(ranks[a]) else f"{ranks[a]:.2f}"
         lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
+    lines += coverage or []
     if reference:
         lines += against_reference(summary, reference, higher, means, scores=df)
         if means and df is not None:

@@ -201,6 +201,27 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
     return lines
 
 
+def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> list[str]:
+    """How much of the preset the report covers: per method of the preset's (task, method, seed) jobs
+    ``expected``, the results in hand and the seeds still without one (with their number of tasks), so that a
+    partial re-run says what is still to come. ``df``: one row per successful current result."""
+    have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int)))
+    rows, complete = [], True
+    for method in dict.fromkeys(m for _, m, _ in expected):
+        jobs = [(t, s) for t, m, s in expected if m == method]
+        missing = pd.Series([s for t, s in jobs if (str(t), method, int(s)) not in have], dtype=int)
+        complete &= missing.empty
+        pending = ", ".join(f"seed {s} ({n})" for s, n in missing.value_counts().sort_index().items()) or "–"
+        rows.append(f"| {method} | {len(jobs) - len(missing)} of {len(jobs)} | {pending} |")
+    if complete:
+        return ["", "Every job of the preset has a result here."]
+    return ["", "## Coverage of the preset", "",
+            "Results in hand of the jobs the preset defines (tasks x seeds), and the seeds still to come with "
+            "their number of tasks (queued or running; the tables above use what is in hand, each comparison "
+            "on the (task, seed) pairs both methods ran).", "",
+            "| method | results | still to come: seed (tasks) |", "|---|---|---|", *rows]
+
+
 def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[str]:
     """Each method's mean difference to ``reference`` seed by seed (positive = better), over the tasks both ran
     with that seed: where a seed is a split (seeded table splits, OpenML's folds) this is the comparison split by
