@@ -64,6 +64,9 @@ def test_bad_search_settings_fail_when_the_config_is_resolved() -> None:
 
 
 def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None:
+    import torch
+
+    torch.manual_seed(0)  # the tiny body's random weights, whatever ran before in this process
     folder = tmp_path / "tiny-bert"
     tiny_hf_model("bert").save_pretrained(folder)
     rng = np.random.default_rng(0)
