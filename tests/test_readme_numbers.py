@@ -99,3 +99,22 @@ def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:
     text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
     assert "| orca | 0.85 | +0.0500 | – | 0 / 1 / 0 |" in text
     assert "one seed" in text and "±" not in text
+
+
+def test_a_mean_beside_its_reference_comes_from_the_pairs_its_difference_uses(tmp_path) -> None:
+    """orca ran seeds 0 and 1, xgboost seed 0 only: orca's mean in the summary is its seed-0 mean, beside
+    xgboost's on the same pairs, so that the two and the difference agree."""
+    results = _report(tmp_path, [
+        _row("1", "floor", 0.5, 0.0, 1, 3, 0.5, None), _row("1", "orca", 0.8, 0.1, 2, 1, 0.5, True),
+        _row("1", "xgboost", 0.7, 0.0, 1, 2, 0.5, True),
+        _row("2", "floor", 0.5, 0.0, 1, 3, 0.5, None), _row("2", "orca", 0.7, 0.1, 2, 1, 0.5, True),
+        _row("2", "xgboost", 0.6, 0.0, 1, 2, 0.5, True),
+    ])
+    scores = [("1", "orca", 0, 0.9), ("1", "orca", 1, 0.7), ("2", "orca", 0, 0.8), ("2", "orca", 1, 0.6),
+              ("1", "xgboost", 0, 0.7), ("2", "xgboost", 0, 0.6), ("1", "floor", 0, 0.5), ("2", "floor", 0, 0.5)]
+    pd.DataFrame([{"task": t, "task_name": "ab"[int(t) - 1], "method": m, "seed": s, "value": v, "metric": "roc_auc",
+                   "data_kind": "real"} for t, m, s, v in scores]).to_csv(
+        results / "openml" / "paper" / "scores.csv", index=False)
+    text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
+    assert "(xgboost's on the same (task, seed) pairs)" in text
+    assert "| orca | 0.85 (0.65) | +0.2000 " in text  # seed 0: (0.9 + 0.8) / 2 against (0.7 + 0.6) / 2

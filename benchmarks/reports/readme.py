@@ -177,7 +177,10 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
     ref = block.reference
     if not ref and (block.per_task or not one_scale):
         return []
-    head = ["method", f"mean over the {len(pivot)} tasks every method ran" if one_scale else "tasks"]
+    where = f"mean over the {len(pivot)} tasks every method ran"
+    if ref and scores is not None and one_scale:  # a mean beside its reference's on the same pairs
+        where += f" ({ref}'s on the same (task, seed) pairs)"
+    head = ["method", where if one_scale else "tasks"]
     if ref:
         head += [f"mean difference to {ref}{' on the same (task, seed) pairs' if scores is not None else ''} "
                  "[95 % paired bootstrap interval over tasks]", "Wilcoxon p",
@@ -191,6 +194,8 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
         if ref and m != ref:
             c = (compare(common, m, ref, higher) if paired is None
                  else compare_paired(paired, m, ref, higher, floors))
+        if c is not None and paired is not None and one_scale:  # both means on the pairs the difference uses
+            row[1] = f"{_num(c.mean)} ({_num(c.mean_reference)})"
         if c is not None:
             interval = "" if c.difference.low is None else " " + c.difference.interval()
             row += [f"{c.difference.mean:+.4f}{interval}" if one_scale else "–",
