@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import ParameterSampler, StratifiedKFold, cross_val_score
+from sklearn.model_selection import ParameterSampler, StratifiedKFold
 
 from orca.exceptions import require
 from orca.registry import register
@@ -92,8 +92,7 @@ def fit_xgboost_tuned(X: np.ndarray, y: np.ndarray, seed: int = 0, n_iter: int =
     scoring = "roc_auc" if len(np.unique(y)) == 2 else "roc_auc_ovo"
     folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
     start = time.perf_counter()
-    default = xgboost_default(seed, n_jobs)
-    default_score = float(np.mean(cross_val_score(default, X, y, cv=folds, scoring=scoring)))
+    default_score = _cv_score(xgboost_default(seed, n_jobs), X, y, folds, scoring, None)
     space = {**SEARCH_SPACE, "n_estimators": stats.randint(100, max_estimators + 1)}
     deadline = None if max_seconds is None else start + max_seconds
     tried, stop = [], "n_iter"  # (mean CV score, configuration) in draw order

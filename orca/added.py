@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,17 @@ def drop_added(tree: dict[str, Any], scope: Literal["results", "checkpoints"]) -
     if scope not in ("results", "checkpoints"):
         raise ValueError(f"scope={scope!r}; expected one of ['results', 'checkpoints']")
     out = copy.deepcopy(tree)
-    for entry in ADDED:
-        if scope == "checkpoints" and not entry.checkpoints:
-            continue
-        *path, leaf = entry.key.split(".")
-        parent: Any = out
+    drop_at_defaults(out, [(e.key, e.default) for e in ADDED if scope == "results" or e.checkpoints])
+    return out
+
+
+def drop_at_defaults(tree: dict[str, Any], pairs: Iterable[tuple[str, Any]]) -> None:
+    """Remove, in place, each dotted key of ``pairs`` (dotted key, default) from ``tree`` where it is at its
+    default (an absent key counts as at its default; a missing section leaves nothing to remove)."""
+    for key, default in pairs:
+        *path, leaf = key.split(".")
+        parent: Any = tree
         for part in path:
             parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict) and parent.get(leaf, entry.default) == entry.default:
+        if isinstance(parent, dict) and parent.get(leaf, default) == default:
             parent.pop(leaf, None)
-    return out

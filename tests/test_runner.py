@@ -237,13 +237,13 @@ def test_ray_and_jobs_are_alternatives(tmp_path, suite) -> None:
 
 
 def test_settings_added_at_their_defaults_leave_the_job_hash_alone() -> None:
-    """``_drop_defaults`` removes a dotted key at any depth only where it holds its default; a changed value stays
+    """``drop_at_defaults`` removes a dotted key at any depth only where it holds its default; a changed value stays
     (and so changes the hash)."""
-    from benchmarks.runner.jobs import _drop_defaults
+    from orca.added import drop_at_defaults
 
     tree = {"patience": None, "lr": 1e-3, "data": {"source": "mirror", "root": ""},
             "refine": {"schedule": {"kind": "cosine", "warmup": 0}}}
-    _drop_defaults(tree, [("patience", None), ("lr", 1e-2), ("data.source", "mirror"), ("refine.schedule.warmup", 0),
+    drop_at_defaults(tree, [("patience", None), ("lr", 1e-2), ("data.source", "mirror"), ("refine.schedule.warmup", 0),
                           ("refine.schedule.kind", "linear"), ("missing.section.key", 1)])
     assert tree == {"lr": 1e-3, "data": {"root": ""}, "refine": {"schedule": {"kind": "cosine"}}}
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from orca.added import drop_added
+from orca.added import drop_added, drop_at_defaults
 
 from .config import is_orca
 from .suite import Suite
@@ -22,18 +22,6 @@ when a method (or a changed library default) sets another value."""
 TRAINING_ADDED_DEFAULTS = {"patience": None, "max_seconds": None}
 """The stopping settings (:mod:`orca.stopping`) added to the neural baselines' method settings after results were
 first recorded; at ``None`` they change nothing, so hashes leave them out in the same way."""
-
-
-def _drop_defaults(tree: dict, pairs) -> None:
-    """Remove each dotted key of ``pairs`` (dotted key, default), at any depth, from ``tree`` where it is at its
-    default (an absent key counts as at its default; a missing section leaves nothing to remove)."""
-    for key, default in pairs:
-        *path, leaf = key.split(".")
-        parent = tree
-        for part in path:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict) and parent.get(leaf, default) == default:
-            parent.pop(leaf, None)
 
 
 @dataclass(frozen=True)
@@ -66,12 +54,12 @@ class Job:
         out = copy.deepcopy(self.resolved)
         if is_orca(f"method_params.{self.method}"):  # OrcaConfig settings added after results were recorded
             out["method_params"] = drop_added(out["method_params"], "results")  # the core's list (orca.added)
-            _drop_defaults(out["method_params"], [(f"facade.{k}", v) for k, v in FACADE_ADDED_DEFAULTS.items()])
+            drop_at_defaults(out["method_params"], [(f"facade.{k}", v) for k, v in FACADE_ADDED_DEFAULTS.items()])
             if out["method_params"].get("facade") == {}:
                 out["method_params"].pop("facade")
         else:
-            _drop_defaults(out["method_params"], TRAINING_ADDED_DEFAULTS.items())
-        _drop_defaults(out, self.hash_neutral)
+            drop_at_defaults(out["method_params"], TRAINING_ADDED_DEFAULTS.items())
+        drop_at_defaults(out, self.hash_neutral)
         return out
 
     @property

@@ -14,7 +14,7 @@ from orca.registry import get
 from ...runner.orca_method import OrcaHooks
 from ...runner.suite import JobContext, TaskData, with_task_overrides
 from .scoring import _example, score
-from .standardize import training_split
+from .standardize import channel_scaler, training_split
 
 
 def _orca_split(data: TaskData, seed: int) -> tuple[np.ndarray, ...]:
@@ -25,7 +25,7 @@ def _orca_score(data: TaskData, predictions, result, seed: int) -> dict[str, Any
     def step(x: np.ndarray) -> np.ndarray:
         return predictions(x)[1]
 
-    scaler = training_split(data, seed)[1]  # the same split and statistics as the fit's (deterministic)
+    scaler = channel_scaler(data, seed)  # the statistics the fit trained with
     scores, pred = score(data, step if scaler is None else scaler.wrap(step))
     return {"metrics": {"val": result.metrics.get("val", {}), "test": scores.pop("test")}, **scores,
             "example": _example(data, pred)}

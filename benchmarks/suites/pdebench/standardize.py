@@ -66,11 +66,24 @@ def training_split(data: TaskData, seed: int) -> tuple[tuple[np.ndarray, ...], C
     """The training and validation parts of a task's training rows (trajectories kept whole), standardised per
     channel with the training part's statistics when the task sets ``standardize = "channel"``, and the scaler
     (``None`` without)."""
+    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
+    scaler = ChannelScaler.fit(X, y) if _standardized(data) else None
+    if scaler is None:
+        return (X, y, X_val, y_val), None
+    return (scaler.inputs(X), scaler.targets(y), scaler.inputs(X_val), scaler.targets(y_val)), scaler
+
+
+def channel_scaler(data: TaskData, seed: int) -> ChannelScaler | None:
+    """The scaler :func:`training_split` fits for ``(data, seed)`` (the same training part, so the same
+    statistics), without standardising the arrays; ``None`` where the task does not standardise."""
+    if not _standardized(data):
+        return None
+    X, y, _, _ = _val_split(data, data.params["val_fraction"], seed)
+    return ChannelScaler.fit(X, y)
+
+
+def _standardized(data: TaskData) -> bool:
     how = data.params.get("standardize", "none")
     if how not in CHOICES:
         raise ConfigError(f"task {data.task.name!r}: standardize={how!r}; expected one of {list(CHOICES)}")
-    X, y, X_val, y_val = _val_split(data, data.params["val_fraction"], seed)
-    if how == "none":
-        return (X, y, X_val, y_val), None
-    scaler = ChannelScaler.fit(X, y)
-    return (scaler.inputs(X), scaler.targets(y), scaler.inputs(X_val), scaler.targets(y_val)), scaler
+    return how == "channel"
