@@ -39,6 +39,10 @@ def test_jobs_follow_each_tasks_methods() -> None:
     jobs = expand_jobs(suite, resolve_config(suite, "smoke"))
     assert ("darcy-regen", "fno") in {(j.task, j.method) for j in jobs}
     assert ("fashion-proxy", "fno") not in {(j.task, j.method) for j in jobs}  # FNO is for Darcy only
+    # a task's "orca" names every ORCA variant (the paper preset runs orca-bf16), and nothing else
+    paper = {(j.task, j.method) for j in expand_jobs(suite, resolve_config(suite, "paper"))}
+    assert {("fashion-proxy", "orca-bf16"), ("darcy-regen", "orca-bf16")} <= paper
+    assert not {m for t, m in paper if t == "fashion-proxy"} & {"fno", "orca"}
     config = resolve_config(suite, "smoke")
     assert {config["task_params"][t]["kind"] for t in config["tasks"]} == {"regenerated", "proxy"}
 

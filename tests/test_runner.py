@@ -286,7 +286,7 @@ def test_each_contrast_differs_from_its_base_only_in_what_it_names() -> None:
     from orca.config import flatten
 
     seen = 0
-    for name in ("openml", "pdebench"):
+    for name in ("openml", "pdebench", "nasbench360"):
         suite = get_suite(name)
         for preset in presets_of(suite):
             config = resolve_config(suite, preset)

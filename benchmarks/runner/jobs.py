@@ -73,12 +73,12 @@ class Job:
 
 def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
     """All (task x method x seed) jobs of a resolved config, in a stable order."""
-    def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it; floors run on
-        params = config.get("task_params", {}).get(task, {})  # every task their suite says they apply to
-        if method in suite.floors:
+    def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it ("orca" names
+        params = config.get("task_params", {}).get(task, {})  # every ORCA variant); floors run on every task
+        if method in suite.floors:  # their suite says they apply to
             return suite.floor_applies is None or suite.floor_applies(method, params)
         only = params.get("methods")
-        return only is None or method in only
+        return only is None or method in only or ("orca" in only and is_orca(f"method_params.{method}"))
 
     return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral,
                 suite.metric_version_of(str(t), config.get("task_params", {}).get(str(t), {})))

@@ -36,7 +36,8 @@ GROUPS = {
 
 SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
-    methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
+    methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
+             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
              "fno": functools.partial(run_supervised, kind="fno"), "floor": run_floor},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS, metric_version=metric_version, floors=("floor",),
