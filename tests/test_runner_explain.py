@@ -57,6 +57,17 @@ def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) 
     assert states[jobs[3].filename] == "running" and states[jobs[1].filename] == "pending"
     assert "120 s (seeds)" in out  # advection--fno--s1 estimated from seed 0's recorded time
     assert "to run: 2, estimated 0.03 h from 1 recorded durations (1 without one)" in out
+    # a one-change candidate with no recorded time of its own is estimated from the method it is compared with
+    assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "orca-bf16", "--seeds", "1",
+                 "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "to run: 2, estimated 0.03 h from 1 recorded durations (1 without one)" in out  # orca has no time
+    (runs / jobs[1].filename.replace("fno--s1", "orca--s0")).write_text(json.dumps(
+        {"task": "advection", "method": "orca", "seed": 0, "status": "ok", "wall_time_s": 240.0}))
+    assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "orca-bf16", "--seeds", "1",
+                 "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "240 s (orca: seeds)" in out and "to run: 2, estimated 0.10 h from 2 recorded durations" in out
 
 
 def test_a_result_scored_by_an_older_metric_version_is_not_done(tmp_path) -> None:

@@ -69,11 +69,22 @@ def recorded_durations(folder: Path) -> dict[tuple[str, str, int], float]:
 
 def estimate(job: Job, durations: dict[tuple[str, str, int], float]) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
-    mean over the same task and method's other seeds, or the method's mean over other tasks."""
-    if (job.task, job.method, job.seed) in durations:
-        return durations[(job.task, job.method, job.seed)], "own"
-    for label, keep in (("seeds", lambda k: k[0] == job.task and k[1] == job.method),
-                        ("method", lambda k: k[1] == job.method)):
+    mean over the same task and method's other seeds, or the method's mean over other tasks; for a one-change
+    candidate with none of these (a ``contrasts`` entry of the config), the same from the method it is compared
+    with (its cost as recorded, with no correction for what the change does to it)."""
+    seconds, label = _recorded(job.task, job.method, job.seed, durations)
+    base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
+    if seconds is None and base is not None:
+        seconds, label = _recorded(job.task, base, job.seed, durations)
+        label = f"{base}: {label}"
+    return (seconds, label) if seconds is not None else (None, "none")
+
+
+def _recorded(task: str, method: str, seed: int,
+              durations: dict[tuple[str, str, int], float]) -> tuple[float | None, str]:
+    if (task, method, seed) in durations:
+        return durations[(task, method, seed)], "own"
+    for label, keep in (("seeds", lambda k: k[0] == task and k[1] == method), ("method", lambda k: k[1] == method)):
         values = [v for k, v in durations.items() if keep(k)]
         if values:
             return sum(values) / len(values), label
