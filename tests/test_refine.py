@@ -216,6 +216,30 @@ def test_epoch_log_is_written_as_training_goes_and_bf16_trains_on_cpu(tiny_body,
         RefineConfig(mixed_precision="bf16"), _model(tiny_body).task, None, "d")
 
 
+def test_bf16_on_a_device_that_emulates_it_is_warned_and_recorded(tiny_body, monkeypatch) -> None:
+    """bf16 autocast is several times slower than fp32 where the CPU has no native bf16 products (AVX2-only
+    machines): refine says so (the run stays valid), fp32 never warns, and every result records what the CPU
+    can do."""
+    import warnings
+
+    import orca.precision as precision
+    from orca.provenance import environment
+
+    train, val = _data()
+    cfg = RefineConfig(epochs=1, batch_size=16, lr=1e-3, warmup_ratio=0.0, mixed_precision="bf16")
+    monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": False)
+    with pytest.warns(RuntimeWarning, match=r"no native bfloat16.*mixed_precision='no'"):
+        refine(_model(tiny_body), train, val, cfg, device="cpu", progress=False)
+    for native, setting in ((True, "bf16"), (False, "no")):
+        monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu", v=native: v)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            assert not precision.warn_if_emulated(setting, "cpu")
+    monkeypatch.undo()
+    env = environment()
+    assert env["bf16_native_cpu"] in (True, False, None) and env["cpu_capability"]
+
+
 def test_fit_says_one_line_per_stage_with_its_time(tiny_body, capsys) -> None:
     """With progress on, orca.fit writes what each stage did and how long it took; with progress off, nothing."""
     from orca.align import SourceFeatures

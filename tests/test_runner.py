@@ -328,3 +328,17 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     threads = df.assign(threads=df["method"].map({"A": 2, "B": 1}))  # B ran with --jobs 2: time not comparable
     assert contrast_table(threads, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].split(" | ")[8] == "2.00 (threads differ)"
+
+
+def test_a_run_names_the_methods_whose_bf16_this_cpu_emulates(monkeypatch) -> None:
+    """On a CPU without native bf16 products the runner says which methods will run slowly (orca-bf16), not the
+    fp32 ones; where bf16 is native it says nothing."""
+    import orca.precision as precision
+    from benchmarks.runner.execute import emulated_bf16, plan_jobs
+
+    config, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection"], ["orca", "orca-bf16", "fno"], [0])
+    monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": False)
+    assert emulated_bf16(config, jobs) == ["orca-bf16"]
+    assert emulated_bf16(config, [j for j in jobs if j.method != "orca-bf16"]) == []
+    monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": True)
+    assert emulated_bf16(config, jobs) == []

@@ -286,6 +286,13 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     where = f", on Ray at {ray}" if ray is not None else f", {jobs} at a time" if jobs > 1 else ""
     print(f"{suite_name} ({preset}): {len(planned)} jobs, {len(planned) - len(todo)} already done, "
           f"{len(todo)} to run" + (where if todo else ""))
+    slow = [] if ray is not None else emulated_bf16(config, todo)
+    if slow:
+        from orca.precision import cpu_capability
+
+        print(f"note: {', '.join(slow)} train under bfloat16 autocast, which this CPU (PyTorch capability "
+              f"{cpu_capability()}) has no native instructions for: expect them to run several times slower than "
+              "fp32 (the results stay valid; the fp32 method is 'orca')")
     if (jobs > 1 or ray is not None) and len(todo) > 1:
         todo = longest_first(todo, [result_path(results, j) for j in todo])
     outcome = RunResults([result_path(results, j) for j in planned])
@@ -333,8 +340,28 @@ def check_orca_sections(config: dict, todo: list[Job], on_ray: bool = False) -> 
     own validity counts."""
     if on_ray:
         return
-    pairs = {(j.method, j.task) for j in todo if j.method.startswith("orca")}
-    for method, task in sorted(pairs):
+    for _, _, cfg in _orca_configs(config, todo):
+        check_runnable(cfg)
+
+
+def _orca_configs(config: dict, todo: list[Job]) -> list[tuple[str, str, OrcaConfig]]:
+    """``(method, task, OrcaConfig)`` of each ORCA (method, task) pair among ``todo``, with the task's overrides."""
+    out = []
+    for method, task in sorted({(j.method, j.task) for j in todo if j.method.startswith("orca")}):
         base = OrcaConfig.from_dict(config_sections(config["method_params"][method]))
         own = config.get("task_params", {}).get(task, {}).get("orca", {})
-        check_runnable(base.with_overrides(flatten(own)) if own else base)
+        out.append((method, task, base.with_overrides(flatten(own)) if own else base))
+    return out
+
+
+def emulated_bf16(config: dict, todo: list[Job]) -> list[str]:
+    """The ORCA methods among ``todo`` that would run bf16 autocast on this machine's CPU without native bf16
+    products (:mod:`orca.precision`): valid, but several times slower than their fp32 counterpart."""
+    import torch
+
+    from orca.precision import bf16_native
+
+    if bf16_native("cpu") is not False:
+        return []
+    return sorted({m for m, _, cfg in _orca_configs(config, todo) if cfg.refine.mixed_precision == "bf16"
+                   and (cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available()))})
