@@ -235,3 +235,18 @@ def test_coverage_lists_what_each_preset_method_still_lacks() -> None:
     full = pd.concat([df, pd.DataFrame({"task": ["37", "11", "37"], "method": "orca", "seed": [1, 2, 2],
                                         "value": 0.5})])
     assert coverage_table(expected, full) == ["", "Every job of the preset has a result here."]
+
+
+def test_budget_table_names_the_machines_once_results_record_them() -> None:
+    """Wall times compare only on one kind of machine: the budget table counts results per recorded CPU
+    capability, and says nothing when no result records one (the files written before it was recorded)."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import budget_table
+
+    df = pd.DataFrame({"method": ["orca", "orca", "orca"], "wall_s": [10.0, 50.0, 12.0],
+                       "stop_reason": ["cap"] * 3, "epochs_run": [5] * 3, "converged": [False] * 3,
+                       "loss": ["mse"] * 3, "cpu": [None, "AVX2", "AVX512"]})
+    assert budget_table(df)[-1].startswith("Machines (PyTorch CPU capability: results): AVX2: 1; AVX512: 1; "
+                                           "not recorded: 1.")
+    assert not any("Machines" in line for line in budget_table(df.assign(cpu=None)))

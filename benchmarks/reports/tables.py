@@ -83,7 +83,19 @@ def budget_table(df: pd.DataFrame) -> list[str]:
         losses = ", ".join(sorted(set(group["loss"].dropna()))) if "loss" in group else ""
         lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} | "
                      f"{losses or 'not recorded'} |")
-    return lines
+    return lines + machines_line(df)
+
+
+def machines_line(df: pd.DataFrame) -> list[str]:
+    """Which CPUs the results ran on (PyTorch's capability name, recorded since 2026-12-01), once any result
+    records one: wall times and time budgets compare only between runs on one kind of machine, and bf16
+    autocast is fast only where the CPU has native bf16 products (:mod:`orca.precision`)."""
+    if "cpu" not in df or df["cpu"].dropna().empty:
+        return []
+    counts = df["cpu"].fillna("not recorded").value_counts()
+    text = "; ".join(f"{name}: {n}" for name, n in counts.sort_index().items())
+    return ["", f"Machines (PyTorch CPU capability: results): {text}. Wall times and time budgets compare only "
+            "between runs on one kind of machine; results recorded before 2026-12-01 do not name theirs."]
 
 
 def fmt(value: float) -> str:
