@@ -357,11 +357,10 @@ def _orca_configs(config: dict, todo: list[Job]) -> list[tuple[str, str, OrcaCon
 def emulated_bf16(config: dict, todo: list[Job]) -> list[str]:
     """The ORCA methods among ``todo`` that would run bf16 autocast on this machine's CPU without native bf16
     products (:mod:`orca.precision`): valid, but several times slower than their fp32 counterpart."""
-    import torch
-
+    from orca.distributed import local_device
     from orca.precision import bf16_native
 
     if bf16_native("cpu") is not False:
         return []
-    return sorted({m for m, _, cfg in _orca_configs(config, todo) if cfg.refine.mixed_precision == "bf16"
-                   and (cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available()))})
+    return sorted({m for m, _, cfg in _orca_configs(config, todo)
+                   if cfg.refine.mixed_precision == "bf16" and local_device(cfg.device).type == "cpu"})
