@@ -40,6 +40,7 @@ ADDED: tuple[Added, ...] = (
     Added("refine.min_steps", None),
     Added("refine.select_on", "metric"),
     Added("refine.augment", "none"),
+    Added("refine.ema_decay", None),
     Added("predictor.smooth", 0),
 )
 

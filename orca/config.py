@@ -222,6 +222,13 @@ class RefineConfig:
     """``none`` or ``series``: window slicing, amplitude scaling and jitter of each training batch, for
     classification of sequences only (:mod:`orca.augment`; not in the paper)."""
 
+    ema_decay: float | None = None
+    """Keep an exponential moving average of the weights, updated after every optimiser step with this decay (e.g.
+    ``0.99``: about the last 100 steps), and score, select and return the average instead of the trained weights;
+    ``None``: off (not in the paper). The decay warms up as ``min(ema_decay, (1 + n) / (10 + n))`` after ``n``
+    updates, so the average follows the weights closely in the first steps instead of holding the first one.
+    Training itself is unchanged; the average costs one more copy of the weights."""
+
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
         _choice("refine.augment", self.augment, ("none", "series"))
@@ -253,6 +260,8 @@ class RefineConfig:
         if self.min_steps is not None:
             _positive("refine.min_steps", self.min_steps)
         _choice("refine.select_on", self.select_on, ("metric", "loss", "metric-then-loss"))
+        if self.ema_decay is not None:
+            _unit_interval("refine.ema_decay", self.ema_decay)  # e.g. 0.99; None: no averaging
 
 
 @dataclass

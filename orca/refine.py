@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
@@ -192,6 +193,22 @@ def _better(value: float, best: float | None, higher: bool, loss: float | None =
     return loss is not None and value == best and (best_loss is None or loss < best_loss)
 
 
+def _weight_average(model: CrossModalModel, decay: float | None) -> AveragedModel | None:
+    """An exponential moving average of ``model``'s parameters (``refine.ema_decay``), or None when off.
+
+    The decay after ``n`` updates is ``min(decay, (1 + n) / (10 + n))``: a warm-up, so that the average follows
+    the weights in the first steps rather than holding the first step's. Buffers are not averaged; the models'
+    buffers are constants (index tables), copied with the module.
+    """
+    if decay is None:
+        return None
+
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
+        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + float(n)) / (10.0 + float(n))))
+
+    return AveragedModel(model, multi_avg_fn=update, use_buffers=False)
+
+
 def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
            device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
            checkpoint_every_s: float = 0.0,
@@ -228,7 +245,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     -------
     dict
         ``history`` (per epoch), ``best_epoch``, ``best_val``, ``steps``, ``seconds`` and ``training`` (how
-        training ended: :func:`orca.stopping.training_record`). The model holds the best weights on return.
+        training ended: :func:`orca.stopping.training_record`). The model holds the best weights on return (with
+        ``cfg.ema_decay``: the best of the weights' moving average, which is what is scored each epoch).
     """
     task: Task = model.task
     higher = get_metric(task.metric).higher_is_better if cfg.select_on != "loss" else False
@@ -264,6 +282,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model, optimizer, train_loader, scheduler = acc.prepare(model, optimizer, train_loader, scheduler)
     unwrapped: CrossModalModel = acc.unwrap_model(model)
+    average = _weight_average(unwrapped, cfg.ema_decay)
+    scored: CrossModalModel = average.module if average is not None else unwrapped  # what is scored and kept
 
     state = {"epoch": 0, "step": 0, "history": [], "best_val": None, "best_epoch": None, "bad_epochs": 0,
              "elapsed": 0.0, "samples": 0, "stop": None}
@@ -283,6 +303,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         torch.set_rng_state(saved["torch_rng"])
+        if average is not None:
+            average.load_state_dict(saved["average"])
         state = {"elapsed": 0.0, "samples": 0, "stop": None, **saved["state"]}  # older checkpoints lack these
         if (ckpt / "best.pt").is_file():
             best_weights = _load_checkpoint(ckpt / "best.pt")["model"]
@@ -335,6 +357,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 losses.append(float(loss.detach()))
                 state["samples"] += len(x) * acc.num_processes
                 if acc.sync_gradients:
+                    if average is not None:
+                        average.update_parameters(unwrapped)
                     state["step"] += 1
                     bar.update(1)
                     bar.set_postfix(loss=f"{losses[-1]:.4g}")
@@ -342,7 +366,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                         break
             if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
                 raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
-            val_metrics = evaluate(unwrapped, val, cfg.eval_batch_size, acc)
+            val_metrics = evaluate(scored, val, cfg.eval_batch_size, acc)
             value = float(val_metrics[task.metric if cfg.select_on != "loss" else "loss"])
             loss = float(val_metrics["loss"]) if tie_break else None
             state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
@@ -352,7 +376,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 log.write(state["history"][-1])
             if _better(value, state["best_val"], higher, loss, state.get("best_loss")):
                 state.update(best_val=value, best_loss=loss, best_epoch=epoch, bad_epochs=0)
-                best_weights = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+                best_weights = {k: v.detach().cpu().clone() for k, v in scored.state_dict().items()}
                 best_unsaved = True
             else:
                 state["bad_epochs"] += 1
@@ -371,7 +395,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                     best_unsaved = False
                 torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
                                               "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                                              "state": copy.deepcopy(state), "fingerprint": fingerprint})
+                                              "state": copy.deepcopy(state), "fingerprint": fingerprint,
+                                              "average": None if average is None else average.state_dict()})
                 last_save = time.perf_counter()
             done = state["stop"] is not None
     finally:  # the log is closed and the bar ended however the loop exits (a divergence raises)
