@@ -1,4 +1,5 @@
-"""Stage 3: schedule maths, learning, model selection on validation data, explicit and exact resume."""
+"""Stage 3: schedule maths, learning, model selection on validation data, explicit and exact resume, the moving
+average of the weights."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 refine_module = importlib.import_module("orca.refine")  # the package re-exports the function `refine`
+MAKE_OPTIMIZER = refine_module._optimizer
 from orca import OrcaConfig, Task, build
 from orca.config import RefineConfig
 from orca.data import ArrayDataset, split_train_val
@@ -94,10 +96,14 @@ def test_only_layernorm_finetune_freezes_the_rest(tiny_body) -> None:
     assert all(torch.equal(p, frozen[n]) for n, p in model.body.named_parameters() if n in frozen)
 
 
-def test_resume_after_a_crash_gives_the_same_result(tiny_body, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_resume_after_a_crash_gives_the_same_result(ema_decay, tiny_body, tmp_path, monkeypatch) -> None:
+    """An interrupted run resumes to the uninterrupted run's weights; with ``refine.ema_decay`` the moving average
+    (what is scored and returned) resumes too."""
+    cfg = RefineConfig(**{**CFG.__dict__, "ema_decay": ema_decay})
     train, val = _data()
     reference = _model(tiny_body)
-    ref_info = refine(reference, train, val, CFG, seed=3, device="cpu", progress=False)
+    ref_info = refine(reference, train, val, cfg, seed=3, device="cpu", progress=False)
 
     crashed = _model(tiny_body)
     real_evaluate = refine_module.evaluate
@@ -111,15 +117,16 @@ def test_resume_after_a_crash_gives_the_same_result(tiny_body, tmp_path, monkeyp
 
     monkeypatch.setattr(refine_module, "evaluate", crash_on_third_epoch)
     with pytest.raises(KeyboardInterrupt):
-        refine(crashed, train, val, CFG, seed=3, device="cpu", checkpoint_dir=tmp_path, progress=False)
+        refine(crashed, train, val, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path, progress=False)
     monkeypatch.setattr(refine_module, "evaluate", real_evaluate)
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     assert not list(tmp_path.glob("*.tmp")), "no half-written checkpoint may remain"
 
     resumed = _model(tiny_body)
-    info = refine(resumed, train, val, CFG, seed=3, device="cpu", checkpoint_dir=tmp_path, resume=True,
+    info = refine(resumed, train, val, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path, resume=True,
                   progress=False)
     assert [h["train_loss"] for h in info["history"]] == pytest.approx([h["train_loss"] for h in ref_info["history"]])
+    assert [h["val_loss"] for h in info["history"]] == pytest.approx([h["val_loss"] for h in ref_info["history"]])
     for (k, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=f"{k} differs after resume")
 
@@ -131,9 +138,10 @@ def test_resume_needs_a_matching_checkpoint(tiny_body, tmp_path) -> None:
                progress=False)
     refine(_model(tiny_body), train, val, RefineConfig(epochs=1, batch_size=16), device="cpu",
            checkpoint_dir=tmp_path, progress=False)
-    with pytest.raises(ConfigError, match="another config"):
-        refine(_model(tiny_body), train, val, RefineConfig(epochs=2, batch_size=16), device="cpu",
-               checkpoint_dir=tmp_path, resume=True, progress=False)
+    for other in (RefineConfig(epochs=2, batch_size=16), RefineConfig(epochs=1, batch_size=16, ema_decay=0.9)):
+        with pytest.raises(ConfigError, match="another config"):
+            refine(_model(tiny_body), train, val, other, device="cpu", checkpoint_dir=tmp_path, resume=True,
+                   progress=False)
 
 
 def test_target_scaler_round_trip() -> None:
@@ -277,3 +285,58 @@ def test_an_epoch_observer_can_stop_training_as_pruned(tiny_body) -> None:
                        device="cpu", progress=False, on_epoch=lambda e, v: seen.append(("loss", v)) or False)
     assert [v for k, v in seen if k == "loss"] == [h["val_loss"] for h in loss_rule["history"]]
     assert loss_rule["training"]["stop_reason"] == "cap"
+
+
+def _record_steps(monkeypatch, model) -> list[dict[str, torch.Tensor]]:
+    """The trained (not averaged) weights after every optimiser step of the next refine of ``model``."""
+    steps: list[dict[str, torch.Tensor]] = []
+
+    def recording(groups, cfg):
+        opt = MAKE_OPTIMIZER(groups, cfg)
+        opt.register_step_post_hook(lambda *_: steps.append({n: p.detach().clone()
+                                                             for n, p in model.named_parameters()}))
+        return opt
+
+    monkeypatch.setattr(refine_module, "_optimizer", recording)
+    return steps
+
+
+def test_the_average_of_the_trained_weights_is_scored_and_returned(tiny_body, monkeypatch) -> None:
+    """One epoch of 6 steps: the returned weights are the warmed-up moving average of the six trained states,
+    computed here from the recorded states (not the last state, which a plain run returns), and the training
+    losses are those of a run without averaging."""
+    train, val = _data(64)  # 48 training rows: 6 steps of 8
+    cfg = RefineConfig(epochs=1, batch_size=8, lr=3e-3, warmup_ratio=0.0)
+    plain = _model(tiny_body)
+    plain_steps = _record_steps(monkeypatch, plain)
+    plain_info = refine(plain, train, val, cfg, seed=2, device="cpu", progress=False)
+
+    averaged = _model(tiny_body)
+    steps = _record_steps(monkeypatch, averaged)
+    info = refine(averaged, train, val, RefineConfig(**{**cfg.__dict__, "ema_decay": 0.8}), seed=2, device="cpu",
+                  progress=False)
+    assert len(steps) == len(plain_steps) == 6
+    assert info["history"][0]["train_loss"] == pytest.approx(plain_info["history"][0]["train_loss"], rel=1e-6)
+    for a, b in zip(steps, plain_steps):  # the average does not feed back into training
+        assert all(torch.allclose(a[n], b[n]) for n in a)
+
+    expected = dict(steps[0])  # the first update copies; update n (n >= 1 done) then decays by min(0.8, ...)
+    for n, state in enumerate(steps[1:], start=1):
+        decay = min(0.8, (1 + n) / (10 + n))
+        expected = {k: decay * v + (1 - decay) * state[k] for k, v in expected.items()}
+    got = dict(averaged.named_parameters())
+    for k, v in expected.items():
+        torch.testing.assert_close(got[k].detach(), v, msg=f"{k} is not the moving average")
+    moved = [k for k in expected if not torch.allclose(expected[k], steps[-1][k], atol=1e-6)]
+    assert moved, "the average must differ from the last trained state, or this test proves nothing"
+    # the recorded validation score is the returned (averaged) model's
+    again = refine_module.evaluate(averaged, val)
+    assert again["loss"] == pytest.approx(info["history"][0]["val_loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 1.5, -0.1, float("nan")])
+def test_a_decay_outside_the_open_unit_interval_is_refused(bad) -> None:
+    with pytest.raises(ConfigError, match=r"refine.ema_decay=.* must be in \(0, 1\)"):
+        RefineConfig(ema_decay=bad)
+    with pytest.raises(ConfigError, match="refine.ema_decay"):
+        OrcaConfig().with_overrides({"refine.ema_decay": bad})
