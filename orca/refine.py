@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
@@ -204,7 +204,7 @@ def _weight_average(model: CrossModalModel, decay: float | None) -> AveragedMode
         return None
 
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n: torch.Tensor) -> None:
-        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + float(n)) / (10.0 + float(n))))
+        get_ema_multi_avg_fn(min(decay, (1.0 + float(n)) / (10.0 + float(n))))(averaged, current, n)
 
     return AveragedModel(model, multi_avg_fn=update, use_buffers=False)
 
