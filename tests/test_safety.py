@@ -247,7 +247,7 @@ _CHOICES = {"body.finetune": "layernorm", "embedder.tabular_mode": "paper", "pre
 _OPTIONAL = {"body.dropout": 0.2, "body.attention_dropout": None, "embedder.patch_size": 4, "embedder.resize": 64,
              "align.patience": None, "refine.warmup_epochs": 2.0, "refine.decay_epochs": 30.0,
              "refine.grad_clip": None, "refine.patience": 3, "refine.max_steps": 100, "refine.max_seconds": 60.0,
-             "refine.min_steps": 200}
+             "refine.min_steps": 200, "refine.ema_decay": 0.99}
 
 
 @pytest.mark.parametrize("dotted", sorted(flatten(OrcaConfig().to_dict())))
