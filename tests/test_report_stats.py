@@ -107,6 +107,37 @@ def test_the_defaults_study_chooses_on_validation_scores_only() -> None:
     assert noted[-1] == "Provisional: this choice is not applied to the defaults yet (one seed)."
 
 
+def test_a_base_stands_unless_a_candidate_is_clearly_better() -> None:
+    """With a base (the current defaults), a candidate with the higher mean check score but differences of both
+    signs across tasks (bootstrap interval straddling zero) does not replace it; one better on every task does,
+    and it is chosen over the noisy one although its mean is lower. Without a base the higher mean wins."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import selection, selection_table
+
+    noisy = [0.3, -0.1, 0.2, -0.1, 0.1, -0.05]  # mean +0.058, interval includes 0
+    rows = []
+    for i, d in enumerate(noisy):
+        for method, check in (("A", 0.6), ("N", 0.6 + d), ("C", 0.65)):
+            rows.append({"task": f"t{i}", "seed": 0, "method": method, "check": check, "check_loss": 0.1,
+                         "value": 0.5, "wall_s": 1.0})
+    df = pd.DataFrame(rows)
+    assert selection(df, ["A", "N"], higher=True, on="check")[0] == "N"
+    assert selection(df, ["A", "N"], higher=True, on="check", base="A")[0] == "A"
+    assert selection(df, ["A", "N", "C"], higher=True, on="check")[0] == "N"
+    assert selection(df, ["A", "N", "C"], higher=True, on="check", base="A")[0] == "C"
+    # read as an error (lower is better), C is clearly worse than A: A stands, and replaces C as a base
+    assert selection(df, ["A", "C"], higher=False, on="check", base="A")[0] == "A"
+    assert selection(df, ["A", "C"], higher=False, on="check", base="C")[0] == "A"
+    assert selection(df.assign(check=-df["check"]), ["A", "C"], higher=False, on="check", base="A")[0] == "C"
+    lines = selection_table(df, ["A", "N"], higher=True, on="check", base="A")
+    assert "`A` (the current defaults) stands unless" in lines[3]
+    row = next(line for line in lines if line.startswith("| N |"))
+    assert "+0.0583 [" in row and not row.endswith("yes |")
+    with pytest.raises(ValueError, match=r"selection base 'B'; expected one of \['A', 'N'\]"):
+        selection(df, ["A", "N"], higher=True, on="check", base="B")
+
+
 def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:
     """ORCA ran seed 0 only, the reference seeds 0-2 (seeded table splits: each seed is another test set). The
     comparison must be ORCA's seed 0 against the reference's seed 0, not against the reference's 3-seed mean;

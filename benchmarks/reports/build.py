@@ -70,8 +70,9 @@ def _number(text: str) -> bool:
 
 def selections_of(config: dict) -> list[dict]:
     """A config's defaults-study choices: its ``selection``, one ``{"candidates", "decides", "on"}`` or a list of
-    them (``on``: ``"val"``, the default, or ``"check"``); an entry with ``"provisional": reason`` is reported but
-    not yet applied to the defaults."""
+    them (``on``: ``"val"``, the default, or ``"check"``); an entry with ``"base": candidate`` keeps that
+    candidate unless another is clearly better (:func:`~benchmarks.reports.tables.selection`); an entry with
+    ``"provisional": reason`` is reported but not yet applied to the defaults."""
     spec = config.get("selection") or []
     return [spec] if isinstance(spec, dict) else list(spec)
 

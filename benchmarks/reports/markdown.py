@@ -28,7 +28,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
              means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
              contrasts: list[dict] | None = None, coverage: list[str] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
-    ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on"}`` (:func:`selection_table`);
+    ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on", "base"}`` (:func:`selection_table`);
     ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
     candidates against their base (:func:`contrast_table`); ``coverage``: the lines of :func:`coverage_table`."""
     metric = summary.attrs.get("metric", "")
@@ -103,7 +103,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             lines += traits_table(df, reference, higher, tuple(summary.attrs.get("floors", ())))
     for spec in (selections or []) if df is not None else []:
         lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"),
-                                 spec.get("provisional"))
+                                 spec.get("provisional"), spec.get("base"))
     if df is not None:
         lines += budget_table(df)
         lines += side_by_side(summary, df, published)

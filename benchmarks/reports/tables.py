@@ -332,7 +332,7 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
-def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val"
+def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val", base: str | None = None
               ) -> tuple[str | None, list[tuple[str, float, float, float, float]], pd.Index]:
     """A defaults study's choice among ``candidates``, made on training-side scores only.
 
@@ -340,11 +340,15 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
     validation split the run carved from its training data, the split its epochs were selected on; ``"check"``: a
     held-out check split of the training part that the fit never saw, for comparing selection rules), the mean
     loss there, the mean test score and mean wall time; the chosen candidate has the best mean score, ties broken
-    by the lower loss. The test scores play no part. Returns ``(chosen, rows, pairs)``; ``chosen`` is ``None``
-    when fewer than two candidates have results on common pairs.
+    by the lower loss. With a ``base`` (the current defaults), the base stands unless a candidate is clearly
+    better: only candidates whose paired difference to the base (:func:`base_differences`) has a 95 % interval
+    above zero compete with it. The test scores play no part. Returns ``(chosen, rows, pairs)``; ``chosen`` is
+    ``None`` when fewer than two candidates have results on common pairs.
     """
     if on not in ("val", "check"):
         raise ValueError(f"selection on {on!r}; expected one of ['val', 'check']")
+    if base is not None and base not in candidates:
+        raise ValueError(f"selection base {base!r}; expected one of {candidates}")
     sub = df[df["method"].isin(candidates)]
     if sub.empty or len(set(sub["method"])) < 2 or on not in sub:
         return None, [], pd.Index([])
@@ -357,7 +361,24 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
         rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
         table.append((m, float(rows[on].mean()), float(rows[f"{on}_loss"].mean()), float(rows["value"].mean()),
                       float(rows["wall_s"].mean())))
-    return min(table, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
+    if base is not None and base in val.columns:
+        clear = {m for m, d in base_differences(val, base, higher).items() if d.low is not None and d.low > 0}
+        table_in = [r for r in table if r[0] == base or r[0] in clear]
+    else:
+        table_in = table
+    return min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
+
+
+def base_differences(scores: pd.DataFrame, base: str, higher: bool) -> dict[str, PairedDifference]:
+    """Per candidate column of ``scores`` (index (task, seed), one column per candidate) other than ``base``: its
+    score minus the base's, signed so that positive is better, averaged over each task's seeds, with the paired
+    bootstrap interval and Wilcoxon p over tasks (:func:`~benchmarks.reports.stats.paired_difference`)."""
+    sign = 1.0 if higher else -1.0
+    out = {}
+    for m in scores.columns.drop(base):
+        per_task = (sign * (scores[m] - scores[base])).groupby(level="task").mean()  # (tasks,)
+        out[m] = paired_difference(per_task.to_numpy())
+    return out
 
 
 def _same_epoch(df: pd.DataFrame, candidates: list[str], chosen: str, keys: pd.Index) -> dict[str, str]:
@@ -379,26 +400,40 @@ def _same_epoch(df: pd.DataFrame, candidates: list[str], chosen: str, keys: pd.I
 
 
 def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val",
-                    decides: list[str] | None = None, provisional: str | None = None) -> list[str]:
+                    decides: list[str] | None = None, provisional: str | None = None,
+                    base: str | None = None) -> list[str]:
     """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``;
-    ``provisional``: why the choice is shown but not yet applied to the defaults."""
-    chosen, table, keys = selection(df, candidates, higher, on)
+    ``provisional``: why the choice is shown but not yet applied to the defaults; ``base``: the candidate that
+    stands unless another is clearly better."""
+    chosen, table, keys = selection(df, candidates, higher, on, base)
     if chosen is None:
         return []
     tasks = len(set(k[0] for k in keys))
     where = ("validation" if on == "val" else "check-split")
     what = f" of {', '.join(f'`{d}`' for d in decides)}" if decides else ""
+    rule = (f"`{base}` (the current defaults) stands unless a candidate's {where} score beats it clearly: its "
+            "mean difference over tasks (each task's seeds averaged) has a paired bootstrap 95 % interval above "
+            f"zero; among such candidates the mean {where} score decides" if base is not None
+            else f"the mean {where} score decides")
     lines = ["", f"## Choosing the defaults{what} ({where} scores only)", "",
-             f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): the mean {where} "
-             f"score decides, ties broken by the lower {where} loss; the test scores are shown beside and take no "
-             "part in the choice."
+             f"Over the {len(keys)} (task, seed) pairs every candidate ran ({tasks} tasks): {rule}, ties broken by "
+             f"the lower {where} loss; the test scores are shown beside and take no part in the choice."
              + (" The check split is a share of the training part held out before the fit, which neither the fit "
-                "nor its epoch selection saw." if on == "check" else ""), "",
-             f"| candidate | mean {where} score | mean {where} loss | mean test score | mean wall time (s) | "
-             f"kept the same epoch as {chosen} | chosen |", "|---|---|---|---|---|---|---|"]
+                "nor its epoch selection saw." if on == "check" else ""), ""]
+    diffs: dict[str, PairedDifference] = {}
+    if base is not None:
+        scores = df[df["method"].isin(candidates)].pivot_table(index=["task", "seed"], columns="method",
+                                                               values=on).reindex(keys)
+        diffs = base_differences(scores, base, higher)
+    beside = f" difference to {base} [95 % interval] |" if base is not None else ""
+    lines += [f"| candidate | mean {where} score | mean {where} loss | mean test score | mean wall time (s) | "
+              f"kept the same epoch as {chosen} |{beside} chosen |", "|---|---|---|---|---|---|---|"
+              + ("---|" if base is not None else "")]
     same = _same_epoch(df, candidates, chosen, keys)
-    lines += [f"| {m} | {fmt(v)} | {fmt(loss)} | {fmt(t)} | {w:.0f} | {same.get(m, '–')} | "
-              f"{'yes' if m == chosen else ''} |" for m, v, loss, t, w in table]
+    for m, v, loss, t, w in table:
+        d = (f" {diffs[m].mean:+.4f} {diffs[m].interval()} |" if m in diffs else " – |") if base is not None else ""
+        lines.append(f"| {m} | {fmt(v)} | {fmt(loss)} | {fmt(t)} | {w:.0f} | {same.get(m, '–')} |{d} "
+                     f"{'yes' if m == chosen else ''} |")
     if provisional:
         lines += ["", f"Provisional: this choice is not applied to the defaults yet ({provisional})."]
     return lines
