@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.reports.compare import compare, main, table, tolerance_of
+from benchmarks.reports.compare import compare, main, save_references, table, tolerance_of
 
 
-def _write(root: Path, suite: str, job: str, value: float | None, status: str = "ok") -> None:
+def _write(root: Path, suite: str, job: str, value: float | None, status: str = "ok", cpu: str | None = None,
+           dirty: bool = False, config_hash: str = "h1") -> None:
     runs = root / suite / "smoke" / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     record = {"status": status, "metric": "nrmse", "error": None if status == "ok" else "boom",
-              "metrics": {"test": {} if value is None else {"nrmse": value}}}
+              "metrics": {"test": {} if value is None else {"nrmse": value}}, "config_hash": config_hash,
+              "environment": {"cpu_capability": cpu, "cuda": None, "git": {"commit": "abc", "dirty": dirty}}}
     (runs / f"{job}.json").write_text(json.dumps(record))
 
 
@@ -32,6 +34,44 @@ def test_a_changed_number_fails_and_names_the_job(tmp_path, capsys) -> None:
     assert main(["--fresh", str(fresh), "--committed", str(committed)]) == 1
     out = capsys.readouterr().out
     assert "✗ moved" in out and "inspect: pdebench/burgers--fno--s0" in out
+
+
+def test_a_move_on_another_processor_kind_passes_only_against_a_reference_of_that_kind(tmp_path, capsys) -> None:
+    """Committed on an unrecorded CPU, re-computed on AVX2 and moved by 20 %: a ✗ naming both kinds. Saving the
+    AVX2 run as a reference makes the next AVX2 run that matches it a ✓ (said so), while a run on AVX512, one
+    that moves away from the AVX2 reference, and a reference of other settings still fail; a dirty tree's run or
+    a move on the committed result's own kind is never saved as a reference."""
+    committed, fresh = tmp_path / "results", tmp_path / "fresh"
+    _write(committed, "nasbench360", "fashion-proxy--cnn--s0", 26.6)
+    _write(committed, "nasbench360", "splice-proxy--floor--s0", 47.8)
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 32.2, cpu="AVX2")
+    _write(fresh, "nasbench360", "splice-proxy--floor--s0", 47.8, cpu="AVX2")
+    rows = compare(committed, fresh)
+    assert [r.ok for r in rows] == [False, True]
+    assert rows[0].why == "moved 21.05% (committed on unrecorded, re-computed on AVX2; no AVX2 reference)"
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 32.2, cpu="AVX2", dirty=True)
+    assert main(["--fresh", str(fresh), "--committed", str(committed), "--save-references"]) == 1
+    refs = committed / "nasbench360" / "smoke" / "references"
+    assert not refs.exists()  # a dirty tree's run is not a reference
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 32.2, cpu="AVX2")
+    assert main(["--fresh", str(fresh), "--committed", str(committed), "--save-references"]) == 1
+    assert "reference written:" in capsys.readouterr().out
+    assert sorted(p.name for p in (refs / "AVX2").iterdir()) == ["fashion-proxy--cnn--s0.json"]  # the mover only
+    assert main(["--fresh", str(fresh), "--committed", str(committed)]) == 0
+    out = capsys.readouterr().out
+    assert "✓ (AVX2 reference)" in out and "2 of 2 committed results reproduced within tolerance (1 of them" in out
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 29.0, cpu="AVX2")  # moved from both
+    assert compare(committed, fresh)[0].why == "moved 9.02%, and 9.94% from the AVX2 reference"
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 32.2, cpu="AVX512")  # no AVX512 reference
+    assert compare(committed, fresh)[0].ok is False
+    _write(committed, "nasbench360", "fashion-proxy--cnn--s0", 26.6, config_hash="h2")  # the settings changed
+    _write(fresh, "nasbench360", "fashion-proxy--cnn--s0", 32.2, cpu="AVX2", config_hash="h2")
+    assert compare(committed, fresh)[0].ok is False  # the old reference is of other settings
+    _write(committed, "pdebench", "advection--fno--s0", 0.5, cpu="AVX2")
+    _write(fresh, "pdebench", "advection--fno--s0", 0.6, cpu="AVX2")  # moved on its own kind: a change
+    rows = compare(committed, fresh, suites=["pdebench"])
+    assert rows[0].why == "moved 20.00%"
+    assert save_references(rows, fresh, committed) == []
 
 
 def test_missing_and_failed_re_runs_are_failures(tmp_path) -> None:

@@ -263,13 +263,18 @@ def test_every_suite_pickles_for_worker_processes() -> None:
 def test_every_committed_result_is_current_under_its_preset() -> None:
     """A committed result whose job the preset still plans has that job's hash: a new setting (a config field, a
     method default) that silently changed the hashes would leave every such result out of its report as
-    superseded. A deliberate change of settings re-runs the jobs (or removes their old files) in the same commit."""
+    superseded. A deliberate change of settings re-runs the jobs (or removes their old files) in the same commit.
+    The same holds for the references made on other processor kinds (``references/<kind>/``, used by
+    ``./reproduce.sh``'s comparison), which must also be of jobs the preset plans."""
     root = Path(__file__).resolve().parents[1] / "results"
     checked, stale = 0, []
     for runs in sorted(root.glob("*/*/runs")):
         suite_name, preset = runs.parent.parent.name, runs.parent.name
         suite = get_suite(suite_name)
         planned = {job.filename: job.config_hash for job in expand_jobs(suite, resolve_config(suite, preset))}
+        for path in sorted(runs.parent.glob("references/*/*.json")):
+            if path.name not in planned or orca.io.read_json(path).get("config_hash") != planned[path.name]:
+                stale.append(f"{suite_name}/{preset}/{path.relative_to(runs.parent)}")
         for path in sorted(runs.glob("*.json")):
             if path.name in planned:
                 checked += 1
