@@ -56,8 +56,9 @@ def processor_kind(record: dict) -> str:
     return str(env.get("cpu_capability") or "unrecorded")
 
 
-def _within(value: float, reference: float, tol: float) -> bool:
-    return abs(value - reference) <= tol * max(abs(reference), 1e-12)
+def _move(value: float, reference: float) -> float:
+    """The relative distance of ``value`` from ``reference``."""
+    return abs(value - reference) / max(abs(reference), 1e-12)
 
 
 def _reference(runs: Path, name: str, kind: str, config_hash: str | None) -> dict | None:
@@ -109,17 +110,18 @@ def compare(committed: Path, fresh: Path, preset: str = "smoke", suites: list[st
                 rows.append(Row(suite, job, metric, before, after, tol, False,
                                 f"re-run {new.get('status')}: {new.get('error') or 'no score'}"))
                 continue
-            if _within(after, before, tol):
+            if _move(after, before) <= tol:
                 rows.append(Row(suite, job, metric, before, after, tol, True))
                 continue
             here, there = processor_kind(new), processor_kind(old)
             ref = _reference(runs, path.name, here, old.get("config_hash"))
-            if ref is not None and _score(ref) is not None and _within(after, _score(ref), tol):
+            at_ref = None if ref is None else _score(ref)
+            if at_ref is not None and _move(after, at_ref) <= tol:
                 rows.append(Row(suite, job, metric, before, after, tol, True, against=f"{here} reference"))
                 continue
-            moved = f"moved {abs(after - before) / max(abs(before), 1e-12):.2%}"
-            if ref is not None:
-                moved += f", and {abs(after - _score(ref)) / max(abs(_score(ref)), 1e-12):.2%} from the {here} reference"
+            moved = f"moved {_move(after, before):.2%}"
+            if at_ref is not None:
+                moved += f", and {_move(after, at_ref):.2%} from the {here} reference"
             elif here != there:
                 moved += f" (committed on {there}, re-computed on {here}; no {here} reference)"
             rows.append(Row(suite, job, metric, before, after, tol, False, moved))
