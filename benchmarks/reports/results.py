@@ -60,6 +60,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      **_training(rec), **_traits(rec.get("data") or {}),
                      "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}
                                  if "brmse" in test else {}),  # fields only (a table's RMSE is no profile)
+                     "adopted_from": (rec.get("adopted_from") or {}).get("method"),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 

@@ -12,6 +12,10 @@ kept until ``--resume`` continues it or ``--restart`` discards it.
 ``--jobs N`` runs N jobs at a time, each in its own process with its CPU threads capped at
 ``max(1, cores // N)``; the result files are the same as a serial run's (written by the parent, atomically).
 
+``--adopt METHOD --methods M ...`` runs nothing: each job of the methods ``M`` takes ``METHOD``'s finished
+result on the same task and seed where the two jobs' settings are identical but for the method's name
+(:mod:`benchmarks.runner.adopt`), recorded in the file's ``adopted_from``.
+
 ``--ray ADDRESS`` runs every job as a Ray task asking for ``--job-cpus`` CPUs and ``--job-gpus`` GPUs
 (``ADDRESS`` is a cluster's address, ``auto`` for the cluster this machine belongs to, or ``local`` to start a
 private instance on this machine). Workers send their records back and this process writes the result files, so
@@ -28,6 +32,7 @@ from orca.config import parse_override, unflatten
 from orca.exceptions import OrcaError
 
 from . import explain
+from .adopt import adopt
 from .config import PRESETS
 from .execute import plan_jobs, run
 from .suite import lookup_suite, registered_suites
@@ -66,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                         "methods) and exit")
     parser.add_argument("--dry-run", action="store_true", help="show the jobs this command would run, their state "
                         "and the time left estimated from recorded durations; run nothing")
+    parser.add_argument("--adopt", metavar="METHOD", help="run nothing: give each job of --methods the finished "
+                        "result of METHOD's job on the same task and seed, where their settings are identical but "
+                        "for the method's name (after the estimators' defaults took a candidate's setting)")
     parser.add_argument("--print-config", action="store_true", help="print the resolved settings of the "
                         "command's first job (narrow it with --tasks/--methods/--seeds) and exit")
     args = parser.parse_args(argv)
@@ -92,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
             rows, summary = explain.dry_run(args.results, jobs)
             print(explain.format_rows(rows))
             print(summary)
+            return 0
+        if args.adopt is not None:
+            done = adopt(lookup_suite(args.suite), args.adopt, args.preset, args.tasks, args.methods, args.seeds,
+                         _parse_sets(args.set), args.results)
+            print(f"{args.suite} ({args.preset}): adopted {len(done.written)} results of {args.adopt}; "
+                  f"{len(done.done)} already done, {len(done.missing)} without a finished {args.adopt} result "
+                  f"(the runner runs them), {len(done.busy)} held by a live runner")
             return 0
         outcome = run(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
                       args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,

@@ -48,20 +48,21 @@ SERIES_SUITE = register_suite(Suite(
 
 TABLES_SUITE = register_suite(Suite(
     name="smalltables", root=ROOT / "tables", load_task=load_table,
-    methods={"orca-default": run_orca, "orca-check": run_orca, "orca-mtl-check": run_orca, "orca-ln-check": run_orca,
-             "orca-t32": run_orca, "orca-t32-loss": run_orca,
+    methods={"orca-default": run_orca, "orca-mtl": run_orca, "orca-check": run_orca, "orca-mtl-check": run_orca,
+             "orca-ln-check": run_orca, "orca-t32": run_orca, "orca-t32-loss": run_orca,
              "xgboost": run_gbdt, "logreg": run_logreg,
              "floor": run_floor},
     all_tasks=all_tables, reference_methods=("xgboost",), floors=("floor",),
-    method_base={m: facade_base for m in ("orca-default", "orca-check", "orca-mtl-check", "orca-ln-check")},
+    method_base={m: facade_base for m in ("orca-default", "orca-mtl", "orca-check", "orca-mtl-check", "orca-ln-check")},
 ))
 
 REGRESSION_SUITE = register_suite(Suite(
     name="smallregression", root=ROOT / "regression", load_task=load_regression,
-    methods={"orca-default": run_orca_regressor, "orca-raw": run_orca_regressor,
+    methods={"orca-default": run_orca_regressor, "orca-raw": run_orca_regressor, "orca-mtl": run_orca_regressor,
+             "orca-raw-mtl": run_orca_regressor,
              "xgboost": run_xgboost_regressor, "ridge": run_ridge,
              "1nn": run_1nn_regressor, "floor": run_mean_floor},
     all_tasks=all_regression, reference_methods=("xgboost",), floors=("floor",),
-    method_base={"orca-default": facade_base, "orca-raw": facade_base},
+    method_base={m: facade_base for m in ("orca-default", "orca-raw", "orca-mtl", "orca-raw-mtl")},
     task_groups={**{t: "tables" for t in REGRESSION_TABLES}, **{t: "series" for t in REGRESSION_SERIES}},
 ))

@@ -1,0 +1,109 @@
+"""Adopting results: a method whose settings have become identical to another method's takes that method's
+finished jobs as its own, instead of running them again.
+
+The case it serves: the estimators' defaults take a candidate's setting (``orca-default`` becomes what
+``orca-mtl`` ran). A re-run of ``orca-default`` is many CPU hours; run as the candidate (a method with its own,
+stable job hash) it lands result by result on the main line while the defaults are unchanged, and when the
+defaults change every ``orca-default`` job whose settings now equal the candidate's adopts its result.
+
+Nothing is taken on trust: a job adopts a result only where the two jobs' hashed settings (:attr:`.Job.hashed`:
+protocol, data, method and task settings, seed, metric version) are equal in everything but the method's name,
+and only a finished, successful result of the source's current hash. The adopted file is the source's record
+with the method, hash and resolved settings of the adopting job, and ``adopted_from`` naming the source's method,
+hash and file; its scores, timings and environment are the run's own. A job that is already done is left alone;
+a superseded file of the adopting method is replaced, as a re-run would replace it. Each file is written under
+the adopting job's lock (:mod:`.locks`), so a live runner's job is never overwritten.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orca.config import flatten
+from orca.exceptions import OrcaError
+from orca.io import read_json, write_json
+
+from .execute import is_done, lock_path, plan_jobs, result_path
+from .jobs import Job
+from .locks import JobLock
+from .suite import Suite
+
+
+@dataclass
+class Adopted:
+    """What :func:`adopt` did: files written, jobs already done, jobs whose source has no finished result (the
+    runner runs them), and jobs whose lock another live runner holds."""
+
+    written: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+
+
+def setting_differences(job: Job, source: Job) -> list[str]:
+    """The dotted settings in which ``job`` and ``source`` differ, the method's name aside (empty: identical)."""
+    mine, theirs = copy.deepcopy(job.hashed), copy.deepcopy(source.hashed)
+    mine.pop("method")
+    theirs.pop("method")
+    a, b = flatten(mine), flatten(theirs)
+    return sorted(k for k in set(a) | set(b) if a.get(k, "<absent>") != b.get(k, "<absent>"))
+
+
+def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None, methods: list[str] | None = None,
+          seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results") -> Adopted:
+    """Give each planned job of ``methods`` (other than ``source``) the finished result of ``source``'s job on the
+    same task and seed. Every planned job's settings are compared before anything is written: one that differs
+    from the source's in more than the method's name is refused with the settings that differ."""
+    if source not in suite.methods:
+        raise OrcaError(f"unknown method {source!r} to adopt from; expected one of {sorted(suite.methods)}")
+    wanted = [m for m in (methods or []) if m != source]
+    if not wanted:
+        raise OrcaError("name the methods that adopt (--methods), other than the method adopted from")
+    config, planned = plan_jobs(suite, preset, tasks, wanted + [source], seeds, overrides)
+    results = Path(results)
+    pairs = []
+    for job in planned:
+        if job.method == source:
+            continue
+        twin = dataclasses.replace(job, method=source)
+        differences = setting_differences(job, twin)
+        if differences:
+            shown = ", ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
+            raise OrcaError(f"{job.method} cannot adopt {source}'s results: their settings differ in {shown} "
+                            f"({job.filename}); only a method whose settings equal {source}'s may adopt them")
+        pairs.append((job, twin))
+    outcome = Adopted()
+    for job, twin in pairs:
+        target, origin = result_path(results, job), result_path(results, twin)
+        if is_done(target, job):
+            outcome.done.append(job.filename)
+            continue
+        if not is_done(origin, twin):
+            outcome.missing.append(job.filename)
+            continue
+        lock = JobLock(lock_path(results, job))
+        if not lock.acquire():
+            outcome.busy.append(job.filename)
+            continue
+        try:
+            if is_done(target, job):  # finished by a runner since the check above
+                outcome.done.append(job.filename)
+                continue
+            write_json(target, adopted_record(read_json(origin), job, origin))
+            outcome.written.append(job.filename)
+        finally:
+            lock.release()
+    return outcome
+
+
+def adopted_record(record: dict[str, Any], job: Job, origin: Path) -> dict[str, Any]:
+    """``record`` (the source's result) as ``job``'s: its method, hash and resolved settings, and where it came
+    from."""
+    out = copy.deepcopy(record)
+    out["adopted_from"] = {"method": record["method"], "config_hash": record["config_hash"], "file": origin.name}
+    out.update(method=job.method, config_hash=job.config_hash, resolved_config=job.resolved)
+    return out

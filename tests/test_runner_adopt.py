@@ -1,0 +1,131 @@
+"""Adopting results (benchmarks.runner.adopt): a method takes another's finished results only where their
+settings are identical but for the name, records where they came from, and never overwrites a live job."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from orca import Task
+from orca.exceptions import OrcaError
+
+
+def _load_task(name: str, config: dict, seed: int):
+    from benchmarks.runner import TaskData
+
+    rng = np.random.default_rng(seed)
+    y = np.arange(40) % 2
+    X = rng.normal(size=(40, 2)) + 2.0 * y[:, None]
+    return TaskData(Task(f"toy-{name}", (2,), "classification", (2,), metric="accuracy"), X[:30], y[:30], X[30:],
+                    y[30:], data={"kind": "generated", "source": "toy"})
+
+
+def _run(data, params: dict, seed: int, ctx=None) -> dict:
+    means = np.stack([data.X_train[data.y_train == k].mean(axis=0) for k in (0, 1)]) * params["scale"]
+    pred = np.argmin(((data.X_test[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    return {"metrics": {"test": {"accuracy": float(np.mean(pred == data.y_test))}}}
+
+
+@pytest.fixture
+def toy(tmp_path):
+    from benchmarks.runner import Suite, register_suite
+    from benchmarks.runner.suite import _SUITES
+
+    root = tmp_path / "toy"
+    (root / "presets").mkdir(parents=True)
+    params = {"cand": {"scale": 1.0}, "same": {"scale": 1.0}, "other": {"scale": 2.0}}
+    (root / "default.json").write_text(json.dumps({
+        "tasks": ["a", "b"], "methods": list(params), "seeds": [0, 1], "metric": "accuracy", "data": {},
+        "protocol": {}, "method_params": params}))
+    (root / "presets" / "smoke.json").write_text("{}")
+    suite = register_suite(Suite(name="toy-adopt", root=root, load_task=_load_task,
+                                 methods={m: _run for m in params}, all_tasks=lambda config: ["a", "b"]))
+    yield suite, tmp_path / "results"
+    _SUITES.pop("toy-adopt", None)
+
+
+def test_a_method_with_the_same_settings_adopts_finished_results_and_the_runner_counts_them_done(toy) -> None:
+    from benchmarks.runner import run
+    from benchmarks.runner.adopt import adopt
+    from benchmarks.runner.execute import plan_jobs
+
+    suite, results = toy
+    run(suite, "smoke", methods=["cand"], results=results)
+    runs = results / "toy-adopt" / "smoke" / "runs"
+    (runs / "b--cand--s1.json").unlink()  # one source job not finished
+    out = adopt(suite, "cand", "smoke", methods=["same"], results=results)
+    assert sorted(out.written) == ["a--same--s0.json", "a--same--s1.json", "b--same--s0.json"]
+    assert out.missing == ["b--same--s1.json"] and out.done == [] and out.busy == []
+    source, adopted = (json.loads((runs / f"a--{m}--s1.json").read_text()) for m in ("cand", "same"))
+    _, jobs = plan_jobs(suite, "smoke", methods=["same"])
+    job = next(j for j in jobs if (j.task, j.seed) == ("a", 1))
+    assert adopted["method"] == "same" and adopted["config_hash"] == job.config_hash != source["config_hash"]
+    assert adopted["resolved_config"] == job.resolved
+    assert adopted["adopted_from"] == {"method": "cand", "config_hash": source["config_hash"],
+                                       "file": "a--cand--s1.json"}
+    assert adopted["metrics"] == source["metrics"] and adopted["wall_time_s"] == source["wall_time_s"]
+    again = run(suite, "smoke", methods=["same"], results=results)
+    assert again.ran == ["b--same--s1.json"]  # the adopted three are done; the missing one runs
+    assert adopt(suite, "cand", "smoke", methods=["same"], results=results).done == sorted(
+        ["a--same--s0.json", "a--same--s1.json", "b--same--s0.json", "b--same--s1.json"])
+    from benchmarks.reports.build import report
+
+    text = report("toy-adopt", results, "smoke").read_text()
+    assert "Adopted results" in text and "3 of `same`'s from `cand`" in text
+
+
+def test_a_method_whose_settings_differ_is_refused_before_anything_is_written(toy) -> None:
+    from benchmarks.runner import run
+    from benchmarks.runner.adopt import adopt
+
+    suite, results = toy
+    run(suite, "smoke", methods=["cand"], results=results)
+    with pytest.raises(OrcaError, match=r"other cannot adopt cand's results: their settings differ in "
+                                        r"method_params\.scale"):
+        adopt(suite, "cand", "smoke", methods=["same", "other"], results=results)
+    assert not list((results / "toy-adopt" / "smoke" / "runs").glob("*--same--*"))
+    with pytest.raises(OrcaError, match="unknown method 'nope' to adopt from; expected one of"):
+        adopt(suite, "nope", "smoke", methods=["same"], results=results)
+    with pytest.raises(OrcaError, match="name the methods that adopt"):
+        adopt(suite, "cand", "smoke", methods=["cand"], results=results)
+
+
+def test_a_job_a_live_runner_holds_is_not_overwritten(toy) -> None:
+    from benchmarks.runner import run
+    from benchmarks.runner.adopt import adopt
+    from benchmarks.runner.execute import lock_path, plan_jobs
+    from benchmarks.runner.locks import JobLock
+
+    suite, results = toy
+    run(suite, "smoke", methods=["cand"], results=results)
+    _, jobs = plan_jobs(suite, "smoke", methods=["same"])
+    held = JobLock(lock_path(results, jobs[0]))
+    assert held.acquire()
+    try:
+        # another process's lock: filelock's flock is per open file, so a second JobLock on the path is refused
+        out = adopt(suite, "cand", "smoke", methods=["same"], results=results)
+    finally:
+        held.release()
+    assert out.busy == [jobs[0].filename] and len(out.written) == 3
+    assert not (results / "toy-adopt" / "smoke" / "runs" / jobs[0].filename).exists()
+
+
+@pytest.mark.parametrize("suite_name", ["smallseries", "smalltables", "smallregression"])
+def test_the_studies_rerun_of_the_default_differs_from_it_only_in_the_selection_rule(suite_name) -> None:
+    """``orca-mtl`` (and ``orca-raw-mtl``) run what ``orca-default`` (``orca-raw``) becomes when the defaults take
+    ``refine.select_on = "metric-then-loss"``: today they differ from it in that setting alone, so after the
+    change the adoption finds identical settings."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.adopt import setting_differences
+    from benchmarks.runner.execute import plan_jobs
+
+    pairs = [("orca-default", "orca-mtl")] + ([("orca-raw", "orca-raw-mtl")] if suite_name == "smallregression" else [])
+    for default, rerun in pairs:
+        _, jobs = plan_jobs(get_suite(suite_name), "study", methods=[default, rerun], seeds=[1])
+        by = {(j.task, j.method): j for j in jobs}
+        for task in {j.task for j in jobs}:
+            job = by[(task, default)]
+            assert setting_differences(job, by[(task, rerun)]) == ["method_params.refine.select_on"]
+            assert job.resolved["method_params"]["refine"]["select_on"] == "loss"
