@@ -91,12 +91,19 @@ case "$cmd" in
       "$PY" -m benchmarks.run "$suite" "$@"
       "$PY" -m benchmarks.report "$suite" "$@"
     done ;;
-  openml|pdebench|nasbench360|packaged)
-    setup
-    "$PY" -m benchmarks.run "$cmd" "$@"
-    exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
   -h|--help|help)
     sed -n '2,15p' "$0" ;;
   *)
-    die "unknown command '$cmd'; expected one of: setup, test, smoke, report, openml, pdebench, nasbench360, packaged, all (or no argument for the smoke run)" ;;
+    case "$cmd" in -*|*/*|*.*) die "unknown command '$cmd'; expected one of: setup, test, smoke, report, all or a suite" ;; esac
+    setup
+    suites=$("$PY" -c 'from benchmarks.catalogue import available_suites; print(" ".join(available_suites()))')
+    case " $suites " in
+      *" $cmd "*) ;;
+      *) die "unknown command '$cmd'; expected one of: setup, test, smoke, report, all, or a suite: $suites (or no argument for the smoke run)" ;;
+    esac
+    if printf '%s\n' "$@" | grep -qx -e --dry-run -e --print-config -e --list; then
+      exec "$PY" -m benchmarks.run "$cmd" "$@"  # nothing is run, so there is no report to build
+    fi
+    "$PY" -m benchmarks.run "$cmd" "$@"
+    exec "$PY" -m benchmarks.report "$cmd" "$@" ;;
 esac
