@@ -42,6 +42,18 @@ def test_committed_report_csv_equals_the_result_files(folder: Path) -> None:
         assert int(row.n) == int(ours["n"])
 
 
+@pytest.mark.parametrize("folder", REPORTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_report_md_is_what_the_result_files_and_the_preset_give(folder: Path) -> None:
+    """A change of a preset (its methods, its selection entries) or of the results rebuilds the report: the
+    committed text is what the report builder writes today (plots aside)."""
+    from benchmarks.reports.build import report_text
+
+    text, *_ = report_text(folder.parent.name, folder.parents[1], folder.name)
+    assert text == (folder / "report.md").read_text(encoding="utf-8"), (
+        f"{folder}/report.md is stale; rebuild it with python -m benchmarks.report {folder.parent.name} "
+        f"--preset {folder.name}")
+
+
 def test_a_hand_edited_number_is_found(tmp_path) -> None:
     page = tmp_path / "README.md"
     text = (ROOT / "README.md").read_text(encoding="utf-8")

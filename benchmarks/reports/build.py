@@ -77,19 +77,29 @@ def selections_of(config: dict) -> list[dict]:
     return [spec] if isinstance(spec, dict) else list(spec)
 
 
+def report_text(suite_name: str, results: str | Path = "results", preset: str = "smoke"
+                ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """``report.md``'s text for one preset's result files, with the summary and the rows it was made from."""
+    suite = get_suite(suite_name)
+    folder = Path(results) / suite_name / preset
+    summary, df, failed, unreadable = summary_of(suite_name, folder)
+    reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    config = resolve_config(suite, preset)
+    expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
+    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
+                    reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
+                    groups=suite.task_groups, contrasts=config.get("contrasts") or [],
+                    coverage=coverage_table(expected, df))
+    return text, summary, df
+
+
 def report(suite_name: str, results: str | Path = "results", preset: str = "smoke") -> Path:
     """Write ``report.md``, ``report.csv`` and ``plots/`` for one preset's result files."""
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
-    summary, df, failed, unreadable = summary_of(suite_name, folder)
+    text, summary, df = report_text(suite_name, results, preset)
     published = published_rows(suite.published)
     reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
-    config = resolve_config(suite, preset)
-    expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
-    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
-                    groups=suite.task_groups, contrasts=config.get("contrasts") or [],
-                    coverage=coverage_table(expected, df))
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs
