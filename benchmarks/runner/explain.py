@@ -20,7 +20,8 @@ from .suite import Suite
 def describe(suites: dict[str, Suite], name: str | None = None) -> str:
     """Every suite with its presets; for one suite also its tasks (from the default config) and methods."""
     if name is None:
-        return "\n".join(f"{s.name:12s} presets: {', '.join(presets_of(s))}" for s in suites.values())
+        width = max((len(s) for s in suites), default=0)
+        return "\n".join(f"{s.name:{width}s}  presets: {', '.join(presets_of(s))}" for s in suites.values())
     suite = suites[name]
     config = resolve_config(suite, "smoke") if "smoke" in presets_of(suite) else None
     lines = [f"suite {suite.name}", f"  presets: {', '.join(presets_of(suite))}",
