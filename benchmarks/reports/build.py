@@ -25,6 +25,7 @@ from orca.io import atomic_write
 from ..catalogue import available_suites, get_suite
 from ..runner.config import presets_of, resolve_config
 from ..runner.jobs import expand_jobs
+from ..runner.suite import Suite
 from .markdown import markdown
 from .plots import plots
 from .published import published_rows
@@ -77,13 +78,18 @@ def selections_of(config: dict) -> list[dict]:
     return [spec] if isinstance(spec, dict) else list(spec)
 
 
+def _reference_method(suite: Suite, df: pd.DataFrame) -> str | None:
+    """The first of the suite's reference methods that has results, or ``None``."""
+    return next((m for m in suite.reference_methods if m in set(df["method"])), None)
+
+
 def report_text(suite_name: str, results: str | Path = "results", preset: str = "smoke"
                 ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     """``report.md``'s text for one preset's result files, with the summary and the rows it was made from."""
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
     summary, df, failed, unreadable = summary_of(suite_name, folder)
-    reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    reference = _reference_method(suite, df)
     config = resolve_config(suite, preset)
     expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
@@ -99,7 +105,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     folder = Path(results) / suite_name / preset
     text, summary, df = report_text(suite_name, results, preset)
     published = published_rows(suite.published)
-    reference = next((m for m in suite.reference_methods if m in set(df["method"])), None)
+    reference = _reference_method(suite, df)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs

@@ -46,7 +46,7 @@ class Adopted:
 
 def setting_differences(job: Job, source: Job) -> list[str]:
     """The dotted settings in which ``job`` and ``source`` differ, the method's name aside (empty: identical)."""
-    mine, theirs = copy.deepcopy(job.hashed), copy.deepcopy(source.hashed)
+    mine, theirs = job.hashed, source.hashed  # fresh copies
     mine.pop("method")
     theirs.pop("method")
     a, b = flatten(mine), flatten(theirs)
