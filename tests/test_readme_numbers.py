@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.reports import readme
-from benchmarks.reports.build import summary_of
+from benchmarks.reports.build import report_text
 from orca.exceptions import OrcaError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +31,14 @@ def test_every_declared_block_is_on_a_page() -> None:
 
 
 @pytest.mark.parametrize("folder", REPORTS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_committed_report_csv_equals_the_result_files(folder: Path) -> None:
-    summary, *_ = summary_of(folder.parent.name, folder)
+def test_committed_reports_are_what_the_result_files_and_the_preset_give(folder: Path) -> None:
+    """``report.csv`` holds the result files' summary, and ``report.md`` is the text the report builder writes
+    today (plots aside): a change of a preset (its methods, its selection entries) or of the results rebuilds
+    both."""
+    text, summary, _ = report_text(folder.parent.name, folder.parents[1], folder.name)
+    assert text == (folder / "report.md").read_text(encoding="utf-8"), (
+        f"{folder}/report.md is stale; rebuild it with python -m benchmarks.report {folder.parent.name} "
+        f"--preset {folder.name}")
     committed = pd.read_csv(folder / "report.csv", dtype={"task": str})
     assert len(committed) == len(summary), f"{folder}/report.csv is stale; rebuild it with python -m benchmarks.report"
     mine = summary.assign(task=summary["task"].astype(str)).set_index(["task", "method"])
@@ -40,18 +46,6 @@ def test_committed_report_csv_equals_the_result_files(folder: Path) -> None:
         ours = mine.loc[(row.task, row.method)]
         assert math.isclose(row.mean, ours["mean"], rel_tol=1e-12, abs_tol=1e-12), (folder, row.task, row.method)
         assert int(row.n) == int(ours["n"])
-
-
-@pytest.mark.parametrize("folder", REPORTS, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_committed_report_md_is_what_the_result_files_and_the_preset_give(folder: Path) -> None:
-    """A change of a preset (its methods, its selection entries) or of the results rebuilds the report: the
-    committed text is what the report builder writes today (plots aside)."""
-    from benchmarks.reports.build import report_text
-
-    text, *_ = report_text(folder.parent.name, folder.parents[1], folder.name)
-    assert text == (folder / "report.md").read_text(encoding="utf-8"), (
-        f"{folder}/report.md is stale; rebuild it with python -m benchmarks.report {folder.parent.name} "
-        f"--preset {folder.name}")
 
 
 def test_a_hand_edited_number_is_found(tmp_path) -> None:
