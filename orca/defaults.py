@@ -18,11 +18,12 @@ from .config import OrcaConfig, flatten, unflatten
 FACADE_DEFAULTS: dict[str, Any] = {
     "refine.min_steps": 300,  # at least 300 optimiser steps: epochs are raised on a small set (fixed, not studied)
     "refine.patience": 10,  # early stopping after 10 epochs without improvement, never before the 300 steps
-    "refine.select_on": "loss",  # the study's choice on the tables (orca-t32-loss over orca-t32)
+    "refine.select_on": "metric-then-loss",  # both check splits' choice (orca-mtl-check over orca-check)
     "embedder.target_seq_len": 32,  # the study's choice on the series (orca-t32-loss over orca-t16-loss)
 }
 """Dotted :class:`OrcaConfig` key -> the facade's default, for the keys where it differs from ``OrcaConfig()``:
-the settings of the study's chosen candidate ``orca-t32-loss`` (``tests/test_smalldata_suite.py`` checks them
+the settings the study chose: ``orca-t32-loss``'s schedule and token count, and the epoch-selection rule both
+suites' check splits chose (``orca-mtl-check`` over ``orca-check``; ``tests/test_smalldata_suite.py`` checks them
 against the committed study)."""
 
 

@@ -191,7 +191,9 @@ def test_a_default_result_made_under_other_defaults_is_left_out(tmp_path) -> Non
 def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> None:
     """``CrossModalClassifier()``'s defaults are what the committed study chose on training-side scores: for each
     of a suite's choices that has results (``selection``, in order, a later one replacing an earlier one's
-    settings), the settings it decides and those its candidates share are the chosen candidate's."""
+    settings), the settings it decides and those its candidates share are the chosen candidate's. The ``check.*``
+    settings the check-split candidates share are left out: the check split is the study's instrument, not a
+    default."""
     from benchmarks.reports.build import selections_of, summary_of
     from benchmarks.reports.tables import selection
     from benchmarks.runner.config import config_sections
@@ -211,7 +213,8 @@ def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> 
         if chosen is None:
             continue
         settings = {m: flatten(config_sections(config["method_params"][m])) for m in spec["candidates"]}
-        shared = [k for k in settings[chosen] if len({repr(s.get(k)) for s in settings.values()}) == 1]
+        shared = [k for k in settings[chosen]
+                  if not k.startswith("check.") and len({repr(s.get(k)) for s in settings.values()}) == 1]
         decided.update({key: (settings[chosen][key], chosen) for key in spec["decides"] + shared if key != "seed"})
     assert decided, "no choice of the committed study has results"
     facade = flatten(facade_config().to_dict())

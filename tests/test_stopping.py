@@ -217,13 +217,13 @@ def test_select_on_loss_ranks_epochs_the_metric_ties(tiny_body, monkeypatch) -> 
 
 def test_the_estimators_default_schedule_scales_with_the_data() -> None:
     """``CrossModalClassifier()``: 16 training rows (one step per epoch) get 300 epochs, 60 rows 150, 5,000 rows
-    keep 10; early stopping waits for the 300 steps and follows the validation loss."""
+    keep 10; early stopping waits for the 300 steps and follows the validation metric, the loss breaking its ties."""
     from orca import CrossModalClassifier, CrossModalRegressor
     from orca.refine import epochs_for
 
     for cfg in (CrossModalClassifier().make_config().refine, CrossModalRegressor().make_config().refine):
         assert [epochs_for(cfg, spe) for spe in (1, 2, 157)] == [300, 150, 10]
-        assert (cfg.min_steps, cfg.patience, cfg.select_on) == (300, 10, "loss")
+        assert (cfg.min_steps, cfg.patience, cfg.select_on) == (300, 10, "metric-then-loss")
 
 
 def test_metric_then_loss_lets_the_metric_decide_and_the_loss_break_its_ties(tiny_body, monkeypatch) -> None:
