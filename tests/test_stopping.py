@@ -254,3 +254,32 @@ def test_metric_then_loss_lets_the_metric_decide_and_the_loss_break_its_ties(tin
     assert epoch == 3
     for k, v in model.state_dict().items():  # the kept weights are epoch 3's
         torch.testing.assert_close(v, snapshots[3][k], msg=k)
+
+
+@pytest.mark.parametrize("metric", ["r2", "rmse"])
+def test_on_one_regression_target_metric_then_loss_keeps_the_losss_epoch(tiny_body, metric) -> None:
+    """One regression target: R² and RMSE are monotone in the validation MSE (the loss), so the metric ranks the
+    epochs as the loss does and ``metric-then-loss`` keeps the same epoch and trains the same way as ``loss``:
+    the defaults' change of rule changes nothing for ``CrossModalRegressor`` on such targets."""
+    from orca import OrcaConfig, Task
+    from orca.data import ArrayDataset
+    from orca.model import build
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 1, 16)).astype(np.float32)
+    y = (X[:, 0, :4].sum(axis=1, keepdims=True) + 0.5 * rng.normal(size=(60, 1))).astype(np.float32)
+    train, val = ArrayDataset(X[:48], y[:48]), ArrayDataset(X[48:], y[48:])
+    task = Task("sum", (1, 16), "regression", (1,), metric=metric)
+
+    def fit(select_on: str) -> dict:
+        torch.manual_seed(0)
+        model = build(task, OrcaConfig().with_overrides({"embedder.target_seq_len": 8}), tiny_body("bert"))
+        return refine_module.refine(model, train, val, RefineConfig(epochs=12, batch_size=16, lr=3e-3,
+                                                                    warmup_ratio=0.0, select_on=select_on),
+                                    device="cpu", progress=False)
+
+    by_loss, by_metric = fit("loss"), fit("metric-then-loss")
+    losses = [h["val_loss"] for h in by_loss["history"]]
+    assert len(set(np.round(losses, 6))) > 3 and int(np.argmin(losses)) not in (0, len(losses) - 1), losses
+    assert by_metric["best_epoch"] == by_loss["best_epoch"] == int(np.argmin(losses))
+    assert [h["val_loss"] for h in by_metric["history"]] == losses  # the same training, epoch for epoch
