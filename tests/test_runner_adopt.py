@@ -124,7 +124,9 @@ def test_the_studies_default_is_its_adopted_rerun(suite_name) -> None:
     from benchmarks.runner.execute import plan_jobs
 
     runs = Path(__file__).resolve().parents[1] / "results" / suite_name / "study" / "runs"
-    pairs = [("orca-default", "orca-mtl")] + ([("orca-raw", "orca-raw-mtl")] if suite_name == "smallregression" else [])
+    pairs = [("orca-default", "orca-mtl")]
+    if suite_name == "smallregression":
+        pairs.append(("orca-raw", "orca-raw-mtl"))
     checked = 0
     for default, rerun in pairs:
         _, jobs = plan_jobs(get_suite(suite_name), "study", methods=[default, rerun])
