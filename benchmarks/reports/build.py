@@ -83,19 +83,28 @@ def _reference_method(suite: Suite, df: pd.DataFrame) -> str | None:
     return next((m for m in suite.reference_methods if m in set(df["method"])), None)
 
 
-def report_text(suite_name: str, results: str | Path = "results", preset: str = "smoke"
-                ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    """``report.md``'s text for one preset's result files, with the summary and the rows it was made from."""
+def _report_parts(suite_name: str, results: str | Path, preset: str
+                  ) -> tuple[str, pd.DataFrame, pd.DataFrame, str | None, list[dict]]:
+    """``report.md``'s text, the summary, the rows it was made from, the reference method and the published
+    rows: worked out once for both :func:`report_text` and :func:`report`."""
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
     summary, df, failed, unreadable = summary_of(suite_name, folder)
     reference = _reference_method(suite, df)
+    published = published_rows(suite.published)
     config = resolve_config(suite, preset)
     expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
-    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published_rows(suite.published),
+    text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
                     groups=suite.task_groups, contrasts=config.get("contrasts") or [],
                     coverage=coverage_table(expected, df))
+    return text, summary, df, reference, published
+
+
+def report_text(suite_name: str, results: str | Path = "results", preset: str = "smoke"
+                ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """``report.md``'s text for one preset's result files, with the summary and the rows it was made from."""
+    text, summary, df, _, _ = _report_parts(suite_name, results, preset)
     return text, summary, df
 
 
@@ -103,9 +112,7 @@ def report(suite_name: str, results: str | Path = "results", preset: str = "smok
     """Write ``report.md``, ``report.csv`` and ``plots/`` for one preset's result files."""
     suite = get_suite(suite_name)
     folder = Path(results) / suite_name / preset
-    text, summary, df = report_text(suite_name, results, preset)
-    published = published_rows(suite.published)
-    reference = _reference_method(suite, df)
+    text, summary, df, reference, published = _report_parts(suite_name, results, preset)
     atomic_write(folder / "report.md", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     atomic_write(folder / "report.csv", lambda tmp: summary.to_csv(tmp, index=False))
     scores = df[[c for c in SCORE_COLUMNS if c in df]]  # one row per result: what same-split pairing needs
