@@ -40,10 +40,10 @@ SERIES_SUITE = register_suite(Suite(
     name="smallseries", root=ROOT / "series", load_task=load_series,
     methods={"orca-default": run_orca, "orca-mtl": run_orca, "orca-check": run_orca, "orca-mtl-check": run_orca,
              "orca-ln-check": run_orca, "orca-aug-check": run_orca, "orca-ema-check": run_orca,
-             "orca-t32-loss": run_orca, "orca-t16-loss": run_orca, "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
+             "orca-lr-check": run_orca, "orca-t32-loss": run_orca, "orca-t16-loss": run_orca, "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
     all_tasks=all_series, reference_methods=("1nn",), floors=("floor",),
     method_base={m: facade_base for m in ("orca-default", "orca-mtl", "orca-check", "orca-mtl-check", "orca-ln-check",
-                                          "orca-aug-check", "orca-ema-check")},
+                                          "orca-aug-check", "orca-ema-check", "orca-lr-check")},
 ))
 
 TABLES_SUITE = register_suite(Suite(
