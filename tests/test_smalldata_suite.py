@@ -209,7 +209,7 @@ def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> 
     for spec in selections_of(config):
         if spec.get("provisional"):  # reported, not applied yet
             continue
-        chosen, _, _ = selection(df, spec["candidates"], higher=True, on=spec.get("on", "val"), base=spec.get("base"))
+        chosen = selection(df, spec["candidates"], higher=True, on=spec.get("on", "val"), base=spec.get("base")).chosen
         if chosen is None:
             continue
         settings = {m: flatten(config_sections(config["method_params"][m])) for m in spec["candidates"]}
@@ -354,7 +354,7 @@ def test_input_standardisation_is_the_committed_regression_studys_choice() -> No
     if not (folder / "runs").is_dir():
         pytest.skip("no committed smallregression study")
     _, df, _, _ = summary_of("smallregression", folder)
-    chosen, table, keys = selection(df, ["orca-default", "orca-raw"], higher=True)
+    chosen, table, keys, _ = selection(df, ["orca-default", "orca-raw"], higher=True)
     if chosen is None:
         pytest.skip("the committed study has no (task, seed) pair both candidates ran")
     assert FACADE_PARAMS["standardize_input"] == (chosen == "orca-default"), table

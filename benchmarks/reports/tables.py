@@ -4,6 +4,7 @@ the comparison against a suite's reference method, roll-out curves and published
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -332,8 +333,21 @@ def side_by_side(summary: pd.DataFrame, df: pd.DataFrame, published: list[dict])
     return lines
 
 
+class Selection(NamedTuple):
+    """What :func:`selection` found."""
+
+    chosen: str | None
+    """The chosen candidate; ``None`` when fewer than two candidates have results on common pairs."""
+    rows: list[tuple[str, float, float, float, float]]
+    """Per candidate with results: (name, mean score, mean loss, mean test score, mean wall time in seconds)."""
+    pairs: pd.Index
+    """The (task, seed) pairs every candidate ran, over which the means are taken."""
+    differences: dict[str, PairedDifference]
+    """With a base: each other candidate's paired difference to it (:func:`base_differences`); else empty."""
+
+
 def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val", base: str | None = None
-              ) -> tuple[str | None, list[tuple[str, float, float, float, float]], pd.Index]:
+              ) -> Selection:
     """A defaults study's choice among ``candidates``, made on training-side scores only.
 
     Over the (task, seed) pairs every candidate ran: each one's mean score on ``on`` (``"val"``: the metric on the
@@ -342,8 +356,7 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
     loss there, the mean test score and mean wall time; the chosen candidate has the best mean score, ties broken
     by the lower loss. With a ``base`` (the current defaults), the base stands unless a candidate is clearly
     better: only candidates whose paired difference to the base (:func:`base_differences`) has a 95 % interval
-    above zero compete with it. The test scores play no part. Returns ``(chosen, rows, pairs)``; ``chosen`` is
-    ``None`` when fewer than two candidates have results on common pairs.
+    above zero compete with it. The test scores play no part.
     """
     if on not in ("val", "check"):
         raise ValueError(f"selection on {on!r}; expected one of ['val', 'check']")
@@ -351,22 +364,23 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
         raise ValueError(f"selection base {base!r}; expected one of {candidates}")
     sub = df[df["method"].isin(candidates)]
     if sub.empty or len(set(sub["method"])) < 2 or on not in sub:
-        return None, [], pd.Index([])
+        return Selection(None, [], pd.Index([]), {})
     val = sub.pivot_table(index=["task", "seed"], columns="method", values=on).dropna()
     if val.empty or len(val.columns) < 2:
-        return None, [], pd.Index([])
+        return Selection(None, [], pd.Index([]), {})
     keys = val.index
     table = []
     for m in [c for c in candidates if c in val.columns]:
         rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
         table.append((m, float(rows[on].mean()), float(rows[f"{on}_loss"].mean()), float(rows["value"].mean()),
                       float(rows["wall_s"].mean())))
+    diffs: dict[str, PairedDifference] = {}
+    table_in = table
     if base is not None and base in val.columns:
-        clear = {m for m, d in base_differences(val, base, higher).items() if d.low is not None and d.low > 0}
+        diffs = base_differences(val, base, higher)
+        clear = {m for m, d in diffs.items() if d.low is not None and d.low > 0}
         table_in = [r for r in table if r[0] == base or r[0] in clear]
-    else:
-        table_in = table
-    return min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys
+    return Selection(min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys, diffs)
 
 
 def base_differences(scores: pd.DataFrame, base: str, higher: bool) -> dict[str, PairedDifference]:
@@ -405,7 +419,7 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
     """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``;
     ``provisional``: why the choice is shown but not yet applied to the defaults; ``base``: the candidate that
     stands unless another is clearly better."""
-    chosen, table, keys = selection(df, candidates, higher, on, base)
+    chosen, table, keys, diffs = selection(df, candidates, higher, on, base)
     if chosen is None:
         return []
     tasks = len(set(k[0] for k in keys))
@@ -420,11 +434,6 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
              f"the lower {where} loss; the test scores are shown beside and take no part in the choice."
              + (" The check split is a share of the training part held out before the fit, which neither the fit "
                 "nor its epoch selection saw." if on == "check" else ""), ""]
-    diffs: dict[str, PairedDifference] = {}
-    if base is not None:
-        scores = df[df["method"].isin(candidates)].pivot_table(index=["task", "seed"], columns="method",
-                                                               values=on).reindex(keys)
-        diffs = base_differences(scores, base, higher)
     beside = f" difference to {base} [95 % interval] |" if base is not None else ""
     lines += [f"| candidate | mean {where} score | mean {where} loss | mean test score | mean wall time (s) | "
               f"kept the same epoch as {chosen} |{beside} chosen |", "|---|---|---|---|---|---|---|"
