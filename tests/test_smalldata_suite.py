@@ -209,7 +209,8 @@ def test_the_estimators_defaults_are_the_committed_studys_choice(suite_name) -> 
     for spec in selections_of(config):
         if spec.get("provisional"):  # reported, not applied yet
             continue
-        chosen = selection(df, spec["candidates"], higher=True, on=spec.get("on", "val"), base=spec.get("base")).chosen
+        chosen = selection(df, spec["candidates"], higher=True, on=spec.get("on", "val"),
+                           base=spec.get("base")).chosen
         if chosen is None:
             continue
         settings = {m: flatten(config_sections(config["method_params"][m])) for m in spec["candidates"]}

@@ -36,14 +36,16 @@ from .regression_data import SERIES as REGRESSION_SERIES
 from .regression_data import TABLES as REGRESSION_TABLES
 from .regression_data import all_regression, load_regression
 
+SERIES_FACADE_METHODS = ("orca-default", "orca-mtl", "orca-check", "orca-mtl-check", "orca-ln-check",
+                         "orca-aug-check", "orca-ema-check", "orca-lr-check")
+"""The series study's ORCA methods that start from the estimators' defaults (``facade_base``)."""
+
 SERIES_SUITE = register_suite(Suite(
     name="smallseries", root=ROOT / "series", load_task=load_series,
-    methods={"orca-default": run_orca, "orca-mtl": run_orca, "orca-check": run_orca, "orca-mtl-check": run_orca,
-             "orca-ln-check": run_orca, "orca-aug-check": run_orca, "orca-ema-check": run_orca,
-             "orca-lr-check": run_orca, "orca-t32-loss": run_orca, "orca-t16-loss": run_orca, "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
+    methods={**dict.fromkeys(SERIES_FACADE_METHODS, run_orca), "orca-t32-loss": run_orca, "orca-t16-loss": run_orca,
+             "1nn": run_1nn, "cnn": run_cnn, "floor": run_floor},
     all_tasks=all_series, reference_methods=("1nn",), floors=("floor",),
-    method_base={m: facade_base for m in ("orca-default", "orca-mtl", "orca-check", "orca-mtl-check", "orca-ln-check",
-                                          "orca-aug-check", "orca-ema-check", "orca-lr-check")},
+    method_base=dict.fromkeys(SERIES_FACADE_METHODS, facade_base),
 ))
 
 TABLES_SUITE = register_suite(Suite(
