@@ -214,9 +214,11 @@ class RefineConfig:
     then runs on whichever is further along, the steps or the budget's clock, so warm-up and decay fit inside the
     budget whatever ``epochs`` is (set ``epochs`` high enough never to be the cap)."""
     mixed_precision: str = "no"
-    """``no`` or ``bf16``: the forward pass and loss under ``torch.autocast`` in bfloat16 (CPU or GPU); weights,
-    gradients and the optimizer stay float32. (fp16 would need a gradient scaler and a GPU to test it on; it is
-    not offered.)"""
+    """``no``, ``bf16`` or ``auto``: the forward pass and loss under ``torch.autocast`` in bfloat16 (CPU or GPU);
+    weights, gradients and the optimizer stay float32. ``auto`` uses bf16 where the device computes it natively
+    (AVX512-BF16/AMX CPUs, recent GPUs) and float32 elsewhere, where emulated bf16 is several times slower
+    (:func:`orca.precision.resolve_precision`); the precision used is in the refine record (``precision``).
+    (fp16 would need a gradient scaler and a GPU to test it on; it is not offered.)"""
 
     augment: str = "none"
     """``none`` or ``series``: window slicing, amplitude scaling and jitter of each training batch, for
@@ -232,7 +234,7 @@ class RefineConfig:
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
         _choice("refine.augment", self.augment, ("none", "series"))
-        _choice("refine.mixed_precision", self.mixed_precision, ("no", "bf16"))
+        _choice("refine.mixed_precision", self.mixed_precision, ("no", "bf16", "auto"))
         _choice("refine.schedule", self.schedule, ("cosine", "linear", "constant"))
         _positive("refine.lr", self.lr)
         _positive("refine.new_params_lr_mult", self.new_params_lr_mult)

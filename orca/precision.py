@@ -40,6 +40,19 @@ def bf16_native(device_type: str = "cpu") -> bool | None:
     return None
 
 
+def resolve_precision(mixed_precision: str, device_type: str) -> str:
+    """The precision refine computes in: ``"bf16"`` or ``"no"`` (float32).
+
+    ``"auto"`` becomes ``"bf16"`` where ``device_type`` has native bfloat16 matrix products (:func:`bf16_native`
+    is True) and ``"no"`` elsewhere, including where it cannot tell; ``"bf16"`` and ``"no"`` are kept as asked.
+    Every result records the precision its refine ran in, since under ``"auto"`` the same config computes
+    differently on different machines (bf16 passed a pre-registered accuracy rule against fp32 on OpenML and
+    PDEBench; docs/openml.md)."""
+    if mixed_precision == "auto":
+        return "bf16" if bf16_native(device_type) is True else "no"
+    return mixed_precision
+
+
 def warn_if_emulated(mixed_precision: str, device_type: str) -> bool:
     """Warn when ``mixed_precision == "bf16"`` would run emulated on ``device_type``; return whether it warned."""
     if mixed_precision != "bf16" or bf16_native(device_type) is not False:
@@ -47,7 +60,7 @@ def warn_if_emulated(mixed_precision: str, device_type: str) -> bool:
     where = f"this CPU (PyTorch capability {cpu_capability()})" if device_type == "cpu" else f"this {device_type} device"
     warnings.warn(f"refine.mixed_precision='bf16' on {where}, which has no native bfloat16 matrix products: they "
                   "are emulated and run several times slower than float32 (7.7x for a linear layer on an AVX2 "
-                  "CPU). The results are valid but slow; set refine.mixed_precision='no' (in the benchmark "
+                  "CPU). The results are valid but slow; set refine.mixed_precision='no' or 'auto' (in the benchmark "
                   "presets: run the method 'orca' instead of 'orca-bf16') on this machine.",
                   RuntimeWarning, stacklevel=3)
     return True

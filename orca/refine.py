@@ -31,7 +31,7 @@ from .exceptions import ConfigError, DivergenceError
 from .io import torch_save
 from .metrics import get_metric
 from .model import CrossModalModel
-from .precision import warn_if_emulated
+from .precision import resolve_precision, warn_if_emulated
 from .registry import get
 from .stopping import stop_reason, training_record
 from .tasks import Task, predict_output
@@ -255,6 +255,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     loss_fn = get("loss", task.loss)
     acc = make_accelerator(device, cfg.grad_accum, seed)
     warn_if_emulated(cfg.mixed_precision, acc.device.type)  # bf16 without native support: valid but slow
+    precision = resolve_precision(cfg.mixed_precision, acc.device.type)  # "auto": bf16 only where it is native
     log = EpochLog(log_dir) if log_dir is not None and acc.is_main_process else None
     gen = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=cfg.batch_size, shuffle=True, generator=gen, drop_last=False)
@@ -341,7 +342,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                 if draws is not None:
                     x = augment_series(x, draws)
                 with acc.accumulate(model):
-                    with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=cfg.mixed_precision == "bf16"):
+                    with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                         loss = loss_fn(model(x), y)
                     loss = loss.float()
                     if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
@@ -413,4 +414,4 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                                                        "epochs_rule": epochs_rule(cfg, steps_per_epoch)}
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
             "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
-            "data_sha256": data_sha256, "training": training}
+            "precision": precision, "data_sha256": data_sha256, "training": training}

@@ -340,3 +340,31 @@ def test_a_decay_outside_the_open_unit_interval_is_refused(bad) -> None:
         RefineConfig(ema_decay=bad)
     with pytest.raises(ConfigError, match="refine.ema_decay"):
         OrcaConfig().with_overrides({"refine.ema_decay": bad})
+
+
+def test_auto_precision_is_bf16_only_where_native_and_is_recorded(tiny_body, monkeypatch) -> None:
+    """``mixed_precision="auto"`` computes in bf16 where the device has native bf16 products and in float32
+    elsewhere (never the emulated, several-times-slower bf16, and without the warning); the precision used is in
+    the refine record, and it is the same arithmetic as asking for that precision directly."""
+    import warnings
+
+    import orca.precision as precision
+
+    train, val = _data()
+
+    def fit(setting: str) -> dict:
+        cfg = RefineConfig(epochs=1, batch_size=16, lr=1e-3, warmup_ratio=0.0, mixed_precision=setting)
+        return refine(_model(tiny_body), train, val, cfg, device="cpu", progress=False)
+
+    fp32, bf16 = fit("no"), fit("bf16")
+    assert (fp32["precision"], bf16["precision"]) == ("no", "bf16")
+    for native, expected in ((False, fp32), (None, fp32), (True, bf16)):
+        monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu", v=native: v)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # "auto" never runs emulated bf16, so never warns
+            auto = fit("auto")
+        assert auto["precision"] == expected["precision"]
+        assert auto["history"][0]["train_loss"] == expected["history"][0]["train_loss"]
+    assert precision.resolve_precision("bf16", "cpu") == "bf16"  # asked for explicitly: kept (and warned)
+    with pytest.raises(ConfigError, match=r"refine.mixed_precision.*auto"):
+        RefineConfig(mixed_precision="fp16")  # the error lists the allowed values

@@ -281,3 +281,25 @@ def test_budget_table_names_the_machines_once_results_record_them() -> None:
     assert budget_table(df)[-1].startswith("Machines (PyTorch CPU capability: results): AVX2: 1; AVX512: 1; "
                                            "not recorded: 1.")
     assert not any("Machines" in line for line in budget_table(df.assign(cpu=None)))
+
+
+def test_budget_table_counts_the_precision_an_auto_method_ran_in() -> None:
+    """Under ``mixed_precision = auto`` one config computes in bf16 on some machines and fp32 on others: the
+    budget table counts each such method's results per precision (from the result files), and adds nothing when
+    no result asked for ``auto`` (the reports written before it existed stay as they were)."""
+    from benchmarks.reports.results import _precision
+    from benchmarks.reports.tables import budget_table
+
+    def rec(asked, ran=None):
+        return {"resolved_config": {"method_params": {"refine": {"mixed_precision": asked}}},
+                "refine": {} if ran is None else {"precision": ran}}
+
+    assert _precision(rec("auto", "no")) == {"precision_asked": "auto", "precision": "no"}
+    assert _precision(rec("bf16")) == {"precision_asked": "bf16", "precision": "bf16"}  # recorded before `auto`
+    assert _precision({"resolved_config": {"method_params": {"epochs_1d": 200}}})["precision_asked"] is None
+    df = pd.DataFrame({"method": ["orca-tuned"] * 3 + ["orca-bf16"], "wall_s": 10.0, "stop_reason": "cap",
+                       "epochs_run": 5, "converged": False, "loss": "ce", "cpu": None,
+                       "precision_asked": ["auto", "auto", "auto", "bf16"], "precision": ["no", "bf16", "no", "bf16"]})
+    assert budget_table(df)[-1] == ("Refine precision under `mixed_precision = auto` (bf16 where the machine computes "
+                                    "it natively, fp32 elsewhere; results): orca-tuned: bf16 1, fp32 2.")
+    assert not any("precision" in line for line in budget_table(df.assign(precision_asked="bf16")))

@@ -57,12 +57,24 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "wall_s": float(rec.get("wall_time_s") or float("nan")),
                      "threads": (rec.get("environment") or {}).get("torch_threads"),
                      "cpu": (rec.get("environment") or {}).get("cpu_capability"),
+                     **_precision(rec),
                      **_training(rec), **_traits(rec.get("data") or {}),
                      "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}
                                  if "brmse" in test else {}),  # fields only (a table's RMSE is no profile)
                      "adopted_from": (rec.get("adopted_from") or {}).get("method"),
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
+
+
+def _precision(rec: dict) -> dict:
+    """The refine precision an ORCA result asked for (``refine.mixed_precision``: no, bf16 or auto) and the one
+    it ran in (recorded since ``auto`` existed; before, always the one asked for); ``None`` for other methods."""
+    refine = ((rec.get("resolved_config") or {}).get("method_params") or {}).get("refine")
+    if not isinstance(refine, dict):  # not an ORCA method
+        return {"precision_asked": None, "precision": None}
+    asked = refine.get("mixed_precision") or "no"
+    ran = (rec.get("refine") or {}).get("precision") or (asked if asked != "auto" else None)
+    return {"precision_asked": asked, "precision": ran}
 
 
 def _training(rec: dict) -> dict:

@@ -84,7 +84,24 @@ def budget_table(df: pd.DataFrame) -> list[str]:
         losses = ", ".join(sorted(set(group["loss"].dropna()))) if "loss" in group else ""
         lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} | "
                      f"{losses or 'not recorded'} |")
-    return lines + machines_line(df)
+    return lines + machines_line(df) + precision_line(df)
+
+
+def precision_line(df: pd.DataFrame) -> list[str]:
+    """For methods whose refine precision was ``auto`` (bf16 where the device has native bf16 products, fp32
+    elsewhere: :func:`orca.precision.resolve_precision`), how many of their results ran in each; nothing when no
+    result asked for ``auto``."""
+    if "precision_asked" not in df:
+        return []
+    auto = df[df["precision_asked"] == "auto"]
+    if auto.empty:
+        return []
+    parts = []
+    for method, group in auto.groupby("method"):
+        counts = group["precision"].fillna("not recorded").replace({"no": "fp32"}).value_counts().sort_index()
+        parts.append(f"{method}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return ["", "Refine precision under `mixed_precision = auto` (bf16 where the machine computes it natively, "
+            "fp32 elsewhere; results): " + "; ".join(parts) + "."]
 
 
 def machines_line(df: pd.DataFrame) -> list[str]:

@@ -78,7 +78,7 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
 def common_record(result: Any, config: OrcaConfig) -> dict[str, Any]:
     """What every ORCA result records besides its scores (``result`` is an :class:`orca.pipeline.RunResult`)."""
     return {"timings_s": result.timings, "parameters": result.parameters, "align": result.align_report.to_dict(),
-            "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history")},
+            "refine": {k: result.refine_info.get(k) for k in ("best_epoch", "steps", "history", "precision")},
             "training": result.refine_info.get("training"),
             "orca_config": config.to_dict(), "body_source": getattr(result.model.body, "source", "given"),
             "device": result.refine_info.get("device"), "split": result.split}

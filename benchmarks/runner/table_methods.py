@@ -64,7 +64,8 @@ def facade_record(est: Estimator) -> dict[str, Any]:
     body's source, the device, the training/validation split sizes, and the facade parameters it ran with."""
     r = est.result_
     return {"timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
-            "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"]},
+            "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"],
+                       "precision": r["refine"].get("precision")},
             "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"],
             "split": r.get("split"), "facade": {k: getattr(est, k) for k in FACADE_KEYS}}
 
