@@ -365,6 +365,8 @@ def test_auto_precision_is_bf16_only_where_native_and_is_recorded(tiny_body, mon
             auto = fit("auto")
         assert auto["precision"] == expected["precision"]
         assert auto["history"][0]["train_loss"] == expected["history"][0]["train_loss"]
+    monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": False)
     assert precision.resolve_precision("bf16", "cpu") == "bf16"  # asked for explicitly: kept (and warned)
+    assert precision.resolve_precision("auto", "cpu") == "no"
     with pytest.raises(ConfigError, match=r"refine.mixed_precision.*auto"):
         RefineConfig(mixed_precision="fp16")  # the error lists the allowed values
