@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.reports import readme
 from benchmarks.reports.build import report_text
+from benchmarks.reports.tables import bold_cells
 from orca.exceptions import OrcaError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,20 @@ def test_a_block_marks_floors_spread_and_the_best(tmp_path) -> None:
     assert "seeds per cell: 3" in text
     # against xgboost: orca wins task 1; on task 2 it is behind, but within seed noise: a tie
     assert "| orca | 0.75 | +0.0250 [-0.0500, +0.1000] | 1 | 1 / 1 / 0 |" in text
+
+
+def test_a_cell_with_fewer_seeds_is_not_bold_even_with_the_better_mean(tmp_path) -> None:
+    # orca's one seed beats xgboost's three-seed mean, but its mean is not over the seeds the others averaged
+    results = _report(tmp_path, [
+        _row("1", "floor", 0.5, 0.0, 3, 3, 0.5, None), _row("1", "orca", 0.9, 0.0, 1, 1, 0.5, True),
+        _row("1", "xgboost", 0.8, 0.02, 3, 2, 0.5, True),
+    ])
+    text = readme.render(readme.Block("openml", "paper", reference="xgboost"), results)
+    assert "| 1 a | real | 0.5 ± 0 (n=3) | 0.9 | **0.8 ± 0.02 (n=3)** |" in text
+    rows = pd.read_csv(results / "openml" / "paper" / "report.csv", dtype={"task": str})
+    assert bold_cells(rows) == {"xgboost"}
+    assert bold_cells(rows[rows["method"] != "xgboost"]) == {"floor"}  # the best full cell, whatever its rank
+    assert bold_cells(rows.assign(n=3)) == {"orca"}
 
 
 def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:

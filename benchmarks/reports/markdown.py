@@ -10,6 +10,7 @@ from orca.metrics import get_metric
 from .analysis import contrast_table, error_profile_table, near_floor_table, traits_table
 from .tables import (
     against_reference,
+    bold_cells,
     budget_table,
     by_group_table,
     by_seed_table,
@@ -36,7 +37,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     methods = sorted(summary["method"].unique())
     lines = [f"# {suite}: results", "",
              f"Test {metric} ({'higher' if higher else 'lower'} is better), mean ± std over seeds (n); best per task "
-             "in bold. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran."
+             "in bold, among the cells with the task's most seeds. Built by `python -m benchmarks.report` from the result files in `runs/`; means over tasks count only the tasks a method ran."
              + (" ‡: not better than the task's floor (the best trivial predictor: "
                 + ", ".join(f"`{f}`" for f in summary.attrs.get("floors", ())) + "); such a result never counts "
                 "as a win." if summary.attrs.get("floors") and "beats_floor" in summary else "")
@@ -57,7 +58,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         kind = group["data_kind"].iloc[0]
         name = str(group["task_name"].iloc[0])
         label = (str(task) if name == str(task) else f"{task} {name}") + ("" if kind == "real" else f" ({kind} data)")
-        best = by["rank"].min()
+        bold = bold_cells(group)
         cells = []
         for m in methods:
             if m not in by.index:
@@ -66,7 +67,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             r = by.loc[m]
             n = int(r["n"])  # a spread only where there is one: n > 1
             text = f"{fmt(r['mean'])} ± {fmt(r['std'])} ({n})" if n > 1 else f"{fmt(r['mean'])} (1)"
-            text = f"**{text}**" if r["rank"] == best else text
+            text = f"**{text}**" if m in bold else text
             cells.append(text + (" ‡" if r.get("beats_floor") is False else "") + unconverged_mark(r))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     counts = summary.groupby("method")["mean"].size()

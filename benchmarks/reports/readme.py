@@ -8,7 +8,8 @@ Each block is declared in ``readme.json`` (suite, preset, which published method
 between ``<!-- results:SUITE/PRESET -->`` and ``<!-- /results -->``. A block is built only from
 ``results/<suite>/<preset>/report.csv`` (itself built from the result files by ``python -m benchmarks.report``)
 and ``benchmarks/data/published_results.csv``: per task, the data kind, the floors, each method's mean (± std and
-the number of seeds when there are several), ‡ where a method does not beat the floor, the best in bold, and the
+the number of seeds when there are several), ‡ where a method does not beat the floor, the best in bold (among the
+cells with the task's most seeds), and the
 mean wall time of a job, and ° where a neural run stopped on its cap rather than converging, so that every number
 carries its context.
 """
@@ -30,7 +31,7 @@ from orca.metrics import get_metric
 
 from ..catalogue import get_suite
 from .published import published_rows
-from .tables import compare, compare_paired
+from .tables import bold_cells, compare, compare_paired
 
 SPEC = Path(__file__).with_name("readme.json")
 PAGES = ("README.md", "docs/results.md")
@@ -91,10 +92,10 @@ def _seconds(value: float) -> str:
     return f"{value:.0f} s" if value < 600 else f"{value / 60:.0f} min"
 
 
-def _cell(row: pd.Series, best: float) -> str:
+def _cell(row: pd.Series, bold: bool) -> str:
     n = int(row["n"])
     text = _num(row["mean"]) + (f" ± {_num(row['std'])} (n={n})" if n > 1 else "")
-    if row["rank"] == best:
+    if bold:
         text = f"**{text}**"
     share = row.get("converged")
     unconverged = share is not None and not pd.isna(share) and share < 1
@@ -148,10 +149,10 @@ def _per_task(summary: pd.DataFrame, block: Block, methods: list[str]) -> list[s
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
-        best = by.loc[by.index.intersection(methods), "rank"].min()
+        bold = bold_cells(group[group["method"].isin(methods)])
         name = group["task_name"].iloc[0]
         label = f"{task} {name}" if str(task).isdigit() else str(name)  # OpenML ids: id and name
-        cells = [_cell(by.loc[m], best) if m in by.index else "–" for m in methods]
+        cells = [_cell(by.loc[m], m in bold) if m in by.index else "–" for m in methods]
         ptask = group["published_task"].dropna().iloc[0] if "published_task" in group and group[
             "published_task"].notna().any() else None
         pub = {p["method"]: p["value"] for p in published if ptask is not None and p["task"] == ptask}

@@ -45,6 +45,16 @@ def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
     return agg
 
 
+def bold_cells(rows: pd.DataFrame) -> set[str]:
+    """The methods whose cell is bold in one task's ``rows`` (one row per method, with ``rank`` and ``n``, as
+    :func:`summarise` gives them): the best rank among the cells with the task's most seeds. A cell with fewer seeds is never bold, since its mean
+    is not over the seeds the others averaged (the pairwise tables compare on the seeds both ran)."""
+    full = rows[rows["n"] == rows["n"].max()]
+    if full.empty:
+        return set()
+    return set(full.loc[full["rank"] == full["rank"].min(), "method"])
+
+
 def counts_as_win(summary: pd.DataFrame, method: str) -> pd.Series:
     """Per task: whether ``method``'s result may count as a win (it beats the floor, or no floor ran)."""
     rows = summary[summary["method"] == method].set_index("task")
