@@ -9,6 +9,7 @@ atomically after every epoch, and ``resume=True`` continues from the last one (n
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -291,14 +292,17 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     best_weights = None
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
     data_sha256 = dataset_sha256(train, val)
-    fingerprint = _config_hash(cfg, task, config_extra, data_sha256)
+    # under "auto" the precision this machine resolves to is what was computed: a checkpoint written in bf16 is not
+    # continued in float32 on a machine of the other kind (nor the reverse)
+    hashed = dataclasses.replace(cfg, mixed_precision=precision) if cfg.mixed_precision == "auto" else cfg
+    fingerprint = _config_hash(hashed, task, config_extra, data_sha256)
     if resume:
         if ckpt is None or not (ckpt / "last.pt").is_file():
             raise ConfigError(f"resume=True but there is no checkpoint at {ckpt / 'last.pt' if ckpt else '<none>'}")
         saved = _load_checkpoint(ckpt / "last.pt")
         if saved.get("fingerprint") != fingerprint:
             raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config, task or training "
-                              "data; refusing to resume (start a fresh run, or resume with the same settings and "
+                              "data (or, under mixed_precision='auto', another resolved precision); refusing to resume (start a fresh run, or resume with the same settings and "
                               "data)")
         unwrapped.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])

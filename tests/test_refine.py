@@ -144,6 +144,24 @@ def test_resume_needs_a_matching_checkpoint(tiny_body, tmp_path) -> None:
                    progress=False)
 
 
+def test_an_auto_precision_checkpoint_resumes_only_in_the_precision_it_was_written_in(tiny_body, tmp_path,
+                                                                                     monkeypatch) -> None:
+    import orca.precision as precision
+
+    train, val = _data(32)
+    cfg = RefineConfig(epochs=1, batch_size=16, mixed_precision="auto")
+
+    def on(native: bool, resume: bool) -> dict:
+        monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": native)
+        return refine(_model(tiny_body), train, val, cfg, device="cpu", checkpoint_dir=tmp_path, resume=resume,
+                      progress=False)
+
+    assert on(True, resume=False)["precision"] == "bf16"
+    with pytest.raises(ConfigError, match="resolved precision"):
+        on(False, resume=True)  # the same setting, but this machine would continue in float32
+    assert on(True, resume=True)["precision"] == "bf16"
+
+
 def test_target_scaler_round_trip() -> None:
     from orca.data import TargetScaler
 
