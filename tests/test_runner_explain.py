@@ -93,3 +93,27 @@ def test_a_result_scored_by_an_older_metric_version_is_not_done(tmp_path) -> Non
     assert "superseded" not in " ".join(left_out)
     path.write_text(json.dumps({**record, "metric_version": 1}))
     assert "superseded" in load_results(tmp_path, suite.metric_version_of)[2][0]
+
+
+def test_dry_run_estimates_a_time_budgeted_job_by_its_budget_and_others_from_sibling_presets(tmp_path,
+                                                                                              capsys) -> None:
+    """With no recorded duration in its own preset, a job with a training budget is estimated by that budget (a
+    lower bound, said so), and an unbudgeted one by the same task and method's time in another preset."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.runner.explain import time_budget
+
+    _, jobs = plan_jobs(get_suite("nasbench360"), "equal-budget", ["darcy-regen"], ["fno", "orca", "floor"], [0])
+    assert [time_budget(j) for j in jobs] == [600.0, 600.0, None]
+    _, paper = plan_jobs(get_suite("nasbench360"), "paper", ["darcy-regen"], ["orca"], [0])
+    assert time_budget(paper[0]) is None  # the paper preset trains to an epoch cap
+    runs = tmp_path / "nasbench360" / "paper" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "darcy-regen--floor--s2.json").write_text(json.dumps(
+        {"task": "darcy-regen", "method": "floor", "seed": 2, "status": "ok", "wall_time_s": 36.0}))
+    assert main(["nasbench360", "--preset", "equal-budget", "--tasks", "darcy-regen", "--methods", "fno", "orca",
+                 "floor", "--seeds", "0", "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "600 s (budget)" in out and "36 s (preset paper)" in out
+    assert ("to run: 3, estimated 0.34 h from 1 recorded durations and 2 time budgets (lower bounds: set-up, "
+            "alignment and scoring come on top)") in out

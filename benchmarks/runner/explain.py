@@ -68,16 +68,37 @@ def recorded_durations(folder: Path) -> dict[tuple[str, str, int], float]:
     return out
 
 
-def estimate(job: Job, durations: dict[tuple[str, str, int], float]) -> tuple[float | None, str]:
+def time_budget(job: Job) -> float | None:
+    """The training-time budget of a job's method in seconds (``max_seconds`` of a baseline, ``refine.max_seconds``
+    of an ORCA method; the task's own setting first), or ``None`` when its training is not time-bound."""
+    per_task = ((job.config.get("task_params") or {}).get(job.task) or {}).get(job.method) or {}
+    for params in (per_task, job.resolved["method_params"]):
+        for where in (params, params.get("refine") or {}):
+            if isinstance(where, dict) and where.get("max_seconds") is not None:
+                return float(where["max_seconds"])
+    return None
+
+
+def estimate(job: Job, durations: dict[tuple[str, str, int], float],
+             elsewhere: dict[str, dict[tuple[str, str, int], float]] | None = None) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
     mean over the same task and method's other seeds, or the method's mean over other tasks; for a one-change
     candidate with none of these (a ``contrasts`` entry of the config), the same from the method it is compared
-    with (its cost as recorded, with no correction for what the change does to it)."""
+    with (its cost as recorded, with no correction for what the change does to it). With no recorded duration, a
+    time-budgeted job is estimated by its budget (label ``budget``), a lower bound: set-up, alignment and scoring
+    come on top; any other job by the same task and method in another preset of the suite (``elsewhere``: preset ->
+    its durations; label ``preset P``), whose settings may differ."""
     seconds, label = _recorded(job.task, job.method, job.seed, durations)
     base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
     if seconds is None and base is not None:
         seconds, label = _recorded(job.task, base, job.seed, durations)
         label = f"{base}: {label}"
+    if seconds is None and (budget := time_budget(job)) is not None:
+        return budget, "budget"
+    for preset, other in (elsewhere or {}).items():
+        if seconds is None:
+            seconds, label = _recorded(job.task, job.method, job.seed, other)
+            seconds, label = (seconds, f"preset {preset}") if label in ("own", "seeds") else (None, "none")
     return (seconds, label) if seconds is not None else (None, "none")
 
 
@@ -101,14 +122,20 @@ def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]],
         folder = result_path(results, j).parent
         if folder not in known_by_folder:
             known_by_folder[folder] = recorded_durations(folder)
-        seconds, basis = estimate(j, known_by_folder[folder])
+            siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
+            known_by_folder[folder, "elsewhere"] = {p.parent.name: recorded_durations(p) for p in siblings}
+        seconds, basis = estimate(j, known_by_folder[folder], known_by_folder[folder, "elsewhere"])
         rows.append({"job": j.filename, "state": job_state(results, j), "recorded_s": seconds, "basis": basis})
     todo = [r for r in rows if r["state"] in ("pending", "failed", "interrupted")]
-    known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None]
+    known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None and r["basis"] != "budget"]
+    budgets = [r["recorded_s"] for r in todo if r["basis"] == "budget"]
     states = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "interrupted", "failed", "pending")}
     summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
-               f"; to run: {len(todo)}, estimated {sum(known) / 3600:.2f} h from {len(known)} recorded durations"
-               + (f" ({len(todo) - len(known)} without one)" if len(todo) > len(known) else ""))
+               f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets)) / 3600:.2f} h from {len(known)} "
+               "recorded durations"
+               + (f" and {len(budgets)} time budgets (lower bounds: set-up, alignment and scoring come on top)"
+                  if budgets else "")
+               + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets)) else ""))
     return rows, summary
 
 
