@@ -202,14 +202,14 @@ def test_new_settings_at_their_defaults_keep_recorded_hashes() -> None:
 
 
 def test_the_body_size_preset_changes_only_the_body() -> None:
-    """``orca-mpnet`` is ``orca-bf16`` with the MPNet body and nothing else, so the preset answers whether body size
+    """``orca-mpnet`` is ``orca`` with the MPNet body and nothing else, so the preset answers whether body size
     matters; its 10 tables are the ones with the fewest columns (the cheapest for the larger body), 5 splits."""
     from benchmarks.catalogue import get_suite
     from benchmarks.runner import resolve_config
     from orca.config import flatten
 
     config = resolve_config(get_suite("openml"), "body-size")
-    small, large = (flatten(config["method_params"][m]) for m in ("orca-bf16", "orca-mpnet"))
+    small, large = (flatten(config["method_params"][m]) for m in ("orca", "orca-mpnet"))
     assert {k for k in small if small[k] != large[k]} == {"body.name"} and large["body.name"] == "mpnet"
     assert len(config["tasks"]) == 10 and config["seeds"] == [0, 1, 2, 3, 4]
     columns = {Path(p).name.split("-")[0]: np.load(p)["X"].shape[1]
