@@ -93,13 +93,15 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], float],
     if seconds is None and base is not None:
         seconds, label = _recorded(job.task, base, job.seed, durations)
         label = f"{base}: {label}"
-    if seconds is None and (budget := time_budget(job)) is not None:
+    if seconds is not None:
+        return seconds, label
+    if (budget := time_budget(job)) is not None:
         return budget, "budget"
-    for preset, other in (elsewhere or {}).items():
-        if seconds is None:
-            seconds, label = _recorded(job.task, job.method, job.seed, other)
-            seconds, label = (seconds, f"preset {preset}") if label in ("own", "seeds") else (None, "none")
-    return (seconds, label) if seconds is not None else (None, "none")
+    for preset, other in (elsewhere or {}).items():  # the same task and method only, not the method's other tasks
+        seconds, label = _recorded(job.task, job.method, job.seed, other)
+        if seconds is not None and label in ("own", "seeds"):
+            return seconds, f"preset {preset}"
+    return None, "none"
 
 
 def _recorded(task: str, method: str, seed: int,
@@ -117,14 +119,14 @@ def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]],
     """One row per job (state, estimated seconds and where the estimate comes from) and a summary line with the
     time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown)."""
     results = Path(results)
-    rows, known_by_folder = [], {}
+    rows, known_by_folder, siblings_of = [], {}, {}
     for j in jobs:
         folder = result_path(results, j).parent
         if folder not in known_by_folder:
             known_by_folder[folder] = recorded_durations(folder)
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
-            known_by_folder[folder, "elsewhere"] = {p.parent.name: recorded_durations(p) for p in siblings}
-        seconds, basis = estimate(j, known_by_folder[folder], known_by_folder[folder, "elsewhere"])
+            siblings_of[folder] = {p.parent.name: recorded_durations(p) for p in siblings}
+        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder])
         rows.append({"job": j.filename, "state": job_state(results, j), "recorded_s": seconds, "basis": basis})
     todo = [r for r in rows if r["state"] in ("pending", "failed", "interrupted")]
     known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None and r["basis"] != "budget"]
