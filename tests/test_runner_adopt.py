@@ -144,3 +144,18 @@ def test_the_studies_default_is_its_adopted_rerun(suite_name) -> None:
             checked += 1
     if not checked:
         pytest.skip(f"no committed {suite_name} re-run to check")
+
+
+def test_the_coverage_table_counts_a_method_run_on_request_beside_the_presets_own(toy) -> None:
+    """A preset's coverage lists its own methods and any method with results in its folder (run with
+    ``--methods``), each against the preset's tasks x seeds, so a run on request shows the seeds it still lacks."""
+    from benchmarks.reports.build import report
+    from benchmarks.runner import run
+
+    suite, results = toy
+    (suite.root / "presets" / "short.json").write_text(json.dumps({"methods": ["cand"]}))
+    run(suite, "short", methods=["other"], results=results, allow_dirty=True)  # a test tree may be dirty
+    (results / "toy-adopt" / "short" / "runs" / "b--other--s1.json").unlink()
+    text = report("toy-adopt", results, "short").read_text()
+    assert "| cand | 0 of 4 | seed 0 (2), seed 1 (2) |" in text
+    assert "| other | 3 of 4 | seed 1 (1) |" in text

@@ -93,7 +93,9 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
     reference = _reference_method(suite, df)
     published = published_rows(suite.published)
     config = resolve_config(suite, preset)
-    expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, config)]
+    ran = sorted(set(df["method"])) if "method" in df else []  # a method run on request (--methods) is covered too
+    methods = list(dict.fromkeys([*config["methods"], *ran]))
+    expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, {**config, "methods": methods})]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
                     groups=suite.task_groups, contrasts=config.get("contrasts") or [],

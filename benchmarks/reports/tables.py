@@ -242,8 +242,8 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
 
 
 def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> list[str]:
-    """How much of the preset the report covers: per method of the preset's (task, method, seed) jobs
-    ``expected``, the results in hand and the seeds still without one (with their number of tasks), so that a
+    """How much of the preset the report covers: per method of the (task, method, seed) jobs ``expected`` (the
+    preset's methods and those with results in its folder, over its tasks and seeds), the results in hand and the seeds still without one (with their number of tasks), so that a
     partial re-run says what is still to come. ``df``: one row per successful current result."""
     have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int)))
     rows, complete = [], True
@@ -256,7 +256,8 @@ def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> li
     if complete:
         return ["", "Every job of the preset has a result here."]
     return ["", "## Coverage of the preset", "",
-            "Results in hand of the jobs the preset defines (tasks x seeds), and the seeds still to come with "
+            "Results in hand of the jobs the preset defines (tasks x seeds) for its own methods and for any "
+            "other method with results here (run with `--methods`), and the seeds still to come with "
             "their number of tasks (queued or running; the tables above use what is in hand, each comparison "
             "on the (task, seed) pairs both methods ran).", "",
             "| method | results | still to come: seed (tasks) |", "|---|---|---|", *rows]
