@@ -302,8 +302,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         saved = _load_checkpoint(ckpt / "last.pt")
         if saved.get("fingerprint") != fingerprint:
             raise ConfigError(f"checkpoint {ckpt / 'last.pt'} was written under another config, task or training "
-                              "data (or, under mixed_precision='auto', another resolved precision); refusing to resume (start a fresh run, or resume with the same settings and "
-                              "data)")
+                              "data (or, under mixed_precision='auto', another resolved precision); refusing to "
+                              "resume (start a fresh run, or resume with the same settings and data)")
         unwrapped.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])

@@ -47,8 +47,9 @@ def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def bold_cells(rows: pd.DataFrame) -> set[str]:
     """The methods whose cell is bold in one task's ``rows`` (one row per method, with ``rank`` and ``n``, as
-    :func:`summarise` gives them): the best rank among the cells with the task's most seeds. A cell with fewer seeds is never bold, since its mean
-    is not over the seeds the others averaged (the pairwise tables compare on the seeds both ran)."""
+    :func:`summarise` gives them): the best rank among the cells with the task's most seeds. A cell with fewer
+    seeds is never bold, since its mean is not over the seeds the others averaged (the pairwise tables compare on
+    the seeds both ran)."""
     full = rows[rows["n"] == rows["n"].max()]
     if full.empty:
         return set()
@@ -243,8 +244,8 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
 
 def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> list[str]:
     """How much of the preset the report covers: per method of the (task, method, seed) jobs ``expected`` (the
-    preset's methods and those with results in its folder, over its tasks and seeds), the results in hand and the seeds still without one (with their number of tasks), so that a
-    partial re-run says what is still to come. ``df``: one row per successful current result."""
+    preset's methods and those with results in its folder, over its tasks and seeds), the results in hand and the
+    seeds still without one (with their number of tasks), so that a partial re-run says what is still to come. ``df``: one row per successful current result."""
     have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int)))
     rows, complete = [], True
     for method in dict.fromkeys(m for _, m, _ in expected):
