@@ -167,6 +167,7 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
     seconds = time.perf_counter() - start
     training = training_record(epochs_run=len(history), best_epoch=None if best_epoch < 0 else best_epoch,
                                reason=reason, samples_seen=samples, seconds=before + seconds,
-                               epochs_cap=config.epochs, patience=config.patience, max_seconds=config.max_seconds)
+                               epochs_cap=config.epochs, patience=config.patience, max_seconds=config.max_seconds,
+                               resumed_seconds=before)
     return {"history": history, "best_epoch": best_epoch, "best_val_error": best, "seconds": seconds,
             "config": asdict(config), "device": str(device), "training": training}

@@ -414,8 +414,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
     training = training_record(epochs_run=state["epoch"], best_epoch=state["best_epoch"], reason=state["stop"],
                                samples_seen=state["samples"], seconds=before + time.perf_counter() - start,
                                epochs_cap=epochs, patience=cfg.patience, max_seconds=cfg.max_seconds,
-                               steps=state["step"]) | {"loss": task.loss, "steps_per_epoch": steps_per_epoch,
-                                                       "epochs_rule": epochs_rule(cfg, steps_per_epoch)}
+                               steps=state["step"], resumed_seconds=before) | {
+        "loss": task.loss, "steps_per_epoch": steps_per_epoch, "epochs_rule": epochs_rule(cfg, steps_per_epoch)}
     return {"history": state["history"], "best_epoch": state["best_epoch"], "best_val": state["best_val"],
             "steps": state["step"], "seconds": time.perf_counter() - start, "device": str(acc.device),
             "precision": precision, "data_sha256": data_sha256, "training": training}

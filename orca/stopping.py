@@ -51,12 +51,15 @@ def stop_reason(*, budget_spent: bool, bad_epochs: int, patience: int | None, ca
 
 def training_record(*, epochs_run: int, best_epoch: int | None, reason: str | None, samples_seen: int,
                     seconds: float, epochs_cap: int, patience: int | None, max_seconds: float | None,
-                    steps: int | None = None) -> dict[str, Any]:
+                    steps: int | None = None, resumed_seconds: float = 0.0) -> dict[str, Any]:
     """What a result file records about how training ended (epochs are counted from 0 for ``best_epoch``).
 
     ``converged`` is true only when training stopped on patience; a run cut by its cap or its time budget is
     recorded as not converged, whatever its curve looked like. ``reason`` is ``None`` when no epoch ran (the
-    cap was already reached when a resumed run started), which is recorded as ``cap``.
+    cap was already reached when a resumed run started), which is recorded as ``cap``. ``seconds`` is the whole
+    training time, earlier processes' included; ``resumed_seconds`` is the part that earlier processes of a
+    resumed run trained (up to the checkpoint resumed from), recorded as ``resumed_s`` so that a runner can add it
+    to its own clock, which starts with the last process.
     """
     if reason is not None and reason not in STOP_REASONS:
         raise ValueError(f"unknown stop reason {reason!r}; expected one of {STOP_REASONS}")
@@ -64,4 +67,4 @@ def training_record(*, epochs_run: int, best_epoch: int | None, reason: str | No
     return {"epochs_run": int(epochs_run), "best_epoch": None if best_epoch is None else int(best_epoch),
             "stop_reason": reason, "converged": reason == "patience", "samples_seen": int(samples_seen),
             "seconds": float(seconds), "epochs_cap": int(epochs_cap), "patience": patience,
-            "max_seconds": max_seconds, "steps": steps}
+            "max_seconds": max_seconds, "steps": steps, "resumed_s": float(resumed_seconds)}

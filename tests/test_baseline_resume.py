@@ -47,11 +47,15 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch) ->
         train_field_model(model, X, y, X_val, y_val, cfg, seed=3, progress=False, checkpoint_dir=tmp_path)
     monkeypatch.setattr(sup, "predict_batches", original)
     assert (tmp_path / "last.pt").is_file()
+    trained_before = torch.load(tmp_path / "last.pt", weights_only=True)["elapsed"]
     torch.manual_seed(123)  # the resumed run must not depend on the process's state
     again_model = FNO(1, 1, 1, modes=4, width=8)
     resumed = train_field_model(again_model, X, y, X_val, y_val, cfg, seed=3, progress=False,
                                 checkpoint_dir=tmp_path, resume=True)
     assert [h["epoch"] for h in resumed["history"]] == list(range(5))
+    assert straight["training"]["resumed_s"] == 0.0  # earlier processes' training time, added by the runner
+    assert resumed["training"]["resumed_s"] == pytest.approx(trained_before) and trained_before > 0
+    assert resumed["training"]["seconds"] > trained_before
     assert resumed["best_epoch"] == straight["best_epoch"]
     np.testing.assert_allclose([h["val_relative_l2"] for h in resumed["history"]],
                                [h["val_relative_l2"] for h in straight["history"]], rtol=1e-5)

@@ -122,9 +122,13 @@ def test_resume_after_a_crash_gives_the_same_result(ema_decay, tiny_body, tmp_pa
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     assert not list(tmp_path.glob("*.tmp")), "no half-written checkpoint may remain"
 
+    trained_before = torch.load(tmp_path / "last.pt", weights_only=True)["state"]["elapsed"]
     resumed = _model(tiny_body)
     info = refine(resumed, train, val, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path, resume=True,
                   progress=False)
+    assert ref_info["training"]["resumed_s"] == 0.0  # earlier processes' training time, added by the runner
+    assert info["training"]["resumed_s"] == pytest.approx(trained_before) and trained_before > 0
+    assert info["training"]["seconds"] > trained_before
     assert [h["train_loss"] for h in info["history"]] == pytest.approx([h["train_loss"] for h in ref_info["history"]])
     assert [h["val_loss"] for h in info["history"]] == pytest.approx([h["val_loss"] for h in ref_info["history"]])
     for (k, a), b in zip(reference.state_dict().items(), resumed.state_dict().values()):

@@ -159,3 +159,26 @@ def test_the_coverage_table_counts_a_method_run_on_request_beside_the_presets_ow
     text = report("toy-adopt", results, "short").read_text()
     assert "| cand | 0 of 4 | seed 0 (2), seed 1 (2) |" in text
     assert "| other | 3 of 4 | seed 1 (1) |" in text
+
+
+def test_a_resumed_jobs_wall_time_adds_what_earlier_processes_trained(tmp_path) -> None:
+    """The runner's clock starts with the last process; the seconds the method reports as trained by earlier
+    processes (``training.resumed_s``, up to the checkpoint it resumed from) are added to ``wall_time_s``."""
+    from types import SimpleNamespace
+
+    from benchmarks.runner.execute import run_job
+
+    def method(data, params, seed, ctx=None):
+        return {"metrics": {"test": {"accuracy": 1.0}}, "training": {"seconds": 130.5, "resumed_s": 125.0}}
+
+    def fresh(data, params, seed, ctx=None):
+        return {"metrics": {"test": {"accuracy": 1.0}}, "training": {"seconds": 3.0, "resumed_s": 0.0}}
+
+    job = SimpleNamespace(suite="toy", task="a", method="m", seed=0, config_hash="0", resolved={"method_params": {}},
+                          config={"preset": "smoke", "metric": "accuracy"}, metric_version=1)
+    suite = SimpleNamespace(load_task=_load_task, methods={"m": method})
+    record = run_job(suite, job, {})
+    assert record["status"] == "ok" and record["resumed_s"] == 125.0
+    assert 125.0 < record["wall_time_s"] < 125.0 + 60.0
+    record = run_job(SimpleNamespace(load_task=_load_task, methods={"m": fresh}), job, {})
+    assert record["resumed_s"] == 0.0 and record["wall_time_s"] < 60.0

@@ -80,7 +80,11 @@ def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(),
         record["status"] = "failed"
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc()
-    record["wall_time_s"] = time.perf_counter() - start
+    # a resumed job's clock starts with this process: add what earlier processes trained up to the checkpoint
+    # it resumed from (what they did after it was lost and is done again here, so it is not counted twice)
+    resumed = float((record.get("training") or {}).get("resumed_s") or 0.0)
+    record["wall_time_s"] = time.perf_counter() - start + resumed
+    record["resumed_s"] = resumed
     record["peak_memory_mb"] = peak_memory_mb()
     record["environment"] = {**environment(), **({"git": code} if code is not None else {})}
     return record
