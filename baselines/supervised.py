@@ -156,7 +156,8 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
             torch_save(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "generator": gen.get_state(),
                               "torch_rng": torch.get_rng_state(), "best": best, "best_epoch": best_epoch,
-                              "history": history, "epoch": epoch + 1, "best_state": best_state,
+                              "history": history, "epoch": epoch + 1, "epochs_cap": config.epochs,
+                              "best_state": best_state,
                               "fingerprint": fingerprint, "bad_epochs": bad, "samples": samples,
                               "elapsed": before + time.perf_counter() - start, "stop": reason})
             last_save = time.perf_counter()

@@ -314,6 +314,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         if (ckpt / "best.pt").is_file():
             best_weights = _load_checkpoint(ckpt / "best.pt")["model"]
 
+    state["total_steps"] = total  # the plan, kept in the checkpoint so that a dry run can tell how far it got
     unwrapped.zero_grad(set_to_none=True)  # whatever ran before (stage 2) must not add to the first step
     start = last_save = time.perf_counter()
     before = state["elapsed"]  # seconds trained by earlier processes of this run (resumption)

@@ -48,6 +48,9 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch) ->
     monkeypatch.setattr(sup, "predict_batches", original)
     assert (tmp_path / "last.pt").is_file()
     trained_before = torch.load(tmp_path / "last.pt", weights_only=True)["elapsed"]
+    from benchmarks.runner.explain import checkpoint_progress
+
+    assert checkpoint_progress(tmp_path) == (pytest.approx(2 / 5), pytest.approx(trained_before))  # 2 of 5 epochs
     torch.manual_seed(123)  # the resumed run must not depend on the process's state
     again_model = FNO(1, 1, 1, modes=4, width=8)
     resumed = train_field_model(again_model, X, y, X_val, y_val, cfg, seed=3, progress=False,

@@ -122,7 +122,13 @@ def test_resume_after_a_crash_gives_the_same_result(ema_decay, tiny_body, tmp_pa
     assert (tmp_path / "last.pt").is_file() and (tmp_path / "best.pt").is_file()
     assert not list(tmp_path.glob("*.tmp")), "no half-written checkpoint may remain"
 
-    trained_before = torch.load(tmp_path / "last.pt", weights_only=True)["state"]["elapsed"]
+    saved = torch.load(tmp_path / "last.pt", weights_only=True)["state"]
+    trained_before = saved["elapsed"]
+    from benchmarks.runner.explain import checkpoint_progress
+
+    assert 0 < saved["step"] < saved["total_steps"] == len(ref_info["history"]) * saved["step"] // saved["epoch"]
+    assert checkpoint_progress(tmp_path) == (pytest.approx(saved["step"] / saved["total_steps"]),
+                                             pytest.approx(trained_before))
     resumed = _model(tiny_body)
     info = refine(resumed, train, val, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path, resume=True,
                   progress=False)

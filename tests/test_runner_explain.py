@@ -117,3 +117,36 @@ def test_dry_run_estimates_a_time_budgeted_job_by_its_budget_and_others_from_sib
     assert "600 s (budget)" in out and "36 s (preset paper)" in out
     assert ("to run: 3, estimated 0.34 h from 1 recorded durations and 2 time budgets (lower bounds: set-up, "
             "alignment and scoring come on top)") in out
+
+
+def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_checkpoints_rate(tmp_path,
+                                                                                             capsys) -> None:
+    """A checkpoint that records its progress (ORCA: steps of the planned total; baselines: epochs of the cap)
+    estimates the job's remaining time at the rate it trained, within its time budget, not by other runs'
+    durations (which may come from other machines or thread counts); one that does not falls back to them."""
+    import torch
+
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import checkpoint_path, plan_jobs
+
+    _, jobs = plan_jobs(get_suite("nasbench360"), "equal-budget", ["darcy-regen"], ["fno", "orca"], [0, 1])
+    fno0, fno1, orca0, orca1 = sorted(jobs, key=lambda j: (j.method, j.seed))
+    runs = tmp_path / "nasbench360" / "equal-budget" / "runs"
+    runs.mkdir(parents=True)
+    (runs / orca0.filename).write_text(json.dumps({"task": "darcy-regen", "method": "orca", "seed": 0,
+                                                   "status": "ok", "wall_time_s": 999.0}))
+    for job, saved in ((orca1, {"state": {"step": 250, "total_steps": 1000, "elapsed": 100.0}}),  # refine's layout
+                       (fno0, {"epoch": 2, "epochs_cap": 10, "elapsed": 300.0}),  # the baselines' layout
+                       (fno1, {"epoch": 3})):  # written before the plan was recorded
+        checkpoint_path(tmp_path, job).mkdir(parents=True)
+        torch.save(saved, checkpoint_path(tmp_path, job) / "last.pt")
+    assert main(["nasbench360", "--preset", "equal-budget", "--tasks", "darcy-regen", "--methods", "fno", "orca",
+                 "--seeds", "0", "1", "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # orca s1: 25 % in 100 s, 300 s to go (not seed 0's 999 s); fno s0: 20 % in 300 s, 1200 s at its rate but its
+    # 600 s budget leaves 300 s; fno s1: no progress recorded, so its budget as before
+    assert "300 s (checkpoint: 25% trained in 100 s)" in out and "300 s (checkpoint: 20% trained in 300 s)" in out
+    assert "600 s (budget)" in out
+    assert "999 s (own)" in out  # orca s0 (its result lacks a config hash, so it is to run again)
+    assert ("to run: 4, estimated 0.61 h from 1 recorded durations and 1 time budgets (lower bounds: set-up, "
+            "alignment and scoring come on top) and 2 checkpoints (the rest of their training") in out

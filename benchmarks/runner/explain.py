@@ -68,6 +68,25 @@ def recorded_durations(folder: Path) -> dict[tuple[str, str, int], float]:
     return out
 
 
+def checkpoint_progress(folder: Path) -> tuple[float, float] | None:
+    """How far an interrupted job's training got: (fraction of its planned steps or epochs done, seconds trained),
+    from the ``last.pt`` in ``folder`` (read memory-mapped, without executing code), or ``None`` when the
+    checkpoint does not say (written before the plan was recorded, unreadable, or nothing trained yet)."""
+    import torch
+
+    try:
+        saved = torch.load(folder / "last.pt", map_location="cpu", weights_only=True, mmap=True)
+        state = saved.get("state", saved)  # ORCA's refine keeps its progress under "state", the baselines at the top
+        if "total_steps" in state:
+            done, planned = state["step"], state["total_steps"]
+        else:
+            done, planned = state["epoch"], state["epochs_cap"]
+        fraction, seconds = float(done) / float(planned), float(state["elapsed"])
+    except Exception:  # noqa: BLE001 - any unreadable or older checkpoint: no progress to go on
+        return None
+    return (min(fraction, 1.0), seconds) if fraction > 0 and seconds > 0 else None
+
+
 def time_budget(job: Job) -> float | None:
     """The training-time budget of a job's method in seconds (``max_seconds`` of a baseline, ``refine.max_seconds``
     of an ORCA method; the task's own setting first), or ``None`` when its training is not time-bound."""
@@ -117,7 +136,9 @@ def _recorded(task: str, method: str, seed: int,
 
 def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]], str]:
     """One row per job (state, estimated seconds and where the estimate comes from) and a summary line with the
-    time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown)."""
+    time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown). An
+    interrupted job whose checkpoint records its progress is estimated by the rest of its training at the rate
+    its checkpoint was trained at (on this machine, with that run's threads), not by other runs' durations."""
     results = Path(results)
     rows, known_by_folder, siblings_of = [], {}, {}
     for j in jobs:
@@ -126,18 +147,31 @@ def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]],
             known_by_folder[folder] = recorded_durations(folder)
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
             siblings_of[folder] = {p.parent.name: recorded_durations(p) for p in siblings}
+        state = job_state(results, j)
         seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder])
-        rows.append({"job": j.filename, "state": job_state(results, j), "recorded_s": seconds, "basis": basis})
+        if state == "interrupted" and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None:
+            # the rest of its training at the rate it ran on (its checkpoint's own clock), within its budget
+            fraction, trained = progress
+            seconds = trained * (1.0 - fraction) / fraction
+            if (budget := time_budget(j)) is not None:
+                seconds = min(seconds, max(budget - trained, 0.0))
+            basis = f"checkpoint: {fraction:.0%} trained in {trained:.0f} s"
+        rows.append({"job": j.filename, "state": state, "recorded_s": seconds, "basis": basis})
     todo = [r for r in rows if r["state"] in ("pending", "failed", "interrupted")]
-    known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None and r["basis"] != "budget"]
+    resumed = [r["recorded_s"] for r in todo if r["basis"].startswith("checkpoint")]
+    known = [r["recorded_s"] for r in todo if r["recorded_s"] is not None and r["basis"] != "budget"
+             and not r["basis"].startswith("checkpoint")]
     budgets = [r["recorded_s"] for r in todo if r["basis"] == "budget"]
     states = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "interrupted", "failed", "pending")}
     summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
-               f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets)) / 3600:.2f} h from {len(known)} "
-               "recorded durations"
+               f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets) + sum(resumed)) / 3600:.2f} h from "
+               f"{len(known)} recorded durations"
                + (f" and {len(budgets)} time budgets (lower bounds: set-up, alignment and scoring come on top)"
                   if budgets else "")
-               + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets)) else ""))
+               + (f" and {len(resumed)} checkpoints (the rest of their training at the rate it ran; set-up and "
+                  "alignment, done again, and scoring come on top)" if resumed else "")
+               + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
+                  else ""))
     return rows, summary
 
 
