@@ -150,3 +150,45 @@ def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_chec
     assert "999 s (own)" in out  # orca s0 (its result lacks a config hash, so it is to run again)
     assert ("to run: 4, estimated 0.61 h from 1 recorded durations and 1 time budgets (lower bounds: set-up, "
             "alignment and scoring come on top) and 2 checkpoints (the rest of their training") in out
+
+
+def test_estimates_prefer_durations_measured_on_the_planned_machine_and_mark_the_others(tmp_path,
+                                                                                       capsys) -> None:
+    """At each level (own result, other seeds) a duration measured with the planned CPU kind and threads per job
+    comes first; one measured elsewhere is used only without such, and is marked; the task comes before the
+    machine (the method's other tasks on this machine do not outrank this task elsewhere)."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import job_threads, plan_jobs
+    from benchmarks.runner.explain import OTHER, estimate, recorded_durations
+    from orca.precision import cpu_capability
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection", "burgers"], ["fno"], [0, 1, 2])
+    runs = tmp_path / "pdebench" / "smoke" / "runs"
+    runs.mkdir(parents=True)
+    here = (cpu_capability(), job_threads(2))
+    elsewhere = ("AVX512" if here[0] != "AVX512" else "AVX2", here[1])
+
+    def write(task, seed, seconds, machine):
+        (runs / f"{task}--fno--s{seed}.json").write_text(json.dumps(
+            {"task": task, "method": "fno", "seed": seed, "status": "ok", "wall_time_s": seconds,
+             "environment": {"cpu_capability": machine[0], "torch_threads": machine[1]}}))
+
+    write("advection", 0, 100.0, here)
+    write("advection", 1, 900.0, elsewhere)  # the job's own earlier result, but from another machine
+    write("burgers", 0, 40.0, here)
+    durations = recorded_durations(runs)
+    by = {(j.task, j.seed): j for j in jobs}
+    assert estimate(by[("advection", 1)], durations, here=here) == (100.0, "seeds")  # this machine first
+    assert estimate(by[("advection", 0)], durations, here=here) == (100.0, "own")
+    assert estimate(by[("advection", 1)], durations) == (900.0, "own")  # no plan given: as before
+    assert estimate(by[("burgers", 1)], durations, here=here) == (40.0, "seeds")
+    (runs / "advection--fno--s0.json").unlink()
+    durations = recorded_durations(runs)
+    # only another machine's time for this task: used (the task outranks the machine) and marked
+    assert estimate(by[("advection", 2)], durations, here=here) == (900.0, "seeds" + OTHER)
+    write("advection", 1, 900.0, (here[0], here[1] + 7))  # the same CPU kind, other threads: marked too
+    assert estimate(by[("advection", 2)], recorded_durations(runs), here=here) == (900.0, "seeds" + OTHER)
+    assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "--seeds", "2", "--jobs", "2",
+                 "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"900 s (seeds{OTHER})" in out and "(1 measured on another CPU kind or with other threads per job)" in out

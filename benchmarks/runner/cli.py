@@ -97,7 +97,12 @@ def main(argv: list[str] | None = None) -> int:
                 if len(jobs) > 1:
                     print(f"(the first of {len(jobs)} jobs; narrow with --tasks/--methods/--seeds)", file=sys.stderr)
                 return 0
-            rows, summary = explain.dry_run(args.results, jobs)
+            from orca.precision import cpu_capability
+
+            from .execute import job_threads
+
+            here = (cpu_capability(), args.job_cpus if args.ray is not None else job_threads(args.jobs))
+            rows, summary = explain.dry_run(args.results, jobs, here)
             print(explain.format_rows(rows))
             print(summary)
             return 0

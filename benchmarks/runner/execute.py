@@ -90,6 +90,18 @@ def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(),
     return record
 
 
+def job_threads(jobs: int) -> int:
+    """The CPU threads each job gets when ``jobs`` run at a time: the cores shared out among the worker processes,
+    or PyTorch's own setting when jobs run one at a time in the runner's process."""
+    import os
+
+    if jobs <= 1:
+        import torch
+
+        return torch.get_num_threads()
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
 def _worker_init(threads: int) -> None:
     """Cap a job process's CPU threads before it does any numerical work."""
     import os
@@ -212,10 +224,9 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str 
             yield job, run_job(suite, job, cache, ctx, code), lock
         return
     import multiprocessing as mp
-    import os
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = job_threads(jobs)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                              initargs=(threads,)) as pool:
         running: dict = {}

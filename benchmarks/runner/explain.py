@@ -56,14 +56,25 @@ def job_state(results: Path, job: Job) -> str:
     return "pending"
 
 
-def recorded_durations(folder: Path) -> dict[tuple[str, str, int], float]:
-    """``(task, method, seed) -> wall_time_s`` of every result file in a preset's ``runs/`` folder."""
+Machine = tuple[str | None, int | None]
+"""Where a duration was measured: PyTorch's CPU capability and the job's CPU threads."""
+
+OTHER = " · other CPU or threads"
+"""The label's mark on an estimate measured on another CPU kind or with another thread count than planned."""
+
+
+def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, Machine | None]]:
+    """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
+    either part of ``machine`` is ``None`` where the result does not record it (older results lack the capability)."""
     out = {}
     for path in folder.glob("*.json") if folder.is_dir() else []:
         try:
             rec = read_json(path)
-            out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = float(rec["wall_time_s"])
-        except (OSError, ValueError, KeyError, TypeError):
+            env = rec.get("environment") or {}
+            threads = env.get("torch_threads")
+            machine = (env.get("cpu_capability"), None if threads is None else int(threads))
+            out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = (float(rec["wall_time_s"]), machine)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return out
 
@@ -98,47 +109,60 @@ def time_budget(job: Job) -> float | None:
     return None
 
 
-def estimate(job: Job, durations: dict[tuple[str, str, int], float],
-             elsewhere: dict[str, dict[tuple[str, str, int], float]] | None = None) -> tuple[float | None, str]:
+def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
+             elsewhere: dict[str, dict[tuple[str, str, int], tuple[float, Machine | None]]] | None = None,
+             here: Machine | None = None) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
     mean over the same task and method's other seeds, or the method's mean over other tasks; for a one-change
     candidate with none of these (a ``contrasts`` entry of the config), the same from the method it is compared
     with (its cost as recorded, with no correction for what the change does to it). With no recorded duration, a
     time-budgeted job is estimated by its budget (label ``budget``), a lower bound: set-up, alignment and scoring
     come on top; any other job by the same task and method in another preset of the suite (``elsewhere``: preset ->
-    its durations; label ``preset P``), whose settings may differ."""
-    seconds, label = _recorded(job.task, job.method, job.seed, durations)
+    its durations; label ``preset P``), whose settings may differ.
+
+    ``here`` is the machine the jobs are planned on (CPU capability, threads per job): at each level, durations
+    measured there come first, and one measured elsewhere is marked :data:`OTHER` in its label (a core more or
+    fewer, or another vector unit, can change a job's time several-fold; no factor is guessed)."""
+    seconds, label = _recorded(job.task, job.method, job.seed, durations, here)
     base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
     if seconds is None and base is not None:
-        seconds, label = _recorded(job.task, base, job.seed, durations)
+        seconds, label = _recorded(job.task, base, job.seed, durations, here)
         label = f"{base}: {label}"
     if seconds is not None:
         return seconds, label
     if (budget := time_budget(job)) is not None:
         return budget, "budget"
     for preset, other in (elsewhere or {}).items():  # the same task and method only, not the method's other tasks
-        seconds, label = _recorded(job.task, job.method, job.seed, other)
-        if seconds is not None and label in ("own", "seeds"):
-            return seconds, f"preset {preset}"
+        seconds, label = _recorded(job.task, job.method, job.seed, other, here)
+        if seconds is not None and label.removesuffix(OTHER) in ("own", "seeds"):
+            return seconds, f"preset {preset}" + (OTHER if label.endswith(OTHER) else "")
     return None, "none"
 
 
-def _recorded(task: str, method: str, seed: int,
-              durations: dict[tuple[str, str, int], float]) -> tuple[float | None, str]:
-    if (task, method, seed) in durations:
-        return durations[(task, method, seed)], "own"
-    for label, keep in (("seeds", lambda k: k[0] == task and k[1] == method), ("method", lambda k: k[1] == method)):
-        values = [v for k, v in durations.items() if keep(k)]
+def _recorded(task: str, method: str, seed: int, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
+              here: Machine | None = None) -> tuple[float | None, str]:
+    """The nearest recorded duration: the task before the machine (tasks differ in cost more than machines do),
+    the machine before the method's other tasks."""
+    levels = {"own": lambda k: k == (task, method, seed), "seeds": lambda k: k[0] == task and k[1] == method,
+              "method": lambda k: k[1] == method}
+
+    def same(m: Machine | None) -> bool:  # what is not recorded cannot tell against the plan, so is not marked
+        return here is None or m is None or all(a is None or b is None or a == b for a, b in zip(m, here))
+
+    for label, on_here in (("own", True), ("seeds", True), ("own", False), ("seeds", False), ("method", True),
+                           ("method", False)):
+        values = [v for k, (v, m) in durations.items() if levels[label](k) and same(m) == on_here]
         if values:
-            return sum(values) / len(values), label
+            return sum(values) / len(values), label + ("" if on_here else OTHER)
     return None, "none"
 
 
-def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]], str]:
+def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -> tuple[list[dict[str, Any]], str]:
     """One row per job (state, estimated seconds and where the estimate comes from) and a summary line with the
     time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown). An
     interrupted job whose checkpoint records its progress is estimated by the rest of its training at the rate
-    its checkpoint was trained at (on this machine, with that run's threads), not by other runs' durations."""
+    its checkpoint was trained at (on this machine, with that run's threads), not by other runs' durations.
+    ``here``: the machine the jobs are planned on (see :func:`estimate`)."""
     results = Path(results)
     rows, known_by_folder, siblings_of = [], {}, {}
     for j in jobs:
@@ -148,7 +172,7 @@ def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]],
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
             siblings_of[folder] = {p.parent.name: recorded_durations(p) for p in siblings}
         state = job_state(results, j)
-        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder])
+        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here)
         if state == "interrupted" and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None:
             # the rest of its training at the rate it ran on (its checkpoint's own clock), within its budget
             fraction, trained = progress
@@ -166,6 +190,8 @@ def dry_run(results: str | Path, jobs: list[Job]) -> tuple[list[dict[str, Any]],
     summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
                f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets) + sum(resumed)) / 3600:.2f} h from "
                f"{len(known)} recorded durations"
+               + (f" ({elsewhere} measured on another CPU kind or with other threads per job)"
+                  if (elsewhere := sum(r["basis"].endswith(OTHER) for r in todo if r["recorded_s"] is not None)) else "")
                + (f" and {len(budgets)} time budgets (lower bounds: set-up, alignment and scoring come on top)"
                   if budgets else "")
                + (f" and {len(resumed)} checkpoints (the rest of their training at the rate it ran; set-up and "
