@@ -41,6 +41,8 @@ def toy(tmp_path):
         "tasks": ["a", "b"], "methods": list(params), "seeds": [0, 1], "metric": "accuracy", "data": {},
         "protocol": {}, "method_params": params}))
     (root / "presets" / "smoke.json").write_text("{}")
+    (root / "presets" / "wide.json").write_text(json.dumps({"seeds": [0, 1, 2]}))  # shares smoke's jobs, and more
+    (root / "presets" / "scaled.json").write_text(json.dumps({"method_params": {"cand": {"scale": 2.0}}}))
     suite = register_suite(Suite(name="toy-adopt", root=root, load_task=_load_task,
                                  methods={m: _run for m in params}, all_tasks=lambda config: ["a", "b"]))
     yield suite, tmp_path / "results"
@@ -91,6 +93,36 @@ def test_a_method_whose_settings_differ_is_refused_before_anything_is_written(to
         adopt(suite, "nope", "smoke", methods=["same"], results=results)
     with pytest.raises(OrcaError, match="name the methods that adopt"):
         adopt(suite, "cand", "smoke", methods=["cand"], results=results)
+
+
+def test_a_preset_adopts_the_jobs_it_shares_with_another_and_runs_only_the_rest(toy, capsys) -> None:
+    from benchmarks.run import main
+    from benchmarks.runner import run
+    from benchmarks.runner.adopt import adopt
+
+    suite, results = toy
+    run(suite, "smoke", methods=["cand"], results=results)
+    out = adopt(suite, "cand", "wide", methods=["cand", "same"], results=results, source_preset="smoke")
+    assert sorted(out.written) == sorted(f"{t}--{m}--s{s}.json" for t in "ab" for m in ("cand", "same")
+                                         for s in (0, 1))
+    assert sorted(out.missing) == sorted(f"{t}--{m}--s2.json" for t in "ab" for m in ("cand", "same"))
+    wide, smoke = results / "toy-adopt" / "wide" / "runs", results / "toy-adopt" / "smoke" / "runs"
+    taken, source = (json.loads((d / "a--cand--s1.json").read_text()) for d in (wide, smoke))
+    assert taken["preset"] == "wide" and source["preset"] == "smoke" and taken["metrics"] == source["metrics"]
+    assert taken["adopted_from"] == {"method": "cand", "config_hash": source["config_hash"],
+                                     "file": "a--cand--s1.json", "preset": "smoke"}
+    assert run(suite, "wide", methods=["cand", "same"], results=results, allow_dirty=True).ran == sorted(out.missing)
+    from benchmarks.reports.build import report
+
+    text = report("toy-adopt", results, "wide").read_text()
+    assert "4 of `cand`'s from `cand` in preset `smoke`; 4 of `same`'s from `cand` in preset `smoke`." in text
+    with pytest.raises(OrcaError, match=r"cand cannot adopt cand's results in preset smoke: their settings differ "
+                                        r"in method_params\.scale"):
+        adopt(suite, "cand", "scaled", methods=["cand"], results=results, source_preset="smoke")
+    assert not (results / "toy-adopt" / "scaled").exists()
+    assert main(["toy-adopt", "--preset", "scaled", "--from-preset", "smoke", "--methods", "same",
+                 "--results", str(results)]) == 2
+    assert "give --adopt METHOD with it" in capsys.readouterr().err
 
 
 def test_a_job_a_live_runner_holds_is_not_overwritten(toy) -> None:

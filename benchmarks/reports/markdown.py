@@ -49,10 +49,15 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
                       "uncommitted changes** (their files record the commit and `dirty: true`); they are not "
                       "guaranteed to come from the committed code.", ""]
     if df is not None and "adopted_from" in df and df["adopted_from"].notna().any():
-        pairs = df[df["adopted_from"].notna()].groupby(["method", "adopted_from"]).size()
-        lines[4:4] = ["Adopted results (`python -m benchmarks.run ... --adopt`; run under another method's name with "
-                      "identical settings, each file's `adopted_from` names it): "
-                      + "; ".join(f"{n} of `{m}`'s from `{src}`" for (m, src), n in pairs.items()) + ".", ""]
+        adopted = df[df["adopted_from"].notna()]
+        where = (adopted["adopted_preset"].map(lambda p: f" in preset `{p}`" if isinstance(p, str) else "")
+                 if "adopted_preset" in adopted else "")  # another preset's result: say which
+        pairs = adopted.assign(source=adopted["adopted_from"].map("`{}`".format) + where)
+        pairs = pairs.groupby(["method", "source"]).size()
+        lines[4:4] = ["Adopted results (`python -m benchmarks.run ... --adopt`; run under another method's name, or "
+                      "in another preset (`--from-preset`), with identical settings; each file's `adopted_from` "
+                      "names it): " + "; ".join(f"{n} of `{m}`'s from {src}" for (m, src), n in pairs.items())
+                      + ".", ""]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
         kind = group["data_kind"].iloc[0]

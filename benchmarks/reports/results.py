@@ -62,6 +62,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}
                                  if "brmse" in test else {}),  # fields only (a table's RMSE is no profile)
                      "adopted_from": (rec.get("adopted_from") or {}).get("method"),
+                     "adopted_preset": (rec.get("adopted_from") or {}).get("preset"),  # None: this preset
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 
@@ -133,3 +134,4 @@ def _val_curve(rec: dict) -> tuple[str, list[float]]:
     if not names:
         return "", []
     return names[0].removeprefix("val_"), [float(h[names[0]]) for h in history]
+

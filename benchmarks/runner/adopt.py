@@ -36,7 +36,8 @@ from .suite import Suite
 @dataclass
 class Adopted:
     """What :func:`adopt` did: files written, jobs already done, jobs whose source has no finished result (the
-    runner runs them), and jobs whose lock another live runner holds."""
+    runner runs them; among them jobs another source preset does not plan), and jobs whose lock another live
+    runner holds."""
 
     written: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
@@ -54,29 +55,42 @@ def setting_differences(job: Job, source: Job) -> list[str]:
 
 
 def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None, methods: list[str] | None = None,
-          seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results") -> Adopted:
+          seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
+          source_preset: str | None = None) -> Adopted:
     """Give each planned job of ``methods`` (other than ``source``) the finished result of ``source``'s job on the
     same task and seed. Every planned job's settings are compared before anything is written: one that differs
-    from the source's in more than the method's name is refused with the settings that differ."""
+    from the source's in more than the method's name is refused with the settings that differ.
+
+    With ``source_preset`` (another preset of the suite), the source's jobs are those of that preset, and
+    ``methods`` may name ``source`` itself: a preset that shares jobs with another (the same task, method, seed
+    and settings; the preset's name is not a setting) takes their results instead of computing them again."""
     if source not in suite.methods:
         raise OrcaError(f"unknown method {source!r} to adopt from; expected one of {sorted(suite.methods)}")
-    wanted = [m for m in (methods or []) if m != source]
+    across = source_preset is not None and source_preset != preset
+    wanted = [m for m in (methods or []) if across or m != source]
     if not wanted:
-        raise OrcaError("name the methods that adopt (--methods), other than the method adopted from")
-    config, planned = plan_jobs(suite, preset, tasks, wanted + [source], seeds, overrides)
+        raise OrcaError("name the methods that adopt (--methods), other than the method adopted from"
+                        + ("" if across else " (or adopt from another preset with --from-preset)"))
+    config, planned = plan_jobs(suite, preset, tasks, wanted, seeds, overrides)
+    if across:
+        _, theirs = plan_jobs(suite, source_preset, sorted({j.task for j in planned}), [source],
+                              sorted({j.seed for j in planned}), overrides)
+        twins = {(j.task, j.seed): j for j in theirs}
     results = Path(results)
-    pairs = []
+    pairs, unplanned = [], []
     for job in planned:
-        if job.method == source:
+        twin = twins.get((job.task, job.seed)) if across else dataclasses.replace(job, method=source)
+        if twin is None:  # the source preset does not run this task and seed
+            unplanned.append(job)
             continue
-        twin = dataclasses.replace(job, method=source)
         differences = setting_differences(job, twin)
         if differences:
             shown = ", ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
-            raise OrcaError(f"{job.method} cannot adopt {source}'s results: their settings differ in {shown} "
+            where = f" in preset {source_preset}" if across else ""
+            raise OrcaError(f"{job.method} cannot adopt {source}'s results{where}: their settings differ in {shown} "
                             f"({job.filename}); only a method whose settings equal {source}'s may adopt them")
         pairs.append((job, twin))
-    outcome = Adopted()
+    outcome = Adopted(missing=[j.filename for j in unplanned])
     for job, twin in pairs:
         target, origin = result_path(results, job), result_path(results, twin)
         if is_done(target, job):
@@ -101,9 +115,12 @@ def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None
 
 
 def adopted_record(record: dict[str, Any], job: Job, origin: Path) -> dict[str, Any]:
-    """``record`` (the source's result) as ``job``'s: its method, hash and resolved settings, and where it came
-    from."""
+    """``record`` (the source's result) as ``job``'s: its method, hash, resolved settings and preset, and where it
+    came from (the source's preset too, where it is another)."""
     out = copy.deepcopy(record)
     out["adopted_from"] = {"method": record["method"], "config_hash": record["config_hash"], "file": origin.name}
-    out.update(method=job.method, config_hash=job.config_hash, resolved_config=job.resolved)
+    if record.get("preset") != job.config.get("preset"):
+        out["adopted_from"]["preset"] = record.get("preset")
+    out.update(method=job.method, config_hash=job.config_hash, resolved_config=job.resolved,
+               preset=job.config.get("preset"))
     return out

@@ -14,7 +14,9 @@ kept until ``--resume`` continues it or ``--restart`` discards it.
 
 ``--adopt METHOD --methods M ...`` runs nothing: each job of the methods ``M`` takes ``METHOD``'s finished
 result on the same task and seed where the two jobs' settings are identical but for the method's name
-(:mod:`benchmarks.runner.adopt`), recorded in the file's ``adopted_from``.
+(:mod:`benchmarks.runner.adopt`), recorded in the file's ``adopted_from``. With ``--from-preset P`` the results
+come from preset ``P``'s jobs, and ``M`` may name ``METHOD`` itself: a preset takes the jobs it shares with
+another (equal settings; a preset's name is not one) instead of computing them again.
 
 ``--ray ADDRESS`` runs every job as a Ray task asking for ``--job-cpus`` CPUs and ``--job-gpus`` GPUs
 (``ADDRESS`` is a cluster's address, ``auto`` for the cluster this machine belongs to, or ``local`` to start a
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adopt", metavar="METHOD", help="run nothing: give each job of --methods the finished "
                         "result of METHOD's job on the same task and seed, where their settings are identical but "
                         "for the method's name (after the estimators' defaults took a candidate's setting)")
+    parser.add_argument("--from-preset", metavar="PRESET", help="with --adopt: take the results of METHOD's jobs "
+                        "in PRESET (--methods may then name METHOD itself), where their settings equal this "
+                        "preset's jobs'")
     parser.add_argument("--print-config", action="store_true", help="print the resolved settings of the "
                         "command's first job (narrow it with --tasks/--methods/--seeds) and exit")
     args = parser.parse_args(argv)
@@ -106,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
             print(explain.format_rows(rows))
             print(summary)
             return 0
+        if args.from_preset is not None and args.adopt is None:
+            raise OrcaError("--from-preset names where --adopt takes results from; give --adopt METHOD with it")
         if args.adopt is not None:
             done = adopt(lookup_suite(args.suite), args.adopt, args.preset, args.tasks, args.methods, args.seeds,
-                         _parse_sets(args.set), args.results)
-            print(f"{args.suite} ({args.preset}): adopted {len(done.written)} results of {args.adopt}; "
+                         _parse_sets(args.set), args.results, args.from_preset)
+            source = args.adopt + (f" in preset {args.from_preset}" if args.from_preset else "")
+            print(f"{args.suite} ({args.preset}): adopted {len(done.written)} results of {source}; "
                   f"{len(done.done)} already done, {len(done.missing)} without a finished {args.adopt} result "
                   f"(the runner runs them), {len(done.busy)} held by a live runner")
             return 0

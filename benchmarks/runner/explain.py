@@ -191,7 +191,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
                f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets) + sum(resumed)) / 3600:.2f} h from "
                f"{len(known)} recorded durations"
                + (f" ({elsewhere} measured on another CPU kind or with other threads per job)"
-                  if (elsewhere := sum(r["basis"].endswith(OTHER) for r in todo if r["recorded_s"] is not None)) else "")
+                  if (elsewhere := sum(r["basis"].endswith(OTHER) for r in todo if r["recorded_s"] is not None))
+                  else "")
                + (f" and {len(budgets)} time budgets (lower bounds: set-up, alignment and scoring come on top)"
                   if budgets else "")
                + (f" and {len(resumed)} checkpoints (the rest of their training at the rate it ran; set-up and "
