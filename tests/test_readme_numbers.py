@@ -110,6 +110,9 @@ def test_a_cell_with_fewer_seeds_is_not_bold_even_with_the_better_mean(tmp_path)
     assert bold_cells(rows) == {"xgboost"}
     assert bold_cells(rows[rows["method"] != "xgboost"]) == {"floor"}  # the best full cell, whatever its rank
     assert bold_cells(rows.assign(n=3)) == {"orca"}
+    # a floor's seeds (cheap, or adopted from another preset) do not set the bar for the trained methods
+    assert bold_cells(rows[rows["method"] != "xgboost"], floors=("floor",)) == {"orca"}
+    assert bold_cells(rows, floors=("floor",)) == {"xgboost"}
 
 
 def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:

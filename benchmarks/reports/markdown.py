@@ -63,7 +63,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         kind = group["data_kind"].iloc[0]
         name = str(group["task_name"].iloc[0])
         label = (str(task) if name == str(task) else f"{task} {name}") + ("" if kind == "real" else f" ({kind} data)")
-        bold = bold_cells(group)
+        bold = bold_cells(group, summary.attrs.get("floors", ()))
         cells = []
         for m in methods:
             if m not in by.index:

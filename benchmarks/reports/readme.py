@@ -138,18 +138,18 @@ def render(block: Block, results: Path = Path("results"), link: str = "results")
              + ("; °: not converged (stopped on its epoch cap or time budget, not on patience)"
                 if block.per_task and "converged" in summary and (summary["converged"] < 1).any() else "") + ".", ""]
     if block.per_task:
-        lines += _per_task(summary, block, methods)
+        lines += _per_task(summary, block, methods, floors)
     lines += _summary(summary, block, methods, floors, direction, scores)
     return "\n".join(lines) + "\n"
 
 
-def _per_task(summary: pd.DataFrame, block: Block, methods: list[str]) -> list[str]:
+def _per_task(summary: pd.DataFrame, block: Block, methods: list[str], floors: tuple[str, ...] = ()) -> list[str]:
     published = published_rows(get_suite(block.suite).published) if block.published else []
     head = ["task", "data"] + methods + [f"{m} (paper)" for m in block.published]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
-        bold = bold_cells(group[group["method"].isin(methods)])
+        bold = bold_cells(group[group["method"].isin(methods)], floors)
         name = group["task_name"].iloc[0]
         label = f"{task} {name}" if str(task).isdigit() else str(name)  # OpenML ids: id and name
         cells = [_cell(by.loc[m], m in bold) if m in by.index else "–" for m in methods]

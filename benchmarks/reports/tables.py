@@ -45,12 +45,15 @@ def summarise(df: pd.DataFrame, floors: tuple[str, ...] = ()) -> pd.DataFrame:
     return agg
 
 
-def bold_cells(rows: pd.DataFrame) -> set[str]:
+def bold_cells(rows: pd.DataFrame, floors: tuple[str, ...] | list[str] = ()) -> set[str]:
     """The methods whose cell is bold in one task's ``rows`` (one row per method, with ``rank`` and ``n``, as
     :func:`summarise` gives them): the best rank among the cells with the task's most seeds. A cell with fewer
     seeds is never bold, since its mean is not over the seeds the others averaged (the pairwise tables compare on
-    the seeds both ran)."""
-    full = rows[rows["n"] == rows["n"].max()]
+    the seeds both ran). The most seeds are counted over the methods other than the ``floors`` where any ran: a
+    trivial predictor's seeds, cheap to have, do not keep every trained method's cell from being bold."""
+    trained = rows[~rows["method"].isin(floors)]
+    most = (trained if not trained.empty else rows)["n"].max()
+    full = rows[rows["n"] >= most]
     if full.empty:
         return set()
     return set(full.loc[full["rank"] == full["rank"].min(), "method"])
