@@ -39,10 +39,13 @@ def test_jobs_follow_each_tasks_methods() -> None:
     jobs = expand_jobs(suite, resolve_config(suite, "smoke"))
     assert ("darcy-regen", "fno") in {(j.task, j.method) for j in jobs}
     assert ("fashion-proxy", "fno") not in {(j.task, j.method) for j in jobs}  # FNO is for Darcy only
-    # a task's "orca" names every ORCA variant (the paper preset runs orca-bf16), and nothing else
+    # the paper preset runs fp32 orca (what its committed results are); a task's "orca" names every ORCA
+    # variant (orca-bf16 here), and nothing else
     paper = {(j.task, j.method) for j in expand_jobs(suite, resolve_config(suite, "paper"))}
-    assert {("fashion-proxy", "orca-bf16"), ("darcy-regen", "orca-bf16")} <= paper
-    assert not {m for t, m in paper if t == "fashion-proxy"} & {"fno", "orca"}
+    assert {("fashion-proxy", "orca"), ("darcy-regen", "orca")} <= paper
+    bf16 = {(j.task, j.method) for j in expand_jobs(suite, resolve_config(suite, "paper", {"methods": ["orca-bf16"]}))}
+    assert {("fashion-proxy", "orca-bf16"), ("darcy-regen", "orca-bf16")} <= bf16
+    assert not {m for t, m in bf16 if t == "fashion-proxy"} & {"fno", "orca"}
     config = resolve_config(suite, "smoke")
     assert {config["task_params"][t]["kind"] for t in config["tasks"]} == {"regenerated", "proxy"}
 

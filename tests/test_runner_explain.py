@@ -67,7 +67,31 @@ def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) 
     assert main(["pdebench", "--tasks", "advection", "--methods", "fno", "orca-bf16", "--seeds", "1",
                  "--results", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "240 s (orca: seeds)" in out and "to run: 2, estimated 0.10 h from 2 recorded durations" in out
+    assert "240 s (orca, uncorrected: seeds)" in out and "to run: 2, estimated 0.10 h from 2 recorded durations" in out
+    assert "(1 from a candidate's base with no measured cost ratio" in out
+
+
+def test_a_candidate_is_estimated_from_its_base_at_the_measured_cost_ratio() -> None:
+    """Once a one-change candidate has run where its base ran, its other tasks are estimated by the base's time
+    on them times the median candidate / base ratio, not by the candidate's mean over other tasks."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.runner.explain import cost_ratio, estimate
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection", "burgers"], ["orca-bf16"], [0, 1])
+    by = {(j.task, j.seed): j for j in jobs}
+    durations = {("advection", "orca", 0): (100.0, None), ("advection", "orca", 1): (110.0, None),
+                 ("burgers", "orca", 0): (40.0, None), ("burgers", "orca", 1): (50.0, None),
+                 ("advection", "orca-bf16", 0): (300.0, None), ("advection", "orca-bf16", 1): (330.0, None)}
+    assert cost_ratio("orca-bf16", "orca", durations) == (3.0, 2)
+    assert cost_ratio("orca", "orca-bf16", durations) == (1 / 3, 2)
+    assert cost_ratio("orca-bf16", "fno", durations) is None
+    # burgers: the base's own time on that seed x 3, not the candidate's 315 s mean over advection
+    assert estimate(by[("burgers", 1)], durations) == (150.0, "orca x 3.00 (2 pairs): own")
+    assert estimate(by[("advection", 1)], durations) == (330.0, "own")  # its own time first
+    del durations[("advection", "orca", 0)], durations[("advection", "orca", 1)]
+    # no pair left: the candidate's own mean over other tasks, as for any method
+    assert estimate(by[("burgers", 1)], durations) == (315.0, "method")
 
 
 def test_a_result_scored_by_an_older_metric_version_is_not_done(tmp_path) -> None:

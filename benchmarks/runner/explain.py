@@ -5,6 +5,7 @@ command with their state and an estimate of the time left (``--dry-run``), one j
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,12 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
              elsewhere: dict[str, dict[tuple[str, str, int], tuple[float, Machine | None]]] | None = None,
              here: Machine | None = None) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
-    mean over the same task and method's other seeds, or the method's mean over other tasks; for a one-change
-    candidate with none of these (a ``contrasts`` entry of the config), the same from the method it is compared
-    with (its cost as recorded, with no correction for what the change does to it). With no recorded duration, a
+    mean over the same task and method's other seeds, or the method's mean over other tasks. A one-change
+    candidate (a ``contrasts`` entry of the config) with no time of its own on this task takes the method it is
+    compared with's time on it, scaled by the candidate's measured cost ratio: the median of candidate / base over
+    the (task, seed) pairs both recorded (label ``base x r (n pairs): ...``; a larger body can cost several times
+    its base); with no such pair, the base's time as recorded (label ``base, uncorrected: ...``), and the dry run's
+    summary counts those. With no recorded duration, a
     time-budgeted job is estimated by its budget (label ``budget``), a lower bound: set-up, alignment and scoring
     come on top; any other job by the same task and method in another preset of the suite (``elsewhere``: preset ->
     its durations; label ``preset P``), whose settings may differ.
@@ -125,9 +129,13 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
     fewer, or another vector unit, can change a job's time several-fold; no factor is guessed)."""
     seconds, label = _recorded(job.task, job.method, job.seed, durations, here)
     base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
-    if seconds is None and base is not None:
-        seconds, label = _recorded(job.task, base, job.seed, durations, here)
-        label = f"{base}: {label}"
+    if base is not None and (seconds is None or label.removesuffix(OTHER) == "method"):
+        base_seconds, base_label = _recorded(job.task, base, job.seed, durations, here)
+        ratio = cost_ratio(job.method, base, durations)
+        if base_seconds is not None and ratio is not None:  # the base's time on this task, at the measured ratio
+            seconds, label = base_seconds * ratio[0], f"{base} x {ratio[0]:.2f} ({ratio[1]} pairs): {base_label}"
+        elif seconds is None and base_seconds is not None:
+            seconds, label = base_seconds, f"{base}, {UNCORRECTED}: {base_label}"
     if seconds is not None:
         return seconds, label
     if (budget := time_budget(job)) is not None:
@@ -137,6 +145,19 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
         if seconds is not None and label.removesuffix(OTHER) in ("own", "seeds"):
             return seconds, f"preset {preset}" + (OTHER if label.endswith(OTHER) else "")
     return None, "none"
+
+
+UNCORRECTED = "uncorrected"
+"""Label part of a candidate's estimate taken from its base's time with no measured cost ratio."""
+
+
+def cost_ratio(method: str, base: str, durations: dict[tuple[str, str, int], tuple[float, Machine | None]]
+               ) -> tuple[float, int] | None:
+    """The median of ``method``'s recorded seconds over ``base``'s on the (task, seed) pairs both recorded, and the
+    number of pairs; ``None`` without a pair."""
+    ratios = [seconds / durations[(task, base, seed)][0] for (task, m, seed), (seconds, _) in durations.items()
+              if m == method and durations.get((task, base, seed), (0.0, None))[0] > 0]
+    return (float(statistics.median(ratios)), len(ratios)) if ratios else None
 
 
 def _recorded(task: str, method: str, seed: int, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
@@ -197,6 +218,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
                   if budgets else "")
                + (f" and {len(resumed)} checkpoints (the rest of their training at the rate it ran; set-up and "
                   "alignment, done again, and scoring come on top)" if resumed else "")
+               + (f" ({uncorrected} from a candidate's base with no measured cost ratio: a larger model can cost "
+                  "several times more)" if (uncorrected := sum(f", {UNCORRECTED}:" in r["basis"] for r in todo)) else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
                   else ""))
     return rows, summary
