@@ -143,7 +143,7 @@ def render(block: Block, results: Path = Path("results"), link: str = "results")
     return "\n".join(lines) + "\n"
 
 
-def _per_task(summary: pd.DataFrame, block: Block, methods: list[str], floors: tuple[str, ...] = ()) -> list[str]:
+def _per_task(summary: pd.DataFrame, block: Block, methods: list[str], floors: tuple[str, ...]) -> list[str]:
     published = published_rows(get_suite(block.suite).published) if block.published else []
     head = ["task", "data"] + methods + [f"{m} (paper)" for m in block.published]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -63,6 +63,9 @@ Machine = tuple[str | None, int | None]
 OTHER = " · other CPU or threads"
 """The label's mark on an estimate measured on another CPU kind or with another thread count than planned."""
 
+UNCORRECTED = "uncorrected"
+"""Label part of a candidate's estimate taken from its base's time with no measured cost ratio."""
+
 
 def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, Machine | None]]:
     """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
@@ -145,10 +148,6 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
         if seconds is not None and label.removesuffix(OTHER) in ("own", "seeds"):
             return seconds, f"preset {preset}" + (OTHER if label.endswith(OTHER) else "")
     return None, "none"
-
-
-UNCORRECTED = "uncorrected"
-"""Label part of a candidate's estimate taken from its base's time with no measured cost ratio."""
 
 
 def cost_ratio(method: str, base: str, durations: dict[tuple[str, str, int], tuple[float, Machine | None]]
