@@ -60,8 +60,8 @@ def test_sigkill_mid_training_then_resume(tmp_path, monkeypatch) -> None:
     straight = json.loads((clean / "pdebench" / "smoke" / "runs" / "advection--orca--s0.json").read_text())
     assert resumed["metrics"]["test"] == pytest.approx(straight["metrics"]["test"], rel=1e-5)
     # the killed process's training up to its checkpoint counts in the job's cost; a straight run has none
-    assert resumed["resumed_s"] > 0 and resumed["resumed_s"] == resumed["training"]["resumed_s"]
-    assert resumed["wall_time_s"] > resumed["resumed_s"] and straight["resumed_s"] == 0.0
+    assert resumed["training"]["resumed_s"] > 0 and straight["training"]["resumed_s"] == 0.0
+    assert resumed["wall_time_s"] > resumed["training"]["resumed_s"]
     assert resumed["refine"]["best_epoch"] == straight["refine"]["best_epoch"]
 
 

@@ -210,7 +210,7 @@ def test_a_resumed_jobs_wall_time_adds_what_earlier_processes_trained(tmp_path) 
                           config={"preset": "smoke", "metric": "accuracy"}, metric_version=1)
     suite = SimpleNamespace(load_task=_load_task, methods={"m": method})
     record = run_job(suite, job, {})
-    assert record["status"] == "ok" and record["resumed_s"] == 125.0
+    assert record["status"] == "ok" and "resumed_s" not in record  # recorded once, under ``training``
     assert 125.0 < record["wall_time_s"] < 125.0 + 60.0
     record = run_job(SimpleNamespace(load_task=_load_task, methods={"m": fresh}), job, {})
-    assert record["resumed_s"] == 0.0 and record["wall_time_s"] < 60.0
+    assert record["wall_time_s"] < 60.0

@@ -69,6 +69,12 @@ def test_dry_run_states_and_estimates_from_recorded_durations(tmp_path, capsys) 
     out = capsys.readouterr().out
     assert "240 s (orca, uncorrected: seeds)" in out and "to run: 2, estimated 0.10 h from 2 recorded durations" in out
     assert "(1 from a candidate's base with no measured cost ratio" in out
+    # another task: both jobs go on their method's (the candidate's base's) mean over other tasks, which is said
+    assert main(["pdebench", "--tasks", "burgers", "--methods", "fno", "orca-bf16", "--seeds", "0",
+                 "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "120 s (method)" in out and "240 s (orca, uncorrected: method)" in out
+    assert "(2 from the method's mean over other tasks, which can differ several-fold in size)" in out
 
 
 def test_a_candidate_is_estimated_from_its_base_at_the_measured_cost_ratio() -> None:

@@ -84,7 +84,6 @@ def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(),
     # it resumed from (what they did after it was lost and is done again here, so it is not counted twice)
     resumed = float((record.get("training") or {}).get("resumed_s") or 0.0)
     record["wall_time_s"] = time.perf_counter() - start + resumed
-    record["resumed_s"] = resumed
     record["peak_memory_mb"] = peak_memory_mb()
     record["environment"] = {**environment(), **({"git": code} if code is not None else {})}
     return record

@@ -219,6 +219,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
                   "alignment, done again, and scoring come on top)" if resumed else "")
                + (f" ({uncorrected} from a candidate's base with no measured cost ratio: a larger model can cost "
                   "several times more)" if (uncorrected := sum(f", {UNCORRECTED}:" in r["basis"] for r in todo)) else "")
+               + (f" ({others} from the method's mean over other tasks, which can differ several-fold in size)"
+                  if (others := sum(r["basis"].split(": ")[-1].removesuffix(OTHER) == "method" for r in todo)) else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
                   else ""))
     return rows, summary
