@@ -329,7 +329,11 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9] == "– |"
     with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
     assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
-                          higher=False)[-1].endswith("| +0.2 (loss, +50.00 %) |")  # 2 x the test difference; A: 0.4
+                          higher=False)[-1].endswith("| +0.2 (loss, +50.00 %; better on 2 of 2 tasks) |")  # 2 x test
+    worse_t2 = with_val.assign(val_loss=with_val["val_loss"].where(with_val["task"] != "t2", with_val["value"] * -4))
+    # t2's validation loss is now -0.4 for A and -0.2 for B (B worse by 0.2); t1 as before, B better by 0.3
+    assert contrast_table(worse_t2, [{"method": "B", "against": "A", "changes": ["x"]}],
+                          higher=False)[-1].endswith("| +0.05 (loss, +50.00 %; better on 1 of 2 tasks) |")
     assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []
     threads = df.assign(threads=df["method"].map({"A": 2, "B": 1}))  # B ran with --jobs 2: time not comparable
     assert contrast_table(threads, [{"method": "B", "against": "A", "changes": ["x"]}],

@@ -142,20 +142,23 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
             "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
             "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); and the mean difference on "
             "the validation splits (the metric there, or the validation loss where the runs record no validation "
-            "metric), the one a choice between the two may be made on.", "",
+            "metric) with the tasks on which it favours the candidate, the one a choice between the two may be made "
+            "on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
             "wins / ties / losses | score ratio | wall-time ratio | validation: mean difference |",
             "|---|---|---|---|---|---|---|---|---|---|", *lines]
 
 
 def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
-    """The mean over tasks of the paired validation difference (> 0: ``a`` better) and its share of ``b``'s mean
-    validation value, on the validation metric where every pair records it, else on the validation loss (lower
-    is better); ``–`` where neither is recorded."""
+    """The mean over tasks of the paired validation difference (> 0: ``a`` better), its share of ``b``'s mean
+    validation value and the number of tasks whose mean difference over seeds favours ``a``, on the validation
+    metric where every pair records it, else on the validation loss (lower is better); ``–`` where neither is
+    recorded."""
     for column, sign, label in (("val", 1.0 if higher else -1.0, "metric"), ("val_loss", -1.0, "loss")):
         if column in a and a[column].notna().all() and b[column].notna().all():
-            diff = float((sign * (a[column] - b[column])).groupby(level="task").mean().mean())  # over tasks
+            per_task = (sign * (a[column] - b[column])).groupby(level="task").mean()  # over each task's seeds
+            diff = float(per_task.mean())
             base = float(b[column].groupby(level="task").mean().mean())
             share = f", {100 * diff / abs(base):+.2f} %" if base else ""
-            return f"{diff:+.4g} ({label}{share})"
+            return f"{diff:+.4g} ({label}{share}; better on {int((per_task > 0).sum())} of {len(per_task)} tasks)"
     return "–"

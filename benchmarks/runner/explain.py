@@ -66,6 +66,9 @@ OTHER = " · other CPU or threads"
 UNCORRECTED = "uncorrected"
 """Label part of a candidate's estimate taken from its base's time with no measured cost ratio."""
 
+METHOD_MEAN = "method"
+"""The label of an estimate taken from the method's mean over other tasks (the farthest recorded level)."""
+
 
 def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, Machine | None]]:
     """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
@@ -132,7 +135,7 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
     fewer, or another vector unit, can change a job's time several-fold; no factor is guessed)."""
     seconds, label = _recorded(job.task, job.method, job.seed, durations, here)
     base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
-    if base is not None and (seconds is None or label.removesuffix(OTHER) == "method"):
+    if base is not None and (seconds is None or label.removesuffix(OTHER) == METHOD_MEAN):
         base_seconds, base_label = _recorded(job.task, base, job.seed, durations, here)
         ratio = cost_ratio(job.method, base, durations)
         if base_seconds is not None and ratio is not None:  # the base's time on this task, at the measured ratio
@@ -164,13 +167,13 @@ def _recorded(task: str, method: str, seed: int, durations: dict[tuple[str, str,
     """The nearest recorded duration: the task before the machine (tasks differ in cost more than machines do),
     the machine before the method's other tasks."""
     levels = {"own": lambda k: k == (task, method, seed), "seeds": lambda k: k[0] == task and k[1] == method,
-              "method": lambda k: k[1] == method}
+              METHOD_MEAN: lambda k: k[1] == method}
 
     def same(m: Machine | None) -> bool:  # what is not recorded cannot tell against the plan, so is not marked
         return here is None or m is None or all(a is None or b is None or a == b for a, b in zip(m, here))
 
-    for label, on_here in (("own", True), ("seeds", True), ("own", False), ("seeds", False), ("method", True),
-                           ("method", False)):
+    for label, on_here in (("own", True), ("seeds", True), ("own", False), ("seeds", False), (METHOD_MEAN, True),
+                           (METHOD_MEAN, False)):
         values = [v for k, (v, m) in durations.items() if levels[label](k) and same(m) == on_here]
         if values:
             return sum(values) / len(values), label + ("" if on_here else OTHER)
@@ -207,6 +210,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
              and not r["basis"].startswith("checkpoint")]
     budgets = [r["recorded_s"] for r in todo if r["basis"] == "budget"]
     states = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "interrupted", "failed", "pending")}
+    uncorrected = sum(f", {UNCORRECTED}:" in r["basis"] for r in todo)
+    others = sum(r["basis"].split(": ")[-1].removesuffix(OTHER) == METHOD_MEAN for r in todo)
     summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
                f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets) + sum(resumed)) / 3600:.2f} h from "
                f"{len(known)} recorded durations"
@@ -218,9 +223,9 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
                + (f" and {len(resumed)} checkpoints (the rest of their training at the rate it ran; set-up and "
                   "alignment, done again, and scoring come on top)" if resumed else "")
                + (f" ({uncorrected} from a candidate's base with no measured cost ratio: a larger model can cost "
-                  "several times more)" if (uncorrected := sum(f", {UNCORRECTED}:" in r["basis"] for r in todo)) else "")
+                  "several times more)" if uncorrected else "")
                + (f" ({others} from the method's mean over other tasks, which can differ several-fold in size)"
-                  if (others := sum(r["basis"].split(": ")[-1].removesuffix(OTHER) == "method" for r in todo)) else "")
+                  if others else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
                   else ""))
     return rows, summary
