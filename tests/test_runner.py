@@ -326,7 +326,12 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     cells = lines[-1].split(" | ")
     assert cells[:4] == ["| B", "A", "`predictor.smooth`", "2 (3 pairs)"]
     assert cells[4] == "+0.1000 [+0.0500, +0.1500]"  # mean over tasks of A - B: t1 0.3 - 0.15, t2 0.1 - 0.05
-    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9] == "– |"
+    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9:] == ["–", "– |"]
+    # samples seen, A 100 on every run; B twice that on (t1, 0), as many on (t1, 1), three times on (t2, 0); B's
+    # unpaired seed records none (NaN, as the loader gives for a result without a training record)
+    seen = df.assign(samples_seen=[100, 100, 100, 200, 100, 300, None])
+    assert contrast_table(seen, [{"method": "B", "against": "A", "changes": ["x"]}],
+                          higher=False)[-1].split(" | ")[9] == "2.00 (seed 0: 2.50, 1: 1.00)"  # medians of 2, 1, 3
     with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
     assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].endswith("| +0.2 (loss, +50.00 %; better on 2 of 2 tasks) |")  # 2 x test

@@ -112,8 +112,9 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
     """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
     that differs from its base in the one setting ``changes``) compared on the (task, seed) pairs both ran: the
     mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
-    losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive) and
-    the ratio of mean wall time. Contrasts with no common pair are left out."""
+    losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive), the
+    ratio of mean wall time and the median ratio of training samples seen (:func:`_samples_ratio`). Contrasts with
+    no common pair are left out."""
     lines = []
     for spec in contrasts:
         m, base = spec["method"], spec["against"]
@@ -129,10 +130,11 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
         if wall != "–" and "threads" in a and set(a["threads"]) != set(b["threads"]):
             wall += " (threads differ)"  # a job on one thread of two cores takes about 1.8x as long
         val = _validation_difference(a, b, higher)
+        samples = _samples_ratio(a, b)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
         lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
-                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {val} |")
+                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} |")
     if not lines:
         return []
     return ["", "## One change at a time", "",
@@ -140,13 +142,35 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
             "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
             "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
             "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
-            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); and the mean difference on "
+            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); the median over pairs of the "
+            "ratio of training samples seen (candidate / base; under a wall-clock budget, how much work each did, by "
+            "seed where there are several); and the mean difference on "
             "the validation splits (the metric there, or the validation loss where the runs record no validation "
             "metric) with the tasks on which it favours the candidate, the one a choice between the two may be made "
             "on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
-            "wins / ties / losses | score ratio | wall-time ratio | validation: mean difference |",
-            "|---|---|---|---|---|---|---|---|---|---|", *lines]
+            "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | validation: mean difference |",
+            "|---|---|---|---|---|---|---|---|---|---|---|", *lines]
+
+
+def _samples_ratio(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    """The median over the (task, seed) pairs of ``a``'s training samples seen over ``b``'s, where both record
+    them (neural runs; :func:`.results._training`), followed by each seed's median where there are several seeds;
+    ``–`` where no pair records them.
+
+    ``a``, ``b``: :func:`.tables.common_pairs`' two frames, indexed by (task, seed) in the same order."""
+    if "samples_seen" not in a or "samples_seen" not in b:
+        return "–"
+    ratio = (pd.to_numeric(a["samples_seen"], errors="coerce")
+             / pd.to_numeric(b["samples_seen"], errors="coerce").where(lambda s: s > 0))
+    ratio = ratio.dropna()
+    if ratio.empty:
+        return "–"
+    text = f"{float(ratio.median()):.2f}"
+    by_seed = ratio.groupby(level="seed").median()
+    if len(by_seed) > 1:
+        text += " (seed " + ", ".join(f"{s}: {v:.2f}" for s, v in by_seed.items()) + ")"
+    return text
 
 
 def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
