@@ -142,12 +142,11 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
             "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
             "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
             "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
-            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); the median over pairs of the "
-            "ratio of training samples seen (candidate / base; under a wall-clock budget, how much work each did, by "
-            "seed where there are several); and the mean difference on "
-            "the validation splits (the metric there, or the validation loss where the runs record no validation "
-            "metric) with the tasks on which it favours the candidate, the one a choice between the two may be made "
-            "on.", "",
+            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); the median over pairs of "
+            "the ratio of training samples seen (candidate / base; under a wall-clock budget, how much work each did, "
+            "by seed where there are several); and the mean difference on the validation splits (the metric there, or "
+            "the validation loss where the runs record no validation metric) with the tasks on which it favours the "
+            "candidate, the one a choice between the two may be made on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
             "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | validation: mean difference |",
             "|---|---|---|---|---|---|---|---|---|---|---|", *lines]
