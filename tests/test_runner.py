@@ -297,7 +297,8 @@ def test_each_contrast_differs_from_its_base_only_in_what_it_names() -> None:
         for preset in presets_of(suite):
             config = resolve_config(suite, preset)
             for spec in config["contrasts"]:
-                a, b = (flatten(config["method_params"][m]) for m in (spec["method"], spec["against"]))
+                base = resolve_config(suite, spec["preset"]) if "preset" in spec else config  # a base run elsewhere
+                a, b = flatten(config["method_params"][spec["method"]]), flatten(base["method_params"][spec["against"]])
                 assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == set(spec["changes"]), (name, preset)
                 assert spec["method"] not in config["methods"] or preset != "smoke"  # candidates run on request
                 seen += 1
@@ -305,7 +306,11 @@ def test_each_contrast_differs_from_its_base_only_in_what_it_names() -> None:
     suite = get_suite("pdebench")
     for bad, message in (([{"method": "orca-smooth", "against": "orca"}], "exactly the keys"),
                          ([{"method": "orca-x", "against": "orca", "changes": ["a"]}], r"unknown methods \['orca-x'\]"),
-                         ([{"method": "orca-smooth", "against": "orca", "changes": []}], "non-empty list")):
+                         ([{"method": "orca-smooth", "against": "orca", "changes": []}], "non-empty list"),
+                         ([{"method": "orca", "against": "orca", "changes": ["a"]}], "against itself"),
+                         ([{"method": "orca", "against": "orca", "changes": ["a"], "preset": "smoke"}],
+                          "expected another preset of suite 'pdebench'"),
+                         ([{"method": "orca", "against": "orca", "changes": ["a"], "preset": "nope"}], "'nope'")):
         with pytest.raises(ConfigError, match=message):
             resolve_config(suite, "smoke", {"contrasts": bad})
 
@@ -332,6 +337,9 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     seen = df.assign(samples_seen=[100, 100, 100, 200, 100, 300, None])
     assert contrast_table(seen, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].split(" | ")[9] == "2.00 (seed 0: 2.50, 1: 1.00)"  # medians of 2, 1, 3
+    same = df.assign(samples_seen=[100, 100, 100, 300, 300, 300, None])  # every pair 3.00: no per-seed part
+    assert contrast_table(same, [{"method": "B", "against": "A", "changes": ["x"]}],
+                          higher=False)[-1].split(" | ")[9] == "3.00"
     with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
     assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].endswith("| +0.2 (loss, +50.00 %; better on 2 of 2 tasks) |")  # 2 x test

@@ -39,7 +39,7 @@ def toy(tmp_path):
     params = {"cand": {"scale": 1.0}, "same": {"scale": 1.0}, "other": {"scale": 2.0}}
     (root / "default.json").write_text(json.dumps({
         "tasks": ["a", "b"], "methods": list(params), "seeds": [0, 1], "metric": "accuracy", "data": {},
-        "protocol": {}, "method_params": params}))
+        "protocol": {}, "method_params": params, "contrasts": []}))
     (root / "presets" / "smoke.json").write_text("{}")
     (root / "presets" / "wide.json").write_text(json.dumps({"seeds": [0, 1, 2]}))  # shares smoke's jobs, and more
     (root / "presets" / "scaled.json").write_text(json.dumps({"method_params": {"cand": {"scale": 2.0}}}))
@@ -191,6 +191,37 @@ def test_the_coverage_table_counts_a_method_run_on_request_beside_the_presets_ow
     text = report("toy-adopt", results, "short").read_text()
     assert "| cand | 0 of 4 | seed 0 (2), seed 1 (2) |" in text
     assert "| other | 3 of 4 | seed 1 (1) |" in text
+
+
+def test_a_contrast_with_another_presets_results_pairs_them_on_task_and_seed(toy) -> None:
+    """A contrast with a ``"preset"`` compares a method with the same method's results in another preset (what the
+    equal-budget preset does with the paper preset's): rows relabelled ``"<method> (<preset> preset)"``, paired
+    on (task, seed), the mean difference over tasks taken from the two presets' files; with no results in the
+    other preset the contrast is left out, and a contrast naming its own preset is refused."""
+    from benchmarks.reports.build import report
+    from benchmarks.runner import run
+    from benchmarks.runner.config import resolve_config
+    from orca.exceptions import ConfigError
+
+    suite, results = toy
+    contrast = {"method": "cand", "against": "cand", "preset": "smoke", "changes": ["scale"]}
+    (suite.root / "presets" / "scaled.json").write_text(json.dumps(
+        {"method_params": {"cand": {"scale": 2.0}}, "methods": ["cand"], "contrasts": [contrast]}))
+    run(suite, "scaled", methods=["cand"], results=results, allow_dirty=True)
+    assert "One change at a time" not in report("toy-adopt", results, "scaled").read_text()  # smoke has no runs
+    run(suite, "smoke", methods=["cand", "other"], results=results, allow_dirty=True)
+
+    def accuracy(preset: str, task: str, seed: int) -> float:
+        path = results / "toy-adopt" / preset / "runs" / f"{task}--cand--s{seed}.json"
+        return json.loads(path.read_text())["metrics"]["test"]["accuracy"]
+
+    diff = np.mean([np.mean([accuracy("scaled", t, s) - accuracy("smoke", t, s) for s in (0, 1)]) for t in "ab"])
+    row = next(line for line in report("toy-adopt", results, "scaled").read_text().splitlines()
+               if line.startswith("| cand | cand (smoke preset) |"))
+    assert row.split(" | ")[2:4] == ["`scale`", "2 (4 pairs)"] and diff != 0
+    assert row.split(" | ")[4].startswith(f"{diff:+.4f} [")  # smoke's `other` plays no part
+    with pytest.raises(ConfigError, match="expected another preset of suite 'toy-adopt'"):
+        resolve_config(suite, "smoke", {"contrasts": [contrast]})
 
 
 def test_a_resumed_jobs_wall_time_adds_what_earlier_processes_trained(tmp_path) -> None:

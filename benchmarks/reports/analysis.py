@@ -144,7 +144,7 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
             "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
             "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); the median over pairs of "
             "the ratio of training samples seen (candidate / base; under a wall-clock budget, how much work each did, "
-            "by seed where there are several); and the mean difference on the validation splits (the metric there, or "
+            "by seed where the seeds differ); and the mean difference on the validation splits (the metric there, or "
             "the validation loss where the runs record no validation metric) with the tasks on which it favours the "
             "candidate, the one a choice between the two may be made on.", "",
             "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
@@ -154,21 +154,20 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
 
 def _samples_ratio(a: pd.DataFrame, b: pd.DataFrame) -> str:
     """The median over the (task, seed) pairs of ``a``'s training samples seen over ``b``'s, where both record
-    them (neural runs; :func:`.results._training`), followed by each seed's median where there are several seeds;
-    ``–`` where no pair records them.
+    them (neural runs; :func:`.results._training`), followed by each seed's median where the seeds' medians differ
+    (on an epoch-capped preset every ratio is 1.00 and the seeds add nothing); ``–`` where no pair records them.
 
-    ``a``, ``b``: :func:`.tables.common_pairs`' two frames, indexed by (task, seed) in the same order."""
+    ``a``, ``b``: :func:`.tables.common_pairs`' two frames (numeric columns only), indexed by (task, seed) in the
+    same order."""
     if "samples_seen" not in a or "samples_seen" not in b:
         return "–"
-    ratio = (pd.to_numeric(a["samples_seen"], errors="coerce")
-             / pd.to_numeric(b["samples_seen"], errors="coerce").where(lambda s: s > 0))
-    ratio = ratio.dropna()
+    ratio = (a["samples_seen"] / b["samples_seen"].where(b["samples_seen"] > 0)).dropna()
     if ratio.empty:
         return "–"
     text = f"{float(ratio.median()):.2f}"
-    by_seed = ratio.groupby(level="seed").median()
-    if len(by_seed) > 1:
-        text += " (seed " + ", ".join(f"{s}: {v:.2f}" for s, v in by_seed.items()) + ")"
+    by_seed = {s: f"{v:.2f}" for s, v in ratio.groupby(level="seed").median().items()}
+    if len(set(by_seed.values())) > 1:
+        text += " (seed " + ", ".join(f"{s}: {v}" for s, v in by_seed.items()) + ")"
     return text
 
 

@@ -78,6 +78,27 @@ def selections_of(config: dict) -> list[dict]:
     return [spec] if isinstance(spec, dict) else list(spec)
 
 
+def contrasts_of(suite_name: str, results: str | Path, contrasts: list[dict], df: pd.DataFrame
+                 ) -> tuple[list[dict], pd.DataFrame]:
+    """The contrasts as :func:`~benchmarks.reports.analysis.contrast_table` takes them, and the rows they are
+    computed on: ``df``, plus for each contrast whose base comes from another preset (``"preset"``) that preset's
+    results of the base, relabelled ``"<against> (<preset> preset)"`` so that they pair with this preset's
+    candidate on (task, seed). A preset without results of the base adds no rows (the contrast is left out)."""
+    specs, extra = [], []
+    for spec in contrasts:
+        if "preset" not in spec:
+            specs.append(spec)
+            continue
+        label = f"{spec['against']} ({spec['preset']} preset)"
+        specs.append({"method": spec["method"], "against": label, "changes": spec["changes"]})
+        try:
+            _, other, _, _ = summary_of(suite_name, Path(results) / suite_name / spec["preset"])
+        except OrcaError:  # no results there yet
+            continue
+        extra.append(other[other["method"] == spec["against"]].assign(method=label))
+    return specs, pd.concat([df, *extra], ignore_index=True) if extra else df
+
+
 def _reference_method(suite: Suite, df: pd.DataFrame) -> str | None:
     """The first of the suite's reference methods that has results, or ``None``."""
     return next((m for m in suite.reference_methods if m in set(df["method"])), None)
@@ -96,10 +117,11 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
     ran = sorted(set(df["method"])) if "method" in df else []  # a method run on request (--methods) is covered too
     methods = list(dict.fromkeys([*config["methods"], *ran]))
     expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, {**config, "methods": methods})]
+    contrasts, contrast_scores = contrasts_of(suite_name, results, config.get("contrasts") or [], df)
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
-                    groups=suite.task_groups, contrasts=config.get("contrasts") or [],
-                    coverage=coverage_table(expected, df))
+                    groups=suite.task_groups, contrasts=contrasts, coverage=coverage_table(expected, df),
+                    contrast_scores=contrast_scores)
     return text, summary, df, reference, published
 
 

@@ -27,11 +27,13 @@ from .tables import (
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
              means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
-             contrasts: list[dict] | None = None, coverage: list[str] | None = None) -> str:
+             contrasts: list[dict] | None = None, coverage: list[str] | None = None,
+             contrast_scores: pd.DataFrame | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
     ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on", "base"}`` (:func:`selection_table`);
     ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
-    candidates against their base (:func:`contrast_table`); ``coverage``: the lines of :func:`coverage_table`."""
+    candidates against their base (:func:`contrast_table`), on ``contrast_scores`` where given (``df`` with the rows
+    of bases from other presets); ``coverage``: the lines of :func:`coverage_table`."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -107,7 +109,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
     if means and groups:
         lines += by_group_table(summary, groups)
     if df is not None and contrasts:
-        lines += contrast_table(df, contrasts, higher, tuple(summary.attrs.get("floors", ())))
+        lines += contrast_table(df if contrast_scores is None else contrast_scores, contrasts, higher,
+                                tuple(summary.attrs.get("floors", ())))
     if df is not None:
         lines += near_floor_table(df, summary, higher)
         if reference and means:  # differences on one scale across tasks

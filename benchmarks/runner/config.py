@@ -138,21 +138,31 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     bad = [m for m in config["methods"] if m not in suite.methods]
     if bad:
         raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
-    _check_contrasts(suite, config.get("contrasts") or [])
+    _check_contrasts(suite, config.get("contrasts") or [], preset)
     config["preset"] = preset
     return config
 
 
-def _check_contrasts(suite: Suite, contrasts: list) -> None:
+def _check_contrasts(suite: Suite, contrasts: list, preset: str) -> None:
     """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.analysis.contrast_table`): each
-    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ."""
+    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ; an
+    optional ``"preset"`` takes ``against``'s results from another preset of the suite (e.g. the equal-budget
+    preset's ``orca`` against the paper preset's, which differ in their epochs and time budget only)."""
     for spec in contrasts:
-        if not isinstance(spec, dict) or set(spec) != {"method", "against", "changes"}:
+        if not isinstance(spec, dict) or not {"method", "against", "changes"} <= set(spec) <= {
+                "method", "against", "changes", "preset"}:
             raise ConfigError(f"contrast {spec!r}; expected an object with exactly the keys "
-                              "['against', 'changes', 'method']")
+                              "['against', 'changes', 'method'] and optionally 'preset'")
         bad = [m for m in (spec["method"], spec["against"]) if m not in suite.methods]
         if bad:
             raise ConfigError(f"contrast names unknown methods {bad}; expected some of {sorted(suite.methods)}")
+        if "preset" in spec and (spec["preset"] == preset or spec["preset"] not in presets_of(suite)):
+            others = [p for p in presets_of(suite) if p != preset]
+            raise ConfigError(f"contrast {spec['method']!r}: preset {spec['preset']!r}; expected another preset of "
+                              f"suite {suite.name!r}, one of {others}")
+        if "preset" not in spec and spec["method"] == spec["against"]:
+            raise ConfigError(f"contrast {spec['method']!r} is against itself; name another method or a 'preset' "
+                              "whose results it is compared with")
         if not isinstance(spec["changes"], list) or not spec["changes"]:
             raise ConfigError(f"contrast {spec['method']!r}: 'changes' must be a non-empty list of dotted settings")
 

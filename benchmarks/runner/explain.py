@@ -134,7 +134,8 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
     measured there come first, and one measured elsewhere is marked :data:`OTHER` in its label (a core more or
     fewer, or another vector unit, can change a job's time several-fold; no factor is guessed)."""
     seconds, label = _recorded(job.task, job.method, job.seed, durations, here)
-    base = next((c["against"] for c in job.config.get("contrasts") or [] if c.get("method") == job.method), None)
+    base = next((c["against"] for c in job.config.get("contrasts") or []
+                 if c.get("method") == job.method and "preset" not in c), None)  # a base in this preset's durations
     if base is not None and (seconds is None or label.removesuffix(OTHER) == METHOD_MEAN):
         base_seconds, base_label = _recorded(job.task, base, job.seed, durations, here)
         ratio = cost_ratio(job.method, base, durations)
