@@ -41,9 +41,9 @@ def presets_with_results(suite_name: str, results: str | Path = "results") -> li
     return [p for p in presets_of(get_suite(suite_name)) if (Path(results) / suite_name / p / "runs").is_dir()]
 
 
-def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict], list[str]]:
-    """The per-(task, method) summary of the result files in ``folder/runs`` (what ``report.csv`` holds), with
-    the rows, the failed records and the files left out."""
+def rows_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, list[dict], list[str]]:
+    """One row per successful result in ``folder/runs``, with the failed records and the files left out
+    (unreadable, or superseded: see below); raises :class:`OrcaError` where no result succeeded."""
     suite = get_suite(suite_name)
     # methods whose settings come from outside the config (the estimators' defaults): a result made under
     # other such settings is superseded. (Other methods' settings are all in the config, and a run may be
@@ -54,6 +54,14 @@ def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFram
     if df.empty:
         raise OrcaError(f"no successful result files under {folder / 'runs'}; "
                         f"run python -m benchmarks.run {suite_name} --preset {folder.name}")
+    return df, failed, unreadable
+
+
+def summary_of(suite_name: str, folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[dict], list[str]]:
+    """The per-(task, method) summary of the result files in ``folder/runs`` (what ``report.csv`` holds), with
+    the rows, the failed records and the files left out (:func:`rows_of`)."""
+    suite = get_suite(suite_name)
+    df, failed, unreadable = rows_of(suite_name, folder)
     floors = tuple(f for f in suite.floors if f in set(df["method"]))
     summary = summarise(df, floors)
     summary.attrs["metric"] = df["metric"].iloc[0]
@@ -84,18 +92,21 @@ def contrasts_of(suite_name: str, results: str | Path, contrasts: list[dict], df
     computed on: ``df``, plus for each contrast whose base comes from another preset (``"preset"``) that preset's
     results of the base, relabelled ``"<against> (<preset> preset)"`` so that they pair with this preset's
     candidate on (task, seed). A preset without results of the base adds no rows (the contrast is left out)."""
-    specs, extra = [], []
+    specs, extra, loaded = [], [], {}  # loaded: preset -> its rows (None: no results), read once
     for spec in contrasts:
         if "preset" not in spec:
             specs.append(spec)
             continue
         label = f"{spec['against']} ({spec['preset']} preset)"
         specs.append({"method": spec["method"], "against": label, "changes": spec["changes"]})
-        try:
-            _, other, _, _ = summary_of(suite_name, Path(results) / suite_name / spec["preset"])
-        except OrcaError:  # no results there yet
-            continue
-        extra.append(other[other["method"] == spec["against"]].assign(method=label))
+        if spec["preset"] not in loaded:
+            try:
+                loaded[spec["preset"]] = rows_of(suite_name, Path(results) / suite_name / spec["preset"])[0]
+            except OrcaError:  # no results there yet
+                loaded[spec["preset"]] = None
+        other = loaded[spec["preset"]]
+        if other is not None:
+            extra.append(other[other["method"] == spec["against"]].assign(method=label))
     return specs, pd.concat([df, *extra], ignore_index=True) if extra else df
 
 
