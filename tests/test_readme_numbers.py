@@ -113,6 +113,9 @@ def test_a_cell_with_fewer_seeds_is_not_bold_even_with_the_better_mean(tmp_path)
     # a floor's seeds (cheap, or adopted from another preset) do not set the bar for the trained methods
     assert bold_cells(rows[rows["method"] != "xgboost"], floors=("floor",)) == {"orca"}
     assert bold_cells(rows, floors=("floor",)) == {"xgboost"}
+    # a task only one method ran (here only the floor) has no best cell to mark
+    assert bold_cells(rows[rows["method"] == "floor"]) == set()
+    assert bold_cells(rows[rows["method"] == "floor"], floors=("floor",)) == set()
 
 
 def test_a_win_below_the_floor_counts_as_a_tie(tmp_path) -> None:

@@ -50,7 +50,10 @@ def bold_cells(rows: pd.DataFrame, floors: tuple[str, ...] | list[str] = ()) -> 
     :func:`summarise` gives them): the best rank among the cells with the task's most seeds. A cell with fewer
     seeds is never bold, since its mean is not over the seeds the others averaged (the pairwise tables compare on
     the seeds both ran). The most seeds are counted over the methods other than the ``floors`` where any ran: a
-    trivial predictor's seeds, cheap to have, do not keep every trained method's cell from being bold."""
+    trivial predictor's seeds, cheap to have, do not keep every trained method's cell from being bold. A task
+    with one method's result has no bold cell: the best of one is no comparison (a floor alone is not a win)."""
+    if rows["mean"].notna().sum() < 2:
+        return set()
     trained = rows[~rows["method"].isin(floors)]
     most = (trained if not trained.empty else rows)["n"].max()
     full = rows[rows["n"] >= most]
