@@ -94,3 +94,62 @@ def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None
     with pytest.raises(ConfigError, match="search.prune"):
         resolve_config(get_suite("openml"), "smoke",
                        {"method_params": {"orca-tuned": {"search": {"prune": {"startup_trials": 2}}}}})
+
+
+def test_an_interrupted_search_resumes_after_its_finished_trials(tmp_path, monkeypatch) -> None:
+    """Killed during its third trial, a search continued with resume trains only that trial again, gives the
+    pruner the finished trials back (the third trial is pruned as in an uninterrupted run, which a fresh study
+    would not do before its first trial finished) and ends with the uninterrupted run's choice and test score."""
+    import json
+
+    import torch
+
+    from benchmarks.runner.execute import has_checkpoint
+    from benchmarks.runner.suite import JobContext
+
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-bert"
+    tiny_hf_model("bert").save_pretrained(folder)
+    rng = np.random.default_rng(0)
+    y = np.arange(120) % 2
+    X = rng.normal(size=(120, 6)) + 2 * y[:, None]
+    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
+                    data={"categorical": []})
+    space = {"refine.lr": [3e-3, 1e-9, 2e-9]}  # one trial that learns, two that cannot move
+    seed = next(s for s in range(50) if sample_trials(space, 3, s)[0]["refine.lr"] == 3e-3)
+    params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
+              "refine": {"epochs": 4, "val_fraction": 0.25},
+              "search": {"n_trials": 3, "space": space, "prune": {"startup_trials": 1, "warmup_epochs": 0}}}
+    whole = run_orca_search(data, params, seed=seed, ctx=JobContext(tmp_path / "whole"))
+
+    original, calls = CrossModalClassifier.fit, []
+
+    def dies_in_the_third(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the runner stopped mid-trial
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(CrossModalClassifier, "fit", dies_in_the_third)
+    ckpt = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        run_orca_search(data, params, seed=seed, ctx=JobContext(ckpt))
+    assert has_checkpoint(ckpt) and len(json.loads((ckpt / "search.json").read_text())["trials"]) == 2
+
+    def counted(self, *a, **k):
+        calls.append(1)
+        return original(self, *a, **k)
+
+    calls.clear()
+    monkeypatch.setattr(CrossModalClassifier, "fit", counted)
+    resumed = run_orca_search(data, params, seed=seed, ctx=JobContext(ckpt, resume=True))
+    assert len(calls) == 1  # only the interrupted trial ran again
+    keys = ("settings", "val_roc_auc", "epochs_run", "stop_reason", "reported")
+    assert [{k: t[k] for k in keys} for t in json.loads(json.dumps(resumed["search"]["trials"]))] == \
+        [{k: t[k] for k in keys} for t in json.loads(json.dumps(whole["search"]["trials"]))]
+    assert [t["stop_reason"] for t in resumed["search"]["trials"]] == ["cap", "pruned", "pruned"]
+    assert resumed["search"]["chosen"] == whole["search"]["chosen"] == 0
+    assert resumed["metrics"]["test"]["roc_auc"] == pytest.approx(whole["metrics"]["test"]["roc_auc"], abs=1e-6)
+    assert resumed["search"]["budget"]["resumed_trials"] == 2 and resumed["training"]["resumed_s"] > 0
+    fresh = run_orca_search(data, params, seed=seed, ctx=JobContext(ckpt))  # without resume: every trial again
+    assert len(calls) == 4 and "resumed_trials" not in fresh["search"]["budget"]

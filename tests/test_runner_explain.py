@@ -182,6 +182,23 @@ def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_chec
             "alignment and scoring come on top) and 2 checkpoints (the rest of their training") in out
 
 
+def test_an_interrupted_search_is_marked_and_estimated_by_its_finished_trials(tmp_path, capsys) -> None:
+    """A search's checkpoint (finished trials in ``search.json``, no ``last.pt``) marks its job interrupted, so a
+    plain run leaves it alone and ``--resume`` continues it, and estimates the rest at its trials' rate."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import checkpoint_path, plan_jobs
+
+    _, jobs = plan_jobs(get_suite("openml"), "smoke", ["11"], ["orca-tuned"], [0])
+    checkpoint_path(tmp_path, jobs[0]).mkdir(parents=True)
+    (checkpoint_path(tmp_path, jobs[0]) / "search.json").write_text(json.dumps(
+        {"trials": [{"seconds": 60.0}, {"seconds": 40.0}], "planned": 6, "chosen": 0}))
+    assert main(["openml", "--tasks", "11", "--methods", "orca-tuned", "--seeds", "0", "--results", str(tmp_path),
+                 "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"{jobs[0].filename}  interrupted" in out  # 2 of 6 trials in 100 s: 200 s to go
+    assert "200 s (checkpoint: 33% trained in 100 s)" in out
+
+
 def test_estimates_prefer_durations_measured_on_the_planned_machine_and_mark_the_others(tmp_path,
                                                                                        capsys) -> None:
     """At each level (own result, other seeds) a duration measured with the planned CPU kind and threads per job

@@ -57,6 +57,16 @@ def checkpoint_path(results: Path, job: Job) -> Path:
     return results / job.suite / job.config["preset"] / "checkpoints" / job.filename.removesuffix(".json")
 
 
+CHECKPOINT_FILES = ("last.pt", "search.json")
+"""The files whose presence in a job's checkpoint folder marks it interrupted: a training loop's last state
+(ORCA's refine, the baselines'), or a search's finished trials (:mod:`benchmarks.runner.orca_search`)."""
+
+
+def has_checkpoint(folder: Path) -> bool:
+    """Whether an interrupted job left a checkpoint to continue from in ``folder``."""
+    return any((folder / name).is_file() for name in CHECKPOINT_FILES)
+
+
 def run_job(suite: Suite, job: Job, cache: dict, ctx: JobContext = JobContext(), code: dict | None = None
             ) -> dict[str, Any]:
     """Run one job of ``suite``; ``code`` is the git state the runner started from (the code in memory), recorded
@@ -173,14 +183,14 @@ def _claims(todo: list[Job], results: Path, force: bool, resume: bool, restart: 
             continue
         ckpt = checkpoint_path(results, job)
         remove_temporaries(path.parent, job.filename)  # ours now: its writer is gone
-        has_checkpoint = (ckpt / "last.pt").is_file()
-        if has_checkpoint and not (resume or restart):
+        kept = has_checkpoint(ckpt)
+        if kept and not (resume or restart):
             lock.release()
             outcome.interrupted.append(job.filename)
             continue
-        if restart or not has_checkpoint:
+        if restart or not kept:
             shutil.rmtree(ckpt, ignore_errors=True)
-        yield job, JobContext(ckpt, resume and has_checkpoint, checkpoint_every_s), lock
+        yield job, JobContext(ckpt, resume and kept, checkpoint_every_s), lock
 
 
 def _execute_ray(suite: Suite, claims, address: str, cpus: int, gpus: float, code: dict):

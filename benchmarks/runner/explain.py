@@ -12,7 +12,7 @@ from typing import Any
 from orca.io import read_json
 
 from .config import presets_of, resolve_config
-from .execute import checkpoint_path, is_done, lock_path, result_path
+from .execute import checkpoint_path, has_checkpoint, is_done, lock_path, result_path
 from .jobs import Job
 from .locks import JobLock
 from .suite import Suite
@@ -47,7 +47,7 @@ def job_state(results: Path, job: Job) -> str:
         if not lock.acquire():
             return "running"
         lock.release()
-    if (checkpoint_path(results, job) / "last.pt").is_file():
+    if has_checkpoint(checkpoint_path(results, job)):
         return "interrupted"
     try:
         if path.is_file() and read_json(path).get("status") == "failed":
@@ -88,11 +88,17 @@ def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, 
 
 def checkpoint_progress(folder: Path) -> tuple[float, float] | None:
     """How far an interrupted job's training got: (fraction of its planned steps or epochs done, seconds trained),
-    from the ``last.pt`` in ``folder`` (read memory-mapped, without executing code), or ``None`` when the
-    checkpoint does not say (written before the plan was recorded, unreadable, or nothing trained yet)."""
+    from the ``last.pt`` in ``folder`` (read memory-mapped, without executing code) or a search's ``search.json``
+    (finished trials of those planned), or ``None`` when the checkpoint does not say (written before the plan was
+    recorded, unreadable, or nothing trained yet)."""
     import torch
 
     try:
+        if (folder / "search.json").is_file():  # a search, checkpointed trial by trial
+            search = read_json(folder / "search.json")
+            fraction = len(search["trials"]) / float(search["planned"])
+            seconds = float(sum(t["seconds"] for t in search["trials"]))
+            return (min(fraction, 1.0), seconds) if fraction > 0 and seconds > 0 else None
         saved = torch.load(folder / "last.pt", map_location="cpu", weights_only=True, mmap=True)
         state = saved.get("state", saved)  # ORCA's refine keeps its progress under "state", the baselines at the top
         if "total_steps" in state:

@@ -2,26 +2,36 @@
 
 A random search (scikit-learn's ``ParameterSampler``, seeded by the job) draws ``n_trials`` configurations from
 ``space`` (dotted ``OrcaConfig`` keys -> lists of values) on top of the method's settings. Every trial fits the
-facade on the training part with the same validation split carved from it (``refine.val_fraction``, the job's
-seed), so trials are compared on the same rows; the trial with the best validation score is kept and only its
-model is scored on the test split, once. Every trial is recorded (settings, validation score, epochs, wall time),
-with the budget stated beside XGBoost's: ``n_trials`` configurations, each with its own early-stopped training.
+facade on the training part with the same validation split carved from it (``refine.val_fraction``, the job's seed),
+so trials are compared on the same rows; the trial with the best validation score is kept and only its model is
+scored on the test split, once. Every trial is recorded (settings, validation score, epochs, wall time, the
+per-epoch scores its pruner saw), with the budget stated beside XGBoost's: ``n_trials`` configurations, each with
+its own early-stopped training.
 
-With ``prune`` (``{"startup_trials": n, "warmup_epochs": e}``), Optuna's median pruner watches each trial's
-validation score epoch by epoch: once ``n`` trials have finished, a later trial whose best score so far is worse
-than the finished trials' median at the same epoch (from epoch ``e`` on) stops there (stop reason ``"pruned"``).
-A pruned trial keeps its best epoch and still competes in the selection; it only costs less.
+With ``prune`` (``{"startup_trials": n, "warmup_epochs": e}``), Optuna's median pruner watches, epoch by epoch, the
+validation score each trial's epochs are selected on (the facade classifier's accuracy; trials are compared on the
+task's metric): once ``n`` trials have finished, a later trial whose best score so far is worse than the finished
+trials' median at the same epoch (from epoch ``e`` on) stops there (stop reason ``"pruned"``). A pruned trial keeps
+its best epoch and still competes in the selection; it only costs less.
+
+Under the runner (``ctx.checkpoint_dir``) the search is checkpointed trial by trial: after each trial its record and
+the validation scores the pruner saw go to ``search.json``, and the best model so far to a safetensors file (read
+back without executing code). An interrupted job continued with ``--resume`` skips the finished trials, gives the
+pruner their scores again and carries on with the next trial, so it ends as an uninterrupted search would; only the
+trial that was running when it stopped is trained again.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from orca import CrossModalClassifier, OrcaConfig
 from orca.exceptions import ConfigError, require
+from orca.io import read_json, write_json
 from orca.metrics import get_metric
 
 from .suite import JobContext, TaskData
@@ -51,6 +61,41 @@ def _study(prune: dict[str, int], maximize: bool) -> Any:
                                                                   n_warmup_steps=prune["warmup_epochs"]))
 
 
+SEARCH_STATE = "search.json"
+"""The checkpoint file of an interrupted search: its finished trials and its chosen trial's record."""
+
+def best_model_file(trial: int) -> str:
+    """The file name of an interrupted search's best model when trial ``trial`` is the best so far (the state
+    names it, so a model written just before an interruption is never taken for an earlier trial's)."""
+    return f"best-trial-{trial}.safetensors"
+
+
+def restore(checkpoint_dir: Path | None, planned: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The saved state of an interrupted search in ``checkpoint_dir``: its finished trials (each with the
+    ``reported`` validation scores its pruner saw), the chosen trial's index and record; ``None`` when there is
+    none, or when its trials' settings are not the first of ``planned`` (then the search starts afresh)."""
+    if checkpoint_dir is None or not (Path(checkpoint_dir) / SEARCH_STATE).is_file():
+        return None
+    state = read_json(Path(checkpoint_dir) / SEARCH_STATE)
+    done = [t["settings"] for t in state["trials"]]
+    if done != planned[:len(done)] or not (Path(checkpoint_dir) / best_model_file(state["chosen"])).is_file():
+        return None
+    return state
+
+
+def _retell(study: Any, trials: list[dict[str, Any]], maximize: bool) -> None:
+    """Give a fresh study the finished trials of an interrupted search, as its pruner saw them."""
+    from optuna.trial import TrialState, create_trial
+
+    for t in trials:
+        steps = {int(epoch): float(value) for epoch, value in t["reported"]}
+        if t["stop_reason"] == "pruned" or not steps:
+            study.add_trial(create_trial(state=TrialState.PRUNED, intermediate_values=steps))
+        else:
+            study.add_trial(create_trial(state=TrialState.COMPLETE, intermediate_values=steps,
+                                         value=(max if maximize else min)(steps.values())))
+
+
 def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """Fit ``n_trials`` ORCA configurations, select on validation, score the chosen one on the test split."""
     params = dict(params)
@@ -68,15 +113,31 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     prune = search.get("prune")
     maximize = base.refine.select_on != "loss" and higher  # the direction of the score refine selects on
     study = None if prune is None else _study(prune, maximize)
-    trials, best, best_clf, best_index = [], None, None, None
-    for k, choice in enumerate(sample_trials(space, n_trials, seed)):
+    planned = sample_trials(space, n_trials, seed)
+    ckpt = None if ctx.checkpoint_dir is None else Path(ctx.checkpoint_dir)
+    if ckpt is not None:
+        ckpt.mkdir(parents=True, exist_ok=True)
+    state = restore(ckpt, planned) if ctx.resume else None
+    trials, best, best_index, chosen = [], None, None, None
+    best_model: Any = None  # the best trial's fitted estimator (or, resumed, its saved file's)
+    n_resumed = 0 if state is None else len(state["trials"])
+    resumed = float(sum(t["seconds"] for t in (state or {}).get("trials", [])))  # trained by earlier processes
+    if state is not None:
+        trials, best_index, chosen = list(state["trials"]), state["chosen"], state["chosen_record"]
+        best = float(trials[best_index][f"val_{metric}"])
+        best_model = CrossModalClassifier.load(ckpt / best_model_file(best_index))
+        if study is not None:
+            _retell(study, trials, maximize)
+    for k, choice in enumerate(planned):
+        if k < len(trials):
+            continue  # finished before the interruption
         config = base.with_overrides({**choice, "seed": seed})
         clf = CrossModalClassifier.from_config(config, categorical_features=categorical_columns(data), **facade)
         start = time.perf_counter()
         trial, reported = (None if study is None else study.ask()), []
 
         def on_epoch(epoch: int, value: float) -> bool:  # the pruner sees every epoch's validation score
-            reported.append(value)
+            reported.append((epoch, value))
             trial.report(value, epoch)
             return bool(trial.should_prune())
 
@@ -91,16 +152,29 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
             if training.get("stop_reason") == "pruned" or not reported:
                 study.tell(trial, state=TrialState.PRUNED)
             else:
-                study.tell(trial, (max if maximize else min)(reported))
+                study.tell(trial, (max if maximize else min)(v for _, v in reported))
         trials.append({"trial": k, "settings": choice, f"val_{metric}": score, "seconds": time.perf_counter() - start,
-                       "epochs_run": training.get("epochs_run"), "stop_reason": training.get("stop_reason")})
+                       "epochs_run": training.get("epochs_run"), "stop_reason": training.get("stop_reason"),
+                       "reported": [[int(e), float(v)] for e, v in reported]})
+        before = best_index
         if best is None or (score > best if higher else score < best) or np.isnan(best):
-            best, best_clf, best_index = score, clf, k
-    chosen = best_clf.result_
-    test = table_scores(data.y_test, class_proba(best_clf, data.X_test, data.task.output_shape[0]))  # scored once
-    return {"metrics": {"val": chosen["metrics"]["val"], "test": test}, **facade_record(best_clf),
+            best, best_model, best_index = score, clf, k
+            chosen = {"val": result["metrics"]["val"], "record": facade_record(clf)}
+            if ckpt is not None:
+                clf.save(ckpt / best_model_file(k))
+        if ckpt is not None:  # after the model, so a saved state never names a model not yet written
+            write_json(ckpt / SEARCH_STATE, {"trials": trials, "chosen": best_index, "chosen_record": chosen,
+                                             "planned": len(planned)})
+            if before is not None and before != best_index:
+                (ckpt / best_model_file(before)).unlink(missing_ok=True)
+    test = table_scores(data.y_test, class_proba(best_model, data.X_test, data.task.output_shape[0]))  # scored once
+    record = chosen["record"]
+    if resumed:  # earlier processes' trials, which the runner adds to this process's wall time
+        record = {**record, "training": {**(record.get("training") or {}), "resumed_s": resumed}}
+    return {"metrics": {"val": chosen["val"], "test": test}, **record,
             "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
             "search": {"trials": trials, "chosen": best_index,
                        "budget": {"n_trials": len(trials), "space": space, "prune": prune,
                                   "pruned": sum(t["stop_reason"] == "pruned" for t in trials),
-                                  "selection": f"validation {metric} on refine.val_fraction of the training part"}}}
+                                  "selection": f"validation {metric} on refine.val_fraction of the training part",
+                                  **({"resumed_trials": n_resumed} if n_resumed else {})}}}
