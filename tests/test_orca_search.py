@@ -63,7 +63,8 @@ def test_bad_search_settings_fail_when_the_config_is_resolved() -> None:
         resolve_config(suite, "smoke", {"method_params": {"orca-tuned": {"search": {"trials": 3}}}})
 
 
-def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None:
+def _separable(tmp_path) -> tuple:
+    """A tiny random BERT saved to a folder, and a task whose two classes a learning trial separates easily."""
     import torch
 
     torch.manual_seed(0)  # the tiny body's random weights, whatever ran before in this process
@@ -72,8 +73,12 @@ def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None
     rng = np.random.default_rng(0)
     y = np.arange(120) % 2
     X = rng.normal(size=(120, 6)) + 2 * y[:, None]
-    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
-                    data={"categorical": []})
+    return folder, TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:],
+                            y[80:], data={"categorical": []})
+
+
+def test_a_median_pruner_stops_a_trial_below_the_finished_ones(tmp_path) -> None:
+    folder, data = _separable(tmp_path)
     space = {"refine.lr": [3e-3, 1e-9]}  # a trial that learns, and one that cannot move
     seed = next(s for s in range(20) if sample_trials(space, 2, s)[0]["refine.lr"] == 3e-3)  # the learner first
     params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
@@ -102,19 +107,10 @@ def test_an_interrupted_search_resumes_after_its_finished_trials(tmp_path, monke
     would not do before its first trial finished) and ends with the uninterrupted run's choice and test score."""
     import json
 
-    import torch
-
     from benchmarks.runner.execute import has_checkpoint
     from benchmarks.runner.suite import JobContext
 
-    torch.manual_seed(0)
-    folder = tmp_path / "tiny-bert"
-    tiny_hf_model("bert").save_pretrained(folder)
-    rng = np.random.default_rng(0)
-    y = np.arange(120) % 2
-    X = rng.normal(size=(120, 6)) + 2 * y[:, None]
-    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
-                    data={"categorical": []})
+    folder, data = _separable(tmp_path)
     space = {"refine.lr": [3e-3, 1e-9, 2e-9]}  # one trial that learns, two that cannot move
     seed = next(s for s in range(50) if sample_trials(space, 3, s)[0]["refine.lr"] == 3e-3)
     params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
