@@ -12,6 +12,7 @@ from scipy import stats as scipy_stats
 
 from benchmarks.reports.stats import paired_difference, seed_interval, seeds_overlap
 from benchmarks.reports.tables import compare
+from orca.exceptions import ConfigError
 
 DIFF = np.array([0.031, -0.012, 0.054, 0.022, 0.071, -0.043, 0.066, 0.008, -0.005, 0.047])
 
@@ -266,6 +267,22 @@ def test_coverage_lists_what_each_preset_method_still_lacks() -> None:
     full = pd.concat([df, pd.DataFrame({"task": ["37", "11", "37"], "method": "orca", "seed": [1, 2, 2],
                                         "value": 0.5})])
     assert coverage_table(expected, full) == ["", "Every job of the preset has a result here."]
+    closed = coverage_table(expected, df, {"orca": "its rule stopped it after split 0"})  # a decision, not a gap
+    assert "| orca | 3 of 6 | none: closed (its rule stopped it after split 0) |" in closed
+    assert not any("seed 1 (1)" in line for line in closed)
+
+
+def test_a_closed_entry_must_name_a_method_and_a_reason() -> None:
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+
+    suite = get_suite("openml")
+    config = resolve_config(suite, "body-size")
+    assert {c["method"] for c in config["closed"]} == {"orca-lr3e-5", "orca-mpnet-lr3e-5"}
+    with pytest.raises(ConfigError, match="exactly the keys"):
+        resolve_config(suite, "smoke", {"closed": [{"method": "orca"}]})
+    with pytest.raises(ConfigError, match="unknown method 'orcaa'"):
+        resolve_config(suite, "smoke", {"closed": [{"method": "orcaa", "why": "typo"}]})
 
 
 def test_budget_table_names_the_machines_once_results_record_them() -> None:

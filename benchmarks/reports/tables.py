@@ -248,16 +248,23 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
     return lines
 
 
-def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> list[str]:
+def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame,
+                   closed: dict[str, str] | None = None) -> list[str]:
     """How much of the preset the report covers: per method of the (task, method, seed) jobs ``expected`` (the
     preset's methods and those with results in its folder, over its tasks and seeds), the results in hand and the
-    seeds still without one (with their number of tasks), so that a partial re-run says what is still to come. ``df``: one row per successful current result."""
+    seeds still without one (with their number of tasks), so that a partial re-run says what is still to come.
+    ``df``: one row per successful current result. ``closed``: methods that will run no further jobs here (the
+    preset's ``closed`` list), with the reason, shown instead of their missing seeds."""
+    closed = closed or {}
     have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int)))
     rows, complete = [], True
     for method in dict.fromkeys(m for _, m, _ in expected):
         jobs = [(t, s) for t, m, s in expected if m == method]
         missing = pd.Series([s for t, s in jobs if (str(t), method, int(s)) not in have], dtype=int)
         complete &= missing.empty
+        if method in closed and not missing.empty:
+            rows.append(f"| {method} | {len(jobs) - len(missing)} of {len(jobs)} | none: closed ({closed[method]}) |")
+            continue
         pending = ", ".join(f"seed {s} ({n})" for s, n in missing.value_counts().sort_index().items()) or "–"
         rows.append(f"| {method} | {len(jobs) - len(missing)} of {len(jobs)} | {pending} |")
     if complete:
@@ -266,7 +273,9 @@ def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame) -> li
             "Results in hand of the jobs the preset defines (tasks x seeds) for its own methods and for any "
             "other method with results here (run with `--methods`), and the seeds still to come with "
             "their number of tasks (queued or running; the tables above use what is in hand, each comparison "
-            "on the (task, seed) pairs both methods ran).", "",
+            "on the (task, seed) pairs both methods ran)."
+            + (" A closed method runs no further jobs here, for the reason given." if any(
+                m in closed for _, m, _ in expected) else ""), "",
             "| method | results | still to come: seed (tasks) |", "|---|---|---|", *rows]
 
 

@@ -139,8 +139,22 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     if bad:
         raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
     _check_contrasts(suite, config.get("contrasts") or [], preset)
+    _check_closed(suite, config.get("closed") or [])
     config["preset"] = preset
     return config
+
+
+def _check_closed(suite: Suite, closed: list) -> None:
+    """A preset's ``closed`` list: methods that run no further jobs in it, each ``{"method", "why"}`` (e.g. a
+    diagnostic whose pre-set rule stopped it after one split); the report shows the reason instead of the seeds
+    still to come. Running such a method is not prevented: the list states a decision, it does not enforce it."""
+    for spec in closed:
+        if not isinstance(spec, dict) or set(spec) != {"method", "why"} or not str(spec["why"]).strip():
+            raise ConfigError(f"closed entry {spec!r}; expected an object with exactly the keys ['method', 'why'] "
+                              "and a non-empty reason")
+        if spec["method"] not in suite.methods:
+            raise ConfigError(f"closed names unknown method {spec['method']!r}; expected one of "
+                              f"{sorted(suite.methods)}")
 
 
 def _check_contrasts(suite: Suite, contrasts: list, preset: str) -> None:
