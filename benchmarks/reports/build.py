@@ -129,9 +129,10 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
     methods = list(dict.fromkeys([*config["methods"], *ran]))
     expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, {**config, "methods": methods})]
     contrasts, contrast_scores = contrasts_of(suite_name, results, config.get("contrasts") or [], df)
+    closed = {c["method"]: c["why"] for c in config.get("closed") or []}
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
-                    groups=suite.task_groups, contrasts=contrasts, coverage=coverage_table(expected, df, {c["method"]: c["why"] for c in config.get("closed") or []}),
+                    groups=suite.task_groups, contrasts=contrasts, coverage=coverage_table(expected, df, closed),
                     contrast_scores=contrast_scores)
     return text, summary, df, reference, published
 

@@ -30,6 +30,7 @@ from orca.validate import check_runnable
 from .config import config_sections, resolve_config
 from .jobs import Job, expand_jobs
 from .locks import JobLock, remove_temporaries
+from .orca_search import SEARCH_STATE
 from .suite import JobContext, Suite
 
 
@@ -57,7 +58,7 @@ def checkpoint_path(results: Path, job: Job) -> Path:
     return results / job.suite / job.config["preset"] / "checkpoints" / job.filename.removesuffix(".json")
 
 
-CHECKPOINT_FILES = ("last.pt", "search.json")
+CHECKPOINT_FILES = ("last.pt", SEARCH_STATE)
 """The files whose presence in a job's checkpoint folder marks it interrupted: a training loop's last state
 (ORCA's refine, the baselines'), or a search's finished trials (:mod:`benchmarks.runner.orca_search`)."""
 

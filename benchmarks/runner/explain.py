@@ -15,6 +15,7 @@ from .config import presets_of, resolve_config
 from .execute import checkpoint_path, has_checkpoint, is_done, lock_path, result_path
 from .jobs import Job
 from .locks import JobLock
+from .orca_search import SEARCH_STATE
 from .suite import Suite
 
 
@@ -94,8 +95,8 @@ def checkpoint_progress(folder: Path) -> tuple[float, float] | None:
     import torch
 
     try:
-        if (folder / "search.json").is_file():  # a search, checkpointed trial by trial
-            search = read_json(folder / "search.json")
+        if (folder / SEARCH_STATE).is_file():  # a search, checkpointed trial by trial
+            search = read_json(folder / SEARCH_STATE)
             fraction = len(search["trials"]) / float(search["planned"])
             seconds = float(sum(t["seconds"] for t in search["trials"]))
             return (min(fraction, 1.0), seconds) if fraction > 0 and seconds > 0 else None

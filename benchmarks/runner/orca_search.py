@@ -64,6 +64,7 @@ def _study(prune: dict[str, int], maximize: bool) -> Any:
 SEARCH_STATE = "search.json"
 """The checkpoint file of an interrupted search: its finished trials and its chosen trial's record."""
 
+
 def best_model_file(trial: int) -> str:
     """The file name of an interrupted search's best model when trial ``trial`` is the best so far (the state
     names it, so a model written just before an interruption is never taken for an earlier trial's)."""
@@ -120,9 +121,9 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     state = restore(ckpt, planned) if ctx.resume else None
     trials, best, best_index, chosen = [], None, None, None
     best_model: Any = None  # the best trial's fitted estimator (or, resumed, its saved file's)
-    n_resumed = 0 if state is None else len(state["trials"])
-    resumed = float(sum(t["seconds"] for t in (state or {}).get("trials", [])))  # trained by earlier processes
+    n_resumed, resumed = 0, 0.0  # trials finished, and seconds trained, by earlier processes
     if state is not None:
+        n_resumed, resumed = len(state["trials"]), float(sum(t["seconds"] for t in state["trials"]))
         trials, best_index, chosen = list(state["trials"]), state["chosen"], state["chosen_record"]
         best = float(trials[best_index][f"val_{metric}"])
         best_model = CrossModalClassifier.load(ckpt / best_model_file(best_index))
