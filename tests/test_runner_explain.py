@@ -183,8 +183,8 @@ def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_chec
 
 
 def test_an_interrupted_search_is_marked_and_estimated_by_its_finished_trials(tmp_path, capsys) -> None:
-    """A search's checkpoint (finished trials in ``search.json``, no ``last.pt``) marks its job interrupted, so a
-    plain run leaves it alone and ``--resume`` continues it, and estimates the rest at its trials' rate."""
+    """A search's checkpoint (finished trials in ``search.json``, no ``last.pt``) marks its job interrupted (the
+    state a plain run leaves alone and ``--resume`` continues) and estimates the rest at its trials' rate."""
     from benchmarks.catalogue import get_suite
     from benchmarks.runner.execute import checkpoint_path, plan_jobs
 
