@@ -145,3 +145,22 @@ def test_a_mean_beside_its_reference_comes_from_the_pairs_its_difference_uses(tm
     text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
     assert "(xgboost's on the same (task, seed) pairs)" in text
     assert "| orca | 0.85 (0.65) | +0.2000 " in text  # seed 0: (0.9 + 0.8) / 2 against (0.7 + 0.6) / 2
+
+
+def test_a_method_still_running_is_named_below_the_summary_not_averaged(tmp_path) -> None:
+    """orca-tuned has run task 1 only: kept in, it would shrink every mean to that task; it is left out of the
+    summary and named with its count, while the others' means stay over both tasks."""
+    results = _report(tmp_path, [
+        _row("1", "floor", 0.5, 0.0, 1, 4, 0.5, None), _row("1", "orca", 0.8, 0.0, 1, 2, 0.5, True),
+        _row("1", "orca-tuned", 0.9, 0.0, 1, 1, 0.5, True), _row("1", "xgboost", 0.7, 0.0, 1, 3, 0.5, True),
+        _row("2", "floor", 0.5, 0.0, 1, 3, 0.5, None), _row("2", "orca", 0.6, 0.0, 1, 2, 0.5, True),
+        _row("2", "xgboost", 0.7, 0.0, 1, 1, 0.5, True),
+    ])
+    text = readme.render(readme.Block("openml", "paper", per_task=False, reference="xgboost"), results)
+    assert "mean over the 2 tasks every method ran" in text
+    assert "| orca | 0.7 | +0.0000 " in text and "| orca-tuned |" not in text
+    assert ("Not in this table until they have run every task: orca-tuned (1 of 2 tasks so far; the report "
+            "compares it on the tasks it ran).") in text
+    # the reference stays even when it is the one still running
+    text = readme.render(readme.Block("openml", "paper", per_task=False, reference="orca-tuned"), results)
+    assert "mean over the 1 tasks every method ran" in text and "Not in this table" not in text

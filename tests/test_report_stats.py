@@ -320,3 +320,36 @@ def test_budget_table_counts_the_precision_an_auto_method_ran_in() -> None:
     assert budget_table(df)[-1] == ("Refine precision under `mixed_precision = auto` (bf16 where the machine computes "
                                     "it natively, fp32 elsewhere; results): orca-tuned: bf16 1, fp32 2.")
     assert not any("precision" in line for line in budget_table(df.assign(precision_asked="bf16")))
+
+
+def test_searches_table_states_each_tuned_methods_budget_and_choices() -> None:
+    """Issue 20: tuned ORCA's budget beside XGBoost's, from the result files: configurations a job, what
+    selected them, pruned trials, search time and the chosen values (XGBoost: whether its defaults were kept);
+    methods that do not search add nothing, and a report with no searched method has no section."""
+    from benchmarks.reports.searches import search_record, search_table
+
+    def orca(chosen: int, lrs: list[float], pruned: int) -> dict:
+        trials = [{"trial": k, "settings": {"refine.lr": lr, "align.objective": "mmd"}, "seconds": 10.0 * (k + 1)}
+                  for k, lr in enumerate(lrs)]
+        return {"search": {"trials": trials, "chosen": chosen,
+                           "budget": {"n_trials": len(lrs), "pruned": pruned, "selection": "validation roc_auc"}}}
+
+    xgb = {"search": {"budget": {"n_iter": 20, "cv_folds": 5}, "kept_defaults": True, "search_seconds": 7.0}}
+    timed = {"search": {"budget": {"n_iter": 10000, "cv_folds": 5, "max_seconds": 120}, "kept_defaults": False,
+                        "search_seconds": 121.0, "configurations": 157}}
+    a, b = search_record(orca(1, [3e-5, 1e-4, 3e-4], 1)), search_record(orca(0, [3e-5, 1e-4], 0))
+    assert a == {"configurations": 3, "pruned": 1, "seconds": 60.0, "selection": "validation roc_auc",
+                 "chosen": {"refine.lr": 1e-4, "align.objective": "mmd"}}
+    assert search_record(timed)["configurations"] == 157 and search_record(xgb)["configurations"] == 20
+    assert search_record({"metrics": {}}) is None
+    df = pd.DataFrame({"method": ["orca-tuned", "orca-tuned", "xgboost-tuned", "xgboost-tuned", "floor"],
+                       "search": [a, b, search_record(xgb), search_record(timed), None]})
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in search_table(df) if line.startswith("| ")}
+    assert rows["orca-tuned"] == ("| orca-tuned | 2 | 2.5 (2–3) | validation roc_auc | 1 of 5 trials | 45.0 | "
+                                  "align.objective: mmd 2; refine.lr: 0.0001 1, 3e-05 1 |")
+    assert rows["xgboost-tuned"].startswith("| xgboost-tuned | 2 | 88.5 (20–157) | 5-fold CV on the training "
+                                            "part, 120 s budget; the defaults kept unless beaten; 5-fold CV on the "
+                                            "training part; the defaults kept unless beaten | – | 64.0 | ")
+    assert rows["xgboost-tuned"].endswith("refit with: defaults 1, the best draw 1 |")
+    assert "floor" not in rows
+    assert search_table(df[df["method"] == "floor"]) == [] and search_table(df.drop(columns="search")) == []

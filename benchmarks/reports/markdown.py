@@ -8,6 +8,7 @@ import pandas as pd
 from orca.metrics import get_metric
 
 from .analysis import contrast_table, error_profile_table, near_floor_table, traits_table
+from .searches import search_table
 from .tables import (
     against_reference,
     bold_cells,
@@ -120,6 +121,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
                                  spec.get("provisional"), spec.get("base"))
     if df is not None:
         lines += budget_table(df)
+        lines += search_table(df)
         lines += side_by_side(summary, df, published)
         lines += error_profile_table(df)
         lines += rollout_table(df)

@@ -170,8 +170,13 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
              direction: dict[str, str], scores: pd.DataFrame | None = None) -> list[str]:
     """Mean over the tasks every compared method ran (one metric only) and wins against the reference, on the
     (task, seed) pairs both ran when ``scores`` (one row per result) is given; the floors are in the per-task
-    table (and their ‡ marks), not compared here."""
+    table (and their ‡ marks), not compared here. A method that has run fewer tasks than the others (a long run
+    still in progress) would shrink every row's mean to the tasks it ran, so it is left out and named below the
+    table with its count (the reference always stays)."""
     methods = [m for m in methods if m not in floors] or methods
+    ran = summary[summary["method"].isin(methods)].groupby("method")["task"].nunique()
+    partial = [m for m in methods if ran.get(m, 0) < ran.max() and m != block.reference]
+    methods = [m for m in methods if m not in partial]
     pivot = summary.pivot(index="task", columns="method", values="mean")[methods].dropna()
     one_scale = len(direction) == 1
     higher = next(iter(direction.values())) == "higher"
@@ -204,6 +209,10 @@ def _summary(summary: pd.DataFrame, block: Block, methods: list[str], floors: tu
         elif ref:
             row += ["–", "–", "–"]
         lines.append("| " + " | ".join(row) + " |")
+    if partial:
+        lines += ["", "Not in this table until they have run every task: " + ", ".join(
+            f"{m} ({ran.get(m, 0)} of {ran.max()} tasks so far; the report compares it on the tasks it ran)"
+            for m in partial) + "."]
     return lines + [""]
 
 

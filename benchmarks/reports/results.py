@@ -10,6 +10,8 @@ import pandas as pd
 
 from orca.io import read_json
 
+from .searches import search_record
+
 
 def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lambda task, params: 1,
                  expected_hashes: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[dict], list[str]]:
@@ -61,6 +63,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      **_training(rec), **_traits(rec.get("data") or {}),
                      "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}
                                  if "brmse" in test else {}),  # fields only (a table's RMSE is no profile)
+                     "search": search_record(rec),
                      "adopted_from": (rec.get("adopted_from") or {}).get("method"),
                      "adopted_preset": (rec.get("adopted_from") or {}).get("preset"),  # None: this preset
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
