@@ -26,7 +26,7 @@ from .bodies import Body, load_body
 from .config import OrcaConfig, flatten, unflatten
 from .data import ArrayDataset, InputScaler, TargetScaler
 from .defaults import facade_flat
-from .exceptions import DataError, DivergenceError, NotFittedError
+from .exceptions import ConfigError, DataError, DivergenceError, NotFittedError
 from .pipeline import RunResult
 from .pipeline import fit as fit_pipeline
 from .refine import predict as predict_arrays
@@ -46,7 +46,7 @@ CONFIG_PARAMS: dict[str, str] = {_param_name(k): k for k in _CONFIG_DEFAULTS}
 """Facade parameter -> dotted :class:`OrcaConfig` key, for every field of the config."""
 
 FACADE_PARAMS: dict[str, Any] = {"categorical_features": None, "standardize_input": True, "standardize_target": True,
-                                 "verbose": False,
+                                 "metric": None, "verbose": False,
                                  "checkpoint_dir": None, "checkpoint_every_s": 0.0, "log_dir": None}
 """Parameters of the estimator itself (not of the config), with their defaults."""
 
@@ -162,6 +162,16 @@ class _CrossModalBase(BaseEstimator):
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         raise NotImplementedError
 
+    _METRICS: tuple[str, ...] = ()  # the task metrics ``metric`` may name (set by each estimator)
+    _default_metric = ""  # what None means, for messages
+
+    def _task_metric(self) -> str | None:
+        """``metric`` checked against the metrics this estimator's tasks can score (None: the task's default)."""
+        if self.metric is not None and self.metric not in self._METRICS:
+            raise ConfigError(f"{type(self).__name__} got metric={self.metric!r}; expected None (the default, "
+                              f"{self._default_metric}) or one of {list(self._METRICS)}")
+        return self.metric
+
     def _categorical(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Categorical column indices and cardinalities of a fitted table (empty for other inputs)."""
         if self.input_kind_ != "tabular":
@@ -184,6 +194,7 @@ class _CrossModalBase(BaseEstimator):
         """
         config = self.make_config()
         check_runnable(config, body_given=isinstance(self.body, Body))  # before any work on the data
+        self._task_metric()  # a bad name is refused before any work on the data, too
         if y is None:
             raise DataError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         X = self._as_input(X)
@@ -352,6 +363,12 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
     standardize_target : bool, default True
         Regression only (ignored for classification): train on targets standardised with training statistics;
         predictions and reported metrics are in the original units.
+    metric : str, optional
+        The validation score refine selects its epoch on, stops early on (``refine__patience``) and reports to an
+        ``on_epoch`` callback: one of ``accuracy``, ``error``, ``f1_macro``, ``roc_auc``, ``log_loss`` for the
+        classifier (default ``accuracy``), ``mse``, ``rmse``, ``mae``, ``r2``, ``relative_l2``, ``nrmse`` for the
+        regressor (default ``rmse``; ``relative_l2`` for dense fields). On imbalanced classes accuracy can sit at the majority rate for many epochs,
+        so early stopping on it keeps an early model; ``roc_auc`` ranks probabilities and moves when it does not.
     verbose : bool, default False
         Progress bars for the two training stages.
     checkpoint_dir : str, optional
@@ -412,10 +429,13 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
                             f"{self.classes_.tolist()}")
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
+    _METRICS = ("accuracy", "error", "f1_macro", "roc_auc", "log_loss")
+    _default_metric = "accuracy"
+
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         cat, cards = self._categorical()
         return Task("user-classification", X.shape[1:], "classification", (len(self.classes_),),
-                    metric="accuracy", categorical=cat, cardinalities=cards)
+                    metric=self._task_metric() or self._default_metric, categorical=cat, cardinalities=cards)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
@@ -455,12 +475,17 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
             raise DataError(f"y has example shape {y.shape[1:]}; the model was fitted on {self.target_shape_}")
         return y
 
+    _METRICS = ("mse", "rmse", "mae", "r2", "relative_l2", "nrmse")
+    _default_metric = "rmse, or relative_l2 for dense fields"
+
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         cat, cards = self._categorical()
+        metric = self._task_metric()  # None: the task's default for its output kind
         if y.ndim >= 3:
-            return Task("user-dense", X.shape[1:], "dense", y.shape[1:])
+            return Task("user-dense", X.shape[1:], "dense", y.shape[1:], metric=metric)
         shape = (1,) if y.ndim == 1 else y.shape[1:]
-        return Task("user-regression", X.shape[1:], "regression", shape, categorical=cat, cardinalities=cards)
+        return Task("user-regression", X.shape[1:], "regression", shape, metric=metric, categorical=cat,
+                    cardinalities=cards)
 
     def predict(self, X: Any) -> np.ndarray:
         pred = self._raw_predict(X).astype(np.float64)  # float64 as scikit-learn's regressors return

@@ -169,3 +169,33 @@ def test_series_inputs_are_standardised_per_channel_so_their_units_do_not_matter
     np.testing.assert_allclose(again.predict(raw), big.predict(raw), rtol=1e-5)
     off = CrossModalRegressor(tiny_body("bert"), standardize_input=False, **FAST).fit(raw, y)
     assert off.input_scaler_ is None and not np.allclose(off.predict(raw), big.predict(raw), rtol=1e-3)
+
+
+def test_the_metric_parameter_decides_which_epoch_is_kept(tiny_body, tmp_path) -> None:
+    """``metric`` is the validation score refine selects, stops and reports on: with ``roc_auc`` on a table whose
+    minority class is 10 %, every epoch's reported value is that epoch's validation ROC AUC and the kept epoch is
+    its best; by default the classifier reports accuracy. A name the estimator cannot score is refused before any
+    work, and the parameter travels with a saved model."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.normal(size=200) > 1.3).astype(int)  # about 10 % positives
+    params = {**FAST, "refine__epochs": 4, "refine__patience": None, "refine__select_on": "metric",
+              "refine__min_steps": None}
+    for metric, key in (("roc_auc", "val_roc_auc"), (None, "val_accuracy")):
+        seen: list[tuple[int, float]] = []
+        clf = CrossModalClassifier(tiny_body("bert"), metric=metric, **params)
+        clf.fit(X, y, on_epoch=lambda e, v: seen.append((e, v)) or False)
+        history = [h[key] for h in clf.history_]
+        assert clf.task_.metric == (metric or "accuracy") and len(history) == 4
+        assert [v for _, v in seen] == pytest.approx(history)
+        if metric == "roc_auc":
+            assert len(set(np.round(history, 6))) > 1  # the ranking score moves between epochs
+            assert clf.result_["refine"]["training"]["best_epoch"] == int(np.argmax(history))
+            path = clf.save(tmp_path / "auc.safetensors")
+            assert CrossModalClassifier.load(path, body=tiny_body("bert")).metric == "roc_auc"
+    with pytest.raises(ConfigError, match=r"metric='rmse'; expected None \(the default, accuracy\) or one of"):
+        CrossModalClassifier(tiny_body("bert"), metric="rmse", **FAST).fit(X, y)
+    with pytest.raises(ConfigError, match=r"metric='roc_auc'; expected None .* or one of \['mse'"):
+        CrossModalRegressor(tiny_body("bert"), metric="roc_auc", **FAST).fit(X, X[:, 0])
+    reg = CrossModalRegressor(tiny_body("bert"), metric="mae", **{**FAST, "refine__epochs": 1}).fit(X, X[:, 0])
+    assert reg.task_.metric == "mae" and "val_mae" in reg.history_[0]

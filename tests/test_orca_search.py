@@ -149,3 +149,34 @@ def test_an_interrupted_search_resumes_after_its_finished_trials(tmp_path, monke
     assert resumed["search"]["budget"]["resumed_trials"] == 2 and resumed["training"]["resumed_s"] > 0
     fresh = run_orca_search(data, params, seed=seed, ctx=JobContext(ckpt))  # without resume: every trial again
     assert len(calls) == 4 and "resumed_trials" not in fresh["search"]["budget"]
+
+
+def test_the_tuned_method_keeps_epochs_on_the_suites_metric(tmp_path) -> None:
+    """With ``facade.metric`` the score each trial keeps its epoch on, stops on and reports to the pruner is the
+    task's ROC AUC: the best reported value is the trial's validation ROC AUC. Without it the classifier's default,
+    accuracy, is reported, and its best is not the ROC AUC the trials are compared on. orca-tuned sets it, so its
+    trials do not keep an early model whose accuracy sits at an imbalanced table's majority rate (session 35)."""
+    folder, _ = _separable(tmp_path)
+    rng = np.random.default_rng(1)
+    y = np.arange(120) % 2
+    X = rng.normal(size=(120, 6)) + 0.5 * y[:, None]  # overlapping classes: accuracy and ROC AUC differ
+    data = TaskData(Task("t", (6,), "classification", (2,), metric="roc_auc"), X[:80], y[:80], X[80:], y[80:],
+                    data={"categorical": []})
+    params = {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
+              "refine": {"epochs": 3, "val_fraction": 0.25},
+              "search": {"n_trials": 2, "space": {"refine.lr": [3e-3, 1e-3]},
+                         "prune": {"startup_trials": 1, "warmup_epochs": 0}}}
+    best = {}
+    for metric in (None, "roc_auc"):
+        rec = run_orca_search(data, {**params, "facade": {"metric": metric}}, seed=0)
+        best[metric] = [(max(v for _, v in t["reported"]), t["val_roc_auc"]) for t in rec["search"]["trials"]]
+    assert all(r == pytest.approx(auc) for r, auc in best["roc_auc"])
+    assert any(r != pytest.approx(auc) for r, auc in best[None])  # accuracy was what the default reported
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+    from benchmarks.runner.jobs import expand_jobs
+
+    suite = get_suite("openml")
+    jobs = [j for j in expand_jobs(suite, resolve_config(suite, "paper")) if j.method == "orca-tuned"]
+    assert jobs and {j.config["method_params"]["orca-tuned"]["facade"]["metric"] for j in jobs} == {"roc_auc"}
+    assert {j.hashed["method_params"]["facade"]["metric"] for j in jobs} == {"roc_auc"}  # in the hash

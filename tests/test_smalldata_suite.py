@@ -146,7 +146,7 @@ def test_orca_default_is_the_facade_default_and_its_hash_follows_it(monkeypatch)
 
     before = default_job()
     params = dict(before.config["method_params"]["orca-default"])
-    assert params.pop("facade") == {"standardize_input": True, "standardize_target": True}
+    assert params.pop("facade") == {"standardize_input": True, "standardize_target": True, "metric": None}
     assert params == facade.facade_config().to_dict()
     assert CrossModalClassifier().make_config() == facade.facade_config()
     assert "facade" not in before.hashed["method_params"]  # at the values earlier results ran with: hashes kept
@@ -316,8 +316,9 @@ def test_regression_suite_runs_end_to_end_against_its_floor(tmp_path) -> None:
     assert abs(test["floor"]["r2"]) < 0.05 and test["ridge"]["r2"] > 0.3 and test["1nn"]["r2"] < test["ridge"]["r2"]
     assert test["floor"]["rmse"] > 50 and test["orca-default"]["rmse"] < 200  # units of the target (std ~77)
     assert records["orca-default"]["training"]["epochs_run"] == 1
-    assert records["orca-default"]["facade"] == {"standardize_input": True, "standardize_target": True}
-    assert records["orca-raw"]["facade"] == {"standardize_input": False, "standardize_target": True}  # its section
+    assert records["orca-default"]["facade"] == {"standardize_input": True, "standardize_target": True, "metric": None}
+    assert records["orca-raw"]["facade"] == {"standardize_input": False, "standardize_target": True,
+                                             "metric": None}  # its section
 
 
 def test_the_facade_section_is_checked_hashed_and_refused_where_meaningless() -> None:
@@ -331,6 +332,11 @@ def test_the_facade_section_is_checked_hashed_and_refused_where_meaningless() ->
         orca_section({}, {"facade": {"standardise_input": False}})
     with pytest.raises(ConfigError, match="must be true or false"):
         orca_section({}, {"facade": {"standardize_input": "no"}})
+    with pytest.raises(ConfigError, match=r"unknown metric 'auc' \(did you mean 'roc_auc'\?\); expected one of"):
+        orca_section({}, {"facade": {"metric": "auc"}})
+    with pytest.raises(ConfigError, match="facade.metric must be a metric name or null"):
+        orca_section({}, {"facade": {"metric": True}})
+    assert orca_section({}, {"facade": {"metric": "roc_auc"}})["facade"] == {"metric": "roc_auc"}
     suite = get_suite("smallregression")
     jobs = {(j.method, j.task): j for j in expand_jobs(suite, resolve_config(suite, "study")) if j.seed == 0}
     raw, default = jobs[("orca-raw", "Tecator")], jobs[("orca-default", "Tecator")]

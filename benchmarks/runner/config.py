@@ -11,8 +11,9 @@ from typing import Any
 
 from orca import OrcaConfig
 from orca.config import flatten, unflatten
-from orca.exceptions import ConfigError
+from orca.exceptions import ConfigError, UnknownNameError
 from orca.io import read_json
+from orca.metrics import get_metric
 
 from .suite import Suite
 
@@ -50,9 +51,10 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
 SEARCH_KEYS = ("space", "n_trials", "prune")
 PRUNE_KEYS = ("startup_trials", "warmup_epochs")
 
-FACADE_KEYS = ("standardize_input", "standardize_target")
+FACADE_KEYS = ("standardize_input", "standardize_target", "metric")
 """The scikit-learn estimators' own parameters (not the config's) that an ORCA method run through the facade may
-set in its ``facade`` section: the ones that change what the model sees."""
+set in its ``facade`` section: the ones that change what the model sees or which epoch it keeps (``metric``: the
+validation score refine selects and stops on; booleans for the others)."""
 
 CARRIED_KEYS = ("search", "facade", "check")
 """Keys an ORCA method's settings carry beside the config's sections (:func:`orca_section`)."""
@@ -69,7 +71,7 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
     of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
     "warmup_epochs": e}`` for a median pruner), ``facade`` (the estimator's own parameters,
-    :data:`FACADE_KEYS`, as booleans) and ``check`` (``{"fraction": f}``: a defaults study's held-out check split,
+    :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults study's held-out check split,
     ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
@@ -80,9 +82,16 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
         unknown = sorted(set(facade) - set(FACADE_KEYS))
         if unknown:
             raise ConfigError(f"unknown keys {unknown} in {where}.facade; expected one of {list(FACADE_KEYS)}")
-        bad = sorted(k for k, v in facade.items() if not isinstance(v, bool))
+        bad = sorted(k for k, v in facade.items() if k != "metric" and not isinstance(v, bool))
         if bad:
             raise ConfigError(f"{where}.facade.{bad[0]} must be true or false, got {facade[bad[0]]!r}")
+        if facade.get("metric") is not None:
+            if not isinstance(facade["metric"], str):
+                raise ConfigError(f"{where}.facade.metric must be a metric name or null, got {facade['metric']!r}")
+            try:  # a registered name; whether the method's estimator can score it is checked at fit
+                get_metric(facade["metric"])
+            except UnknownNameError as exc:
+                raise ConfigError(f"{where}.facade.metric: {exc}") from None
         out["facade"] = facade
     if check:
         fraction = check.get("fraction")

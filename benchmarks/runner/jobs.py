@@ -14,7 +14,7 @@ from orca.added import drop_added, drop_at_defaults
 from .config import is_orca
 from .suite import Suite
 
-FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True}
+FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True, "metric": None}
 """The estimator parameters of an ORCA method's ``facade`` section (:data:`.config.FACADE_KEYS`), at the values
 every facade result recorded before the section existed ran with; hashes leave them out there, and keep them
 when a method (or a changed library default) sets another value."""

@@ -9,8 +9,9 @@ per-epoch scores its pruner saw), with the budget stated beside XGBoost's: ``n_t
 its own early-stopped training.
 
 With ``prune`` (``{"startup_trials": n, "warmup_epochs": e}``), Optuna's median pruner watches, epoch by epoch, the
-validation score each trial's epochs are selected on (the facade classifier's accuracy; trials are compared on the
-task's metric): once ``n`` trials have finished, a later trial whose best score so far is worse than the finished
+validation score each trial's epochs are selected on (the facade's ``metric``: set it to the task's metric, as
+``orca-tuned`` does with ``roc_auc``, or epochs are kept on the classifier's default, accuracy; trials are compared
+on the task's metric either way): once ``n`` trials have finished, a later trial whose best score so far is worse than the finished
 trials' median at the same epoch (from epoch ``e`` on) stops there (stop reason ``"pruned"``). A pruned trial keeps
 its best epoch and still competes in the selection; it only costs less.
 
