@@ -14,6 +14,7 @@ from benchmarks import report as report_module
 from benchmarks.catalogue import get_suite
 from benchmarks.run import run
 from benchmarks.runner import expand_jobs, is_done, resolve_config, result_path
+from benchmarks.runner.config import changes_cover
 from orca.exceptions import ConfigError, OrcaError
 
 
@@ -299,10 +300,15 @@ def test_each_contrast_differs_from_its_base_only_in_what_it_names() -> None:
             for spec in config["contrasts"]:
                 base = resolve_config(suite, spec["preset"]) if "preset" in spec else config  # a base run elsewhere
                 a, b = flatten(config["method_params"][spec["method"]]), flatten(base["method_params"][spec["against"]])
-                assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == set(spec["changes"]), (name, preset)
+                differing = {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+                assert changes_cover(spec["changes"], differing), (name, preset, spec["method"], sorted(differing))
                 assert spec["method"] not in config["methods"] or preset != "smoke"  # candidates run on request
                 seen += 1
     assert seen >= 4
+    assert changes_cover(["search", "refine.lr"], {"search.n_trials", "search.space.refine.lr", "refine.lr"})
+    assert not changes_cover(["search"], {"search.n_trials", "refine.lr"})  # a difference not listed
+    assert not changes_cover(["refine.lr", "refine.epochs"], {"refine.lr"})  # a change listed but not made
+    assert not changes_cover(["refine.l"], {"refine.lr"})  # a prefix of a name is not a section
     suite = get_suite("pdebench")
     for bad, message in (([{"method": "orca-smooth", "against": "orca"}], "exactly the keys"),
                          ([{"method": "orca-x", "against": "orca", "changes": ["a"]}], r"unknown methods \['orca-x'\]"),

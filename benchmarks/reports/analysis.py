@@ -110,7 +110,7 @@ def error_profile_table(df: pd.DataFrame) -> list[str]:
 def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, floors: tuple[str, ...] = ()
                    ) -> list[str]:
     """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
-    that differs from its base in the one setting ``changes``) compared on the (task, seed) pairs both ran: the
+    that differs from its base in the settings ``changes``, usually one) compared on the (task, seed) pairs both ran: the
     mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
     losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive), the
     ratio of mean wall time and the median ratio of training samples seen (:func:`_samples_ratio`). Contrasts with
@@ -138,7 +138,9 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
     if not lines:
         return []
     return ["", "## One change at a time", "",
-            "Each candidate against the method it differs from in one setting, on the (task, seed) pairs both ran: "
+            "Each candidate against the method it differs from in the listed settings (one, for a one-change "
+            "candidate; a section such as `search` stands for every setting under it), on the (task, seed) pairs "
+            "both ran: "
             "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
             "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
             "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "

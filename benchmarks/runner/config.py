@@ -166,9 +166,21 @@ def _check_closed(suite: Suite, closed: list) -> None:
                               f"{sorted(suite.methods)}")
 
 
+def changes_cover(changes: list[str], differing: set[str]) -> bool:
+    """Whether a contrast's ``changes`` name exactly the dotted settings in ``differing``: each differing key is a
+    listed change or lies under one (``search`` covers ``search.space.refine.lr``), and each change covers at least
+    one of them (no change is listed that is not made)."""
+    def under(key: str, change: str) -> bool:
+        return key == change or key.startswith(change + ".")
+
+    return (all(any(under(k, c) for c in changes) for k in differing)
+            and all(any(under(k, c) for k in differing) for c in changes))
+
+
 def _check_contrasts(suite: Suite, contrasts: list, preset: str) -> None:
     """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.analysis.contrast_table`): each
-    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ; an
+    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ (a
+    section name covers every setting under it, :func:`changes_cover`); an
     optional ``"preset"`` takes ``against``'s results from another preset of the suite (e.g. the equal-budget
     preset's ``orca`` against the paper preset's, which differ in their epochs and time budget only)."""
     for spec in contrasts:
