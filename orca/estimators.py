@@ -367,8 +367,9 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         The validation score refine selects its epoch on, stops early on (``refine__patience``) and reports to an
         ``on_epoch`` callback: one of ``accuracy``, ``error``, ``f1_macro``, ``roc_auc``, ``log_loss`` for the
         classifier (default ``accuracy``), ``mse``, ``rmse``, ``mae``, ``r2``, ``relative_l2``, ``nrmse`` for the
-        regressor (default ``rmse``; ``relative_l2`` for dense fields). On imbalanced classes accuracy can sit at the majority rate for many epochs,
-        so early stopping on it keeps an early model; ``roc_auc`` ranks probabilities and moves when it does not.
+        regressor (default ``rmse``; ``relative_l2`` for dense fields). On imbalanced classes accuracy can sit at
+        the majority rate for many epochs, so early stopping on it keeps an early model; ``roc_auc`` ranks
+        probabilities and moves when it does not.
     verbose : bool, default False
         Progress bars for the two training stages.
     checkpoint_dir : str, optional

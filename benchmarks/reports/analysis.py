@@ -110,8 +110,8 @@ def error_profile_table(df: pd.DataFrame) -> list[str]:
 def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, floors: tuple[str, ...] = ()
                    ) -> list[str]:
     """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
-    that differs from its base in the settings ``changes``, usually one) compared on the (task, seed) pairs both ran: the
-    mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
+    that differs from its base in the settings ``changes``, usually one) compared on the (task, seed) pairs both
+    ran: the mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
     losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive), the
     ratio of mean wall time and the median ratio of training samples seen (:func:`_samples_ratio`). Contrasts with
     no common pair are left out."""

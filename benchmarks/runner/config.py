@@ -71,8 +71,8 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
     of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
     "warmup_epochs": e}`` for a median pruner), ``facade`` (the estimator's own parameters,
-    :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults study's held-out check split,
-    ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
+    :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults
+    study's held-out check split, ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
     facade = {**base.pop("facade", {}), **override.pop("facade", {})}

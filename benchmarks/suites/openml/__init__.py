@@ -3,9 +3,9 @@
 Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's tabular encoding), ``orca-mpnet``
 (``orca`` with the 109 M-parameter MPNet body; preset ``body-size``), ``orca-lr3e-5`` and ``orca-mpnet-lr3e-5``
 (both bodies at refine learning rate 3e-5: a diagnostic of the body-size result), ``orca-auc`` (``orca`` keeping
-epochs on validation ROC AUC instead of accuracy), ``orca-tuned`` (a validation-selected search), ``logreg``, ``xgboost``
-(defaults) and ``xgboost-tuned`` (random search over TabPFN's space with 5-fold CV ROC AUC on the training part,
-budget in the config and the result), ``lightgbm`` and ``catboost`` (defaults; optional extras).
+epochs on validation ROC AUC instead of accuracy), ``orca-tuned`` (a validation-selected search), ``logreg``,
+``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space with 5-fold CV ROC AUC on the
+training part, budget in the config and the result), ``lightgbm`` and ``catboost`` (defaults; optional extras).
 
 Data: the mirror folder (``data.mirror`` in the config, or ``$ORCA_OPENML_MIRROR``) in the format of
 ``../shared/data/openml-cc18-tabpfn30/``: one npz per dataset plus ``manifest.json`` with sha256 per file,
