@@ -31,7 +31,7 @@ from .pipeline import RunResult
 from .pipeline import fit as fit_pipeline
 from .refine import predict as predict_arrays
 from .tabular import TabularPreprocessor
-from .tasks import Task, check_inputs
+from .tasks import DEFAULT_METRIC, Task, check_inputs
 from .validate import check_runnable
 
 
@@ -163,13 +163,15 @@ class _CrossModalBase(BaseEstimator):
         raise NotImplementedError
 
     _METRICS: tuple[str, ...] = ()  # the task metrics ``metric`` may name (set by each estimator)
-    _default_metric = ""  # what None means, for messages
+    _OUTPUTS: tuple[str, ...] = ()  # the task outputs this estimator builds (set by each estimator)
 
     def _task_metric(self) -> str | None:
         """``metric`` checked against the metrics this estimator's tasks can score (None: the task's default)."""
         if self.metric is not None and self.metric not in self._METRICS:
+            default = ", or ".join(DEFAULT_METRIC[o] + (f" for {o}" if len(self._OUTPUTS) > 1 else "")
+                                   for o in self._OUTPUTS)
             raise ConfigError(f"{type(self).__name__} got metric={self.metric!r}; expected None (the default, "
-                              f"{self._default_metric}) or one of {list(self._METRICS)}")
+                              f"{default}) or one of {list(self._METRICS)}")
         return self.metric
 
     def _categorical(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -431,12 +433,12 @@ class CrossModalClassifier(ClassifierMixin, _CrossModalBase):
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
     _METRICS = ("accuracy", "error", "f1_macro", "roc_auc", "log_loss")
-    _default_metric = "accuracy"
+    _OUTPUTS = ("classification",)
 
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         cat, cards = self._categorical()
         return Task("user-classification", X.shape[1:], "classification", (len(self.classes_),),
-                    metric=self._task_metric() or self._default_metric, categorical=cat, cardinalities=cards)
+                    metric=self._task_metric(), categorical=cat, cardinalities=cards)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(N, n_classes)`` in the order of ``classes_``."""
@@ -477,7 +479,7 @@ class CrossModalRegressor(RegressorMixin, _CrossModalBase):
         return y
 
     _METRICS = ("mse", "rmse", "mae", "r2", "relative_l2", "nrmse")
-    _default_metric = "rmse, or relative_l2 for dense fields"
+    _OUTPUTS = ("regression", "dense")
 
     def _make_task(self, X: np.ndarray, y: np.ndarray) -> Task:
         cat, cards = self._categorical()

@@ -18,7 +18,7 @@ from .registry import get
 
 OUTPUT_KINDS = ("classification", "multilabel", "regression", "dense")
 _DEFAULT_LOSS = {"classification": "cross_entropy", "multilabel": "bce", "regression": "mse", "dense": "mse"}
-_DEFAULT_METRIC = {"classification": "accuracy", "multilabel": "map", "regression": "rmse", "dense": "relative_l2"}
+DEFAULT_METRIC = {"classification": "accuracy", "multilabel": "map", "regression": "rmse", "dense": "relative_l2"}
 INPUT_KINDS = {1: "tabular", 2: "sequence", 3: "image"}
 
 
@@ -89,7 +89,7 @@ class Task:
         if self.loss is None:
             object.__setattr__(self, "loss", _DEFAULT_LOSS[self.output])
         if self.metric is None:
-            object.__setattr__(self, "metric", _DEFAULT_METRIC[self.output])
+            object.__setattr__(self, "metric", DEFAULT_METRIC[self.output])
         get("loss", self.loss)
         get_metric(self.metric)
         if self.stage2_labels is None:
