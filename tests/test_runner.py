@@ -358,6 +358,18 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     assert contrast_table(threads, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].split(" | ")[8] == "2.00 (threads differ)"
 
+    # a contrast of several changes goes under its own heading, never under "One change at a time"; with no
+    # one-change row, that section carries the column explanation itself
+    both = contrast_table(df, [{"method": "B", "against": "A", "changes": ["x"]},
+                               {"method": "B", "against": "A", "changes": ["search", "refine.epochs"]}], higher=False)
+    one, several = both.index("## One change at a time"), both.index("## Several changes at once")
+    assert one < several and sum(r.startswith("| B | A |") for r in both) == 2
+    assert both[one + 6].startswith("| B | A | `x` |") and both[-1].startswith("| B | A | `search`, `refine.epochs` |")
+    assert "columns of the section above" in both[several + 2]
+    alone = contrast_table(df, [{"method": "B", "against": "A", "changes": ["search", "refine.epochs"]}],
+                           higher=False)
+    assert "## One change at a time" not in alone and "Wilcoxon p over tasks" in alone[3]
+
 
 def test_a_run_names_the_methods_whose_bf16_this_cpu_emulates(monkeypatch) -> None:
     """On a CPU without native bf16 products the runner says which methods will run slowly (orca-bf16), not the

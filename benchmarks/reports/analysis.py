@@ -109,13 +109,15 @@ def error_profile_table(df: pd.DataFrame) -> list[str]:
 
 def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, floors: tuple[str, ...] = ()
                    ) -> list[str]:
-    """One change at a time: each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate
-    that differs from its base in the settings ``changes``, usually one) compared on the (task, seed) pairs both
-    ran: the mean difference (> 0: the candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties /
-    losses, the geometric mean of the per-task score ratio (candidate / base, where every score is positive), the
-    ratio of mean wall time and the median ratio of training samples seen (:func:`_samples_ratio`). Contrasts with
-    no common pair are left out."""
-    lines = []
+    """Each ``{"method", "against", "changes"}`` of a suite's ``contrasts`` (a candidate that differs from its base
+    in the settings ``changes``) compared on the (task, seed) pairs both ran: the mean difference (> 0: the
+    candidate is better) with its paired interval and Wilcoxon p over tasks, wins / ties / losses, the geometric
+    mean of the per-task score ratio (candidate / base, where every score is positive), the ratio of mean wall time
+    and the median ratio of training samples seen (:func:`_samples_ratio`). Contrasts of one change (one setting,
+    or one section such as ``search``) go under "One change at a time", those of several under "Several changes
+    at once", so that no difference is read as one setting's effect. Contrasts with no common pair are left
+    out."""
+    lines: dict[bool, list[str]] = {True: [], False: []}  # one change? -> rows
     for spec in contrasts:
         m, base = spec["method"], spec["against"]
         c = compare_paired(scores, m, base, higher, floors)
@@ -132,26 +134,34 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
         val = _validation_difference(a, b, higher)
         samples = _samples_ratio(a, b)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
-        lines.append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
+        lines[len(spec.get("changes", [])) <= 1].append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
                      f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} |")
-    if not lines:
-        return []
-    return ["", "## One change at a time", "",
-            "Each candidate against the method it differs from in the listed settings (one, for a one-change "
-            "candidate; a section such as `search` stands for every setting under it), on the (task, seed) pairs "
-            "both ran: "
-            "mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon p "
-            "over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio (candidate / "
-            "base; for an error metric < 1 is better); the ratio of mean wall time per job (not comparable where the "
-            "two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); the median over pairs of "
-            "the ratio of training samples seen (candidate / base; under a wall-clock budget, how much work each did, "
-            "by seed where the seeds differ); and the mean difference on the validation splits (the metric there, or "
-            "the validation loss where the runs record no validation metric) with the tasks on which it favours the "
-            "candidate, the one a choice between the two may be made on.", "",
-            "| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
-            "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | validation: mean difference |",
-            "|---|---|---|---|---|---|---|---|---|---|---|", *lines]
+    header = ["| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
+              "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | validation: mean difference |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    columns = ("mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon "
+               "p over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio "
+               "(candidate / base; for an error metric < 1 is better); the ratio of mean wall time per job (not "
+               "comparable where the two ran on different thread counts, e.g. one with `--jobs 2`, which is marked); "
+               "the median over pairs of the ratio of training samples seen (candidate / base; under a wall-clock "
+               "budget, how much work each did, by seed where the seeds differ); and the mean difference on the "
+               "validation splits (the metric there, or the validation loss where the runs record no validation "
+               "metric) with the tasks on which it favours the candidate, the one a choice between the two may be "
+               "made on.")
+    out = []
+    if lines[True]:
+        out += ["", "## One change at a time", "",
+                "Each candidate against the method it differs from in the one listed setting (or section, such as "
+                "`search`, which stands for every setting under it), on the (task, seed) pairs both ran: " + columns,
+                "", *header, *lines[True]]
+    if lines[False]:
+        out += ["", "## Several changes at once", "",
+                "Each candidate against a method it differs from in all the listed settings at once, so a "
+                "difference belongs to the settings together, not to any one of them; on the (task, seed) pairs "
+                "both ran, in the columns " + ("of the section above." if lines[True] else "below: " + columns),
+                "", *header, *lines[False]]
+    return out
 
 
 def _samples_ratio(a: pd.DataFrame, b: pd.DataFrame) -> str:

@@ -178,7 +178,7 @@ def changes_cover(changes: list[str], differing: set[str]) -> bool:
 
 
 def _check_contrasts(suite: Suite, contrasts: list, preset: str) -> None:
-    """A suite's ``contrasts`` (one-change candidates, :func:`benchmarks.reports.analysis.contrast_table`): each
+    """A suite's ``contrasts`` (candidates and the settings they change, :func:`benchmarks.reports.analysis.contrast_table`): each
     ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ (a
     section name covers every setting under it, :func:`changes_cover`); an
     optional ``"preset"`` takes ``against``'s results from another preset of the suite (e.g. the equal-budget
