@@ -138,7 +138,8 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
                      f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} |")
     header = ["| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
-              "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | validation: mean difference |",
+              "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | "
+              "validation: mean difference |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     columns = ("mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon "
                "p over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio "

@@ -178,11 +178,12 @@ def changes_cover(changes: list[str], differing: set[str]) -> bool:
 
 
 def _check_contrasts(suite: Suite, contrasts: list, preset: str) -> None:
-    """A suite's ``contrasts`` (candidates and the settings they change, :func:`benchmarks.reports.analysis.contrast_table`): each
-    ``{"method", "against", "changes"}`` names two of the suite's methods and the dotted settings that differ (a
-    section name covers every setting under it, :func:`changes_cover`); an
-    optional ``"preset"`` takes ``against``'s results from another preset of the suite (e.g. the equal-budget
-    preset's ``orca`` against the paper preset's, which differ in their epochs and time budget only)."""
+    """A suite's ``contrasts`` (candidates and the settings they change,
+    :func:`benchmarks.reports.analysis.contrast_table`): each ``{"method", "against", "changes"}`` names two of the
+    suite's methods and the dotted settings that differ (a section name covers every setting under it,
+    :func:`changes_cover`); an optional ``"preset"`` takes ``against``'s results from another preset of the suite
+    (e.g. the equal-budget preset's ``orca`` against the paper preset's, which differ in their epochs and time
+    budget only)."""
     for spec in contrasts:
         if not isinstance(spec, dict) or not {"method", "against", "changes"} <= set(spec) <= {
                 "method", "against", "changes", "preset"}:
