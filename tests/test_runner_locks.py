@@ -94,3 +94,36 @@ def test_two_runners_on_one_preset_run_every_job_exactly_once(tmp_path) -> None:
     records = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json"))]
     assert len(records) == 6 and {r["status"] for r in records} == {"ok"}
     assert not list((tmp_path / "results" / "pdebench" / "smoke").glob("checkpoints/*"))
+
+
+def test_a_parallel_run_hands_on_each_result_as_its_job_finishes(monkeypatch) -> None:
+    """Three jobs at a time, submitted slow, fast, medium: each result comes out (to be written) as its job
+    finishes, so after the fast one the medium one comes out while the slow one, submitted first, still runs; the
+    run no longer waits on jobs in the order they were submitted, which lost finished results when a run was
+    stopped. Worker processes are stood in for by threads; each job waits until the one before it has come out."""
+    import concurrent.futures
+    import threading
+
+    from benchmarks.runner import execute
+
+    out = {"fast": threading.Event(), "medium": threading.Event()}
+
+    class Threads(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, workers, mp_context=None, initializer=None, initargs=()):
+            super().__init__(workers)
+
+    def fake_job(suite, job, ctx, code):
+        waits_for = {"medium": "fast", "slow": "medium"}.get(job)
+        if waits_for is not None:
+            out[waits_for].wait(5)  # the old code blocked on the slow job here for 5 s before handing on medium
+        return {"job": job}
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Threads)
+    monkeypatch.setattr(execute, "_run_in_worker", fake_job)
+    claims = [(name, None, f"lock-{name}") for name in ("slow", "fast", "medium")]
+    order = []
+    for job, record, lock in execute._execute(None, claims, 3, {}, {}):
+        order.append((job, record["job"], lock))
+        if job in out:
+            out[job].set()
+    assert order == [("fast", "fast", "lock-fast"), ("medium", "medium", "lock-medium"), ("slow", "slow", "lock-slow")]

@@ -234,7 +234,7 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str 
             yield job, run_job(suite, job, cache, ctx, code), lock
         return
     import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
 
     threads = job_threads(jobs)
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
@@ -244,13 +244,22 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str 
             job, ctx, lock = claim
             running[pool.submit(_run_in_worker, suite, job, ctx, code)] = (job, lock)
             while len(running) >= jobs:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job_done, lock_done = running.pop(future)
-                    yield job_done, future.result(), lock_done
-        for future in list(running):
-            job_done, lock_done = running.pop(future)
-            yield job_done, future.result(), lock_done
+                yield from finished(running)
+        while running:
+            yield from finished(running)
+
+
+def finished(running: dict):
+    """Wait until at least one of ``running``'s futures (future -> (job, lock)) is done; remove the done ones and
+    yield (job, record, lock) for each. Results are handed on in the order jobs finish, so a short job's result is
+    written as soon as it exists, never held back behind a longer job submitted before it (which an interrupted
+    run would lose)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    done, _ = wait(running, return_when=FIRST_COMPLETED)
+    for future in done:
+        job, lock = running.pop(future)
+        yield job, future.result(), lock
 
 
 def plan_jobs(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None,
