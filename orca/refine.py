@@ -350,8 +350,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                     with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                         loss = loss_fn(model(x), y)
                     loss = loss.float()
-                    if not torch.isfinite(loss.detach()):  # the guard: stop before a non-finite step is taken
-                        raise _diverged(f"the training loss is {float(loss.detach())}", cfg, epoch, state["step"])
+                    value = float(loss.detach())  # read once, before backward is queued: one wait, not two
+                    if not math.isfinite(value):  # the guard: stop before a non-finite step is taken
+                        raise _diverged(f"the training loss is {value}", cfg, epoch, state["step"])
                     acc.backward(loss)
                     if acc.sync_gradients and cfg.grad_clip is not None:
                         norm = acc.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -360,7 +361,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
-                losses.append(float(loss.detach()))
+                losses.append(value)
                 state["samples"] += len(x) * acc.num_processes
                 if acc.sync_gradients:
                     if average is not None:
