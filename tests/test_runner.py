@@ -337,7 +337,8 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     cells = lines[-1].split(" | ")
     assert cells[:4] == ["| B", "A", "`predictor.smooth`", "2 (3 pairs)"]
     assert cells[4] == "+0.1000 [+0.0500, +0.1500]"  # mean over tasks of A - B: t1 0.3 - 0.15, t2 0.1 - 0.05
-    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00" and cells[9:] == ["–", "– |"]
+    assert cells[6] == "1 / 1 / 0" and cells[7] == "0.500" and cells[8] == "2.00"
+    assert cells[9:] == ["–", "–", "– |"]  # no samples seen, no validation, so no agreement either
     # samples seen, A 100 on every run; B twice that on (t1, 0), as many on (t1, 1), three times on (t2, 0); B's
     # unpaired seed records none (NaN, as the loader gives for a result without a training record)
     seen = df.assign(samples_seen=[100, 100, 100, 200, 100, 300, None])
@@ -347,12 +348,12 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     assert contrast_table(same, [{"method": "B", "against": "A", "changes": ["x"]}],
                           higher=False)[-1].split(" | ")[9] == "3.00"
     with_val = df.assign(val_loss=df["value"] * 2, val=float("nan"))  # no validation metric: the loss decides
-    assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],
-                          higher=False)[-1].endswith("| +0.2 (loss, +50.00 %; better on 2 of 2 tasks) |")  # 2 x test
+    assert contrast_table(with_val, [{"method": "B", "against": "A", "changes": ["x"]}],  # the loss is 2x the test
+                          higher=False)[-1].endswith("| +0.2 (loss, +50.00 %; better on 2 of 2 tasks) | – |")
     worse_t2 = with_val.assign(val_loss=with_val["val_loss"].where(with_val["task"] != "t2", with_val["value"] * -4))
     # t2's validation loss is now -0.4 for A and -0.2 for B (B worse by 0.2); t1 as before, B better by 0.3
     assert contrast_table(worse_t2, [{"method": "B", "against": "A", "changes": ["x"]}],
-                          higher=False)[-1].endswith("| +0.05 (loss, +50.00 %; better on 1 of 2 tasks) |")
+                          higher=False)[-1].endswith("| +0.05 (loss, +50.00 %; better on 1 of 2 tasks) | – |")
     assert contrast_table(df, [{"method": "B", "against": "missing", "changes": ["x"]}], higher=False) == []
     threads = df.assign(threads=df["method"].map({"A": 2, "B": 1}))  # B ran with --jobs 2: time not comparable
     assert contrast_table(threads, [{"method": "B", "against": "A", "changes": ["x"]}],
@@ -369,6 +370,30 @@ def test_contrast_table_pairs_seeds_and_reports_score_and_time_ratios() -> None:
     alone = contrast_table(df, [{"method": "B", "against": "A", "changes": ["search", "refine.epochs"]}],
                            higher=False)
     assert "## One change at a time" not in alone and "Wilcoxon p over tasks" in alone[3]
+
+
+def test_the_contrast_table_says_whether_validation_differences_foretell_test_differences() -> None:
+    """Over 8 tasks (one seed each; higher is better) the last column is scipy's Spearman ρ between the per-task
+    validation and test differences, B - A: here the validation differences rank the tasks in the opposite order
+    to the test differences but for one swap; with 7 tasks (fewer than the 8 a correlation needs) it is left out."""
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    from benchmarks.reports.analysis import contrast_table
+
+    test_diff = [0.01, 0.03, -0.02, 0.05, 0.00, -0.04, 0.02, 0.04]
+    val_diff = [0.02, -0.01, 0.03, -0.03, 0.01, 0.04, -0.02, -0.04]
+    rows = []
+    for k, (t, v) in enumerate(zip(test_diff, val_diff)):
+        rows += [(f"t{k}", "A", 0, 0.7, 0.6), (f"t{k}", "B", 0, 0.7 + t, 0.6 + v)]
+    df = pd.DataFrame(rows, columns=["task", "method", "seed", "value", "val"]).assign(
+        metric="roc_auc", data_kind="real", task_name=lambda d: d["task"], wall_s=1.0)
+    rho, p = spearmanr(val_diff, test_diff)
+    cells = contrast_table(df, [{"method": "B", "against": "A", "changes": ["x"]}], higher=True)[-1].split(" | ")
+    assert cells[-1] == f"{rho:+.2f} (p {p:.2g}) |" and rho < -0.8
+    seven = df[df["task"] != "t7"]
+    cells = contrast_table(seven, [{"method": "B", "against": "A", "changes": ["x"]}], higher=True)[-1].split(" | ")
+    assert cells[-1] == "– |" and cells[-2].startswith("+")
 
 
 def test_a_run_names_the_methods_whose_bf16_this_cpu_emulates(monkeypatch) -> None:

@@ -132,15 +132,16 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
         if wall != "–" and "threads" in a and set(a["threads"]) != set(b["threads"]):
             wall += " (threads differ)"  # a job on one thread of two cores takes about 1.8x as long
         val = _validation_difference(a, b, higher)
+        agree = _agreement(a, b, higher)
         samples = _samples_ratio(a, b)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
         lines[len(spec.get("changes", [])) <= 1].append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
                      f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
-                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} |")
+                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} | {agree} |")
     header = ["| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
               "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | "
-              "validation: mean difference |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "validation: mean difference | validation vs test: Spearman ρ |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     columns = ("mean difference (> 0: the candidate is better) with its paired bootstrap 95 % interval and Wilcoxon "
                "p over tasks; wins / ties / losses as above; the geometric mean over tasks of the score ratio "
                "(candidate / base; for an error metric < 1 is better); the ratio of mean wall time per job (not "
@@ -149,7 +150,9 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
                "budget, how much work each did, by seed where the seeds differ); and the mean difference on the "
                "validation splits (the metric there, or the validation loss where the runs record no validation "
                "metric) with the tasks on which it favours the candidate, the one a choice between the two may be "
-               "made on.")
+               f"made on; and, over tasks (at least {MIN_TRAIT_TASKS}), the Spearman rank correlation between the "
+               "validation and the test differences with its p: whether the validation difference foretells the "
+               "test difference task by task (near 0, a choice made on validation is a choice by chance on test).")
     out = []
     if lines[True]:
         out += ["", "## One change at a time", "",
@@ -184,16 +187,45 @@ def _samples_ratio(a: pd.DataFrame, b: pd.DataFrame) -> str:
     return text
 
 
+def _validation_per_task(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> tuple[pd.Series, pd.Series, str] | None:
+    """The per-task mean over seeds of the paired validation difference (> 0: ``a`` better), ``b``'s per-task mean
+    validation value and the label of what was compared: the validation metric where every pair records it, else
+    the validation loss (lower is better); ``None`` where neither is recorded."""
+    for column, sign, label in (("val", 1.0 if higher else -1.0, "metric"), ("val_loss", -1.0, "loss")):
+        if column in a and a[column].notna().all() and b[column].notna().all():
+            per_task = (sign * (a[column] - b[column])).groupby(level="task").mean()  # over each task's seeds
+            return per_task, b[column].groupby(level="task").mean(), label
+    return None
+
+
 def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
     """The mean over tasks of the paired validation difference (> 0: ``a`` better), its share of ``b``'s mean
     validation value and the number of tasks whose mean difference over seeds favours ``a``, on the validation
     metric where every pair records it, else on the validation loss (lower is better); ``–`` where neither is
     recorded."""
-    for column, sign, label in (("val", 1.0 if higher else -1.0, "metric"), ("val_loss", -1.0, "loss")):
-        if column in a and a[column].notna().all() and b[column].notna().all():
-            per_task = (sign * (a[column] - b[column])).groupby(level="task").mean()  # over each task's seeds
-            diff = float(per_task.mean())
-            base = float(b[column].groupby(level="task").mean().mean())
-            share = f", {100 * diff / abs(base):+.2f} %" if base else ""
-            return f"{diff:+.4g} ({label}{share}; better on {int((per_task > 0).sum())} of {len(per_task)} tasks)"
-    return "–"
+    found = _validation_per_task(a, b, higher)
+    if found is None:
+        return "–"
+    per_task, base_values, label = found
+    diff, base = float(per_task.mean()), float(base_values.mean())
+    share = f", {100 * diff / abs(base):+.2f} %" if base else ""
+    return f"{diff:+.4g} ({label}{share}; better on {int((per_task > 0).sum())} of {len(per_task)} tasks)"
+
+
+def _agreement(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
+    """Whether the validation differences foretell the test differences: the Spearman rank correlation over
+    tasks between the per-task mean paired difference on validation (:func:`_validation_per_task`) and on test
+    (both > 0: ``a`` better), with its two-sided p; ``–`` with fewer than :data:`MIN_TRAIT_TASKS` tasks or where
+    either does not vary. Near 0, a choice made on validation between the two is a choice by chance on test."""
+    from scipy.stats import spearmanr
+
+    found = _validation_per_task(a, b, higher)
+    if found is None:
+        return "–"
+    val = found[0]
+    test = ((1.0 if higher else -1.0) * (a["value"] - b["value"])).groupby(level="task").mean()
+    test = test.loc[val.index]
+    if len(val) < MIN_TRAIT_TASKS or val.nunique() < 2 or test.nunique() < 2:
+        return "–"
+    rho, p = spearmanr(val, test)
+    return f"{rho:+.2f} (p {p:.2g})"
