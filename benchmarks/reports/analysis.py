@@ -135,9 +135,10 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
         agree = _agreement(a, b, higher)
         samples = _samples_ratio(a, b)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
-        lines[len(spec.get("changes", [])) <= 1].append(f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
-                     f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
-                     f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} | {agree} |")
+        row = (f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
+               f"{c.difference.mean:+.4f} {c.difference.interval()} | {c.difference.p()} | "
+               f"{c.wins} / {c.ties} / {c.losses} | {ratio} | {wall} | {samples} | {val} | {agree} |")
+        lines[len(spec.get("changes", [])) <= 1].append(row)
     header = ["| candidate | against | changes | tasks | mean difference [95 % interval] | Wilcoxon p | "
               "wins / ties / losses | score ratio | wall-time ratio | samples-seen ratio | "
               "validation: mean difference | validation vs test: Spearman ρ |",
@@ -187,7 +188,8 @@ def _samples_ratio(a: pd.DataFrame, b: pd.DataFrame) -> str:
     return text
 
 
-def _validation_per_task(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> tuple[pd.Series, pd.Series, str] | None:
+def _validation_per_task(a: pd.DataFrame, b: pd.DataFrame, higher: bool
+                         ) -> tuple[pd.Series, pd.Series, str] | None:
     """The per-task mean over seeds of the paired validation difference (> 0: ``a`` better), ``b``'s per-task mean
     validation value and the label of what was compared: the validation metric where every pair records it, else
     the validation loss (lower is better); ``None`` where neither is recorded."""

@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +250,7 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str 
             yield from finished(running)
 
 
-def finished(running: dict):
+def finished(running: dict) -> Iterator[tuple[Job, dict[str, Any], Any]]:
     """Wait until at least one of ``running``'s futures (future -> (job, lock)) is done; remove the done ones and
     yield (job, record, lock) for each. Results are handed on in the order jobs finish, so a short job's result is
     written as soon as it exists, never held back behind a longer job submitted before it (which an interrupted
