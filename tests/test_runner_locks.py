@@ -127,3 +127,35 @@ def test_a_parallel_run_hands_on_each_result_as_its_job_finishes(monkeypatch) ->
         if job in out:
             out[job].set()
     assert order == [("fast", "fast", "lock-fast"), ("medium", "medium", "lock-medium"), ("slow", "slow", "lock-slow")]
+
+
+def test_parallel_workers_take_the_machines_gpus_in_turn(monkeypatch) -> None:
+    """With several visible GPUs each worker process gets one of them as its only visible GPU, in turn (here
+    GPUs 3 and 5: the first, second and third workers see 3, 5 and 3); with one GPU, or none, a worker's
+    visibility is left alone. The GPU list comes from CUDA_VISIBLE_DEVICES where it is set."""
+    import multiprocessing as mp
+
+    import torch
+
+    from benchmarks.runner import execute
+
+    threads = torch.get_num_threads()
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", " 3, 5 ")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.setenv(var, os.environ.get(var, ""))
+    try:
+        gpus = execute.visible_gpus()
+        assert gpus == ("3", "5")
+        counter = mp.get_context("spawn").Value("i", 0)
+        seen = []
+        for _ in range(3):
+            execute._worker_init(1, gpus, counter)
+            seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+        assert seen == ["3", "5", "3"] and counter.value == 3
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+        execute._worker_init(1, ("7",), counter)
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "7" and counter.value == 3  # one GPU: nothing to share out
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+        assert execute.visible_gpus() == ()
+    finally:
+        torch.set_num_threads(threads)

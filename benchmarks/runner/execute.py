@@ -113,12 +113,33 @@ def job_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def _worker_init(threads: int) -> None:
-    """Cap a job process's CPU threads before it does any numerical work."""
+def visible_gpus() -> tuple[str, ...]:
+    """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` names them (indices or UUIDs), or their indices
+    where it is not set; empty without CUDA."""
+    import os
+
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return tuple(g.strip() for g in listed.split(",") if g.strip())
+    import torch
+
+    return tuple(str(i) for i in range(torch.cuda.device_count())) if torch.cuda.is_available() else ()
+
+
+def _worker_init(threads: int, gpus: tuple[str, ...] = (), counter: Any = None) -> None:
+    """Cap a job process's CPU threads before it does any numerical work and, where there are several ``gpus``,
+    give the process one of them in turn (the ``counter``-th worker gets ``gpus[counter % len(gpus)]`` as its
+    only visible GPU, before CUDA starts), so that ``--jobs N`` spreads its jobs over a machine's GPUs instead of
+    putting all N on the first."""
     import os
 
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
+    if len(gpus) > 1 and counter is not None:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
     import torch
 
     torch.set_num_threads(threads)
@@ -237,9 +258,11 @@ def _execute(suite: Suite, claims, jobs: int, cache: dict, code: dict, ray: str 
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    threads = job_threads(jobs)
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                             initargs=(threads,)) as pool:
+    threads, gpus, spawn = job_threads(jobs), visible_gpus(), mp.get_context("spawn")
+    if len(gpus) > 1:
+        tqdm.write(f"{jobs} jobs at a time on {len(gpus)} GPUs: each worker process sees one of them, in turn")
+    with ProcessPoolExecutor(jobs, mp_context=spawn, initializer=_worker_init,
+                             initargs=(threads, gpus, spawn.Value("i", 0))) as pool:
         running: dict = {}
         for claim in claims:
             job, ctx, lock = claim
