@@ -131,8 +131,8 @@ def contrast_table(scores: pd.DataFrame, contrasts: list[dict], higher: bool, fl
                 if "wall_s" in a and b["wall_s"].mean() > 0 else "–")
         if wall != "–" and "threads" in a and set(a["threads"]) != set(b["threads"]):
             wall += " (threads differ)"  # a job on one thread of two cores takes about 1.8x as long
-        val = _validation_difference(a, b, higher)
-        agree = _agreement(a, b, higher)
+        found = _validation_per_task(a, b, higher)  # read once, for the two validation columns
+        val, agree = _validation_difference(found), _agreement(found, a, b, higher)
         samples = _samples_ratio(a, b)
         changes = ", ".join(f"`{k}`" for k in spec.get("changes", []))
         row = (f"| {m} | {base} | {changes} | {c.tasks} ({len(a)} pairs) | "
@@ -200,12 +200,10 @@ def _validation_per_task(a: pd.DataFrame, b: pd.DataFrame, higher: bool
     return None
 
 
-def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
-    """The mean over tasks of the paired validation difference (> 0: ``a`` better), its share of ``b``'s mean
-    validation value and the number of tasks whose mean difference over seeds favours ``a``, on the validation
-    metric where every pair records it, else on the validation loss (lower is better); ``–`` where neither is
-    recorded."""
-    found = _validation_per_task(a, b, higher)
+def _validation_difference(found: tuple[pd.Series, pd.Series, str] | None) -> str:
+    """From :func:`_validation_per_task`'s ``found``: the mean over tasks of the paired validation difference
+    (> 0: the candidate better), its share of the base's mean validation value and the number of tasks whose mean
+    difference over seeds favours the candidate; ``–`` where no validation score is recorded."""
     if found is None:
         return "–"
     per_task, base_values, label = found
@@ -214,14 +212,15 @@ def _validation_difference(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> st
     return f"{diff:+.4g} ({label}{share}; better on {int((per_task > 0).sum())} of {len(per_task)} tasks)"
 
 
-def _agreement(a: pd.DataFrame, b: pd.DataFrame, higher: bool) -> str:
+def _agreement(found: tuple[pd.Series, pd.Series, str] | None, a: pd.DataFrame, b: pd.DataFrame,
+               higher: bool) -> str:
     """Whether the validation differences foretell the test differences: the Spearman rank correlation over
-    tasks between the per-task mean paired difference on validation (:func:`_validation_per_task`) and on test
-    (both > 0: ``a`` better), with its two-sided p; ``–`` with fewer than :data:`MIN_TRAIT_TASKS` tasks or where
-    either does not vary. Near 0, a choice made on validation between the two is a choice by chance on test."""
+    tasks between the per-task mean paired difference on validation (``found``, :func:`_validation_per_task`'s)
+    and on test (both > 0: ``a`` better), with its two-sided p; ``–`` with fewer than :data:`MIN_TRAIT_TASKS`
+    tasks or where either does not vary. Near 0, a choice made on validation between the two is a choice by chance
+    on test."""
     from scipy.stats import spearmanr
 
-    found = _validation_per_task(a, b, higher)
     if found is None:
         return "–"
     val = found[0]

@@ -12,8 +12,8 @@ With ``prune`` (``{"startup_trials": n, "warmup_epochs": e}``), Optuna's median 
 validation score each trial's epochs are selected on (the facade's ``metric``: set it to the task's metric, as
 ``orca-tuned`` does with ``roc_auc``, or epochs are kept on the classifier's default, accuracy; trials are compared
 on the task's metric either way): once ``n`` trials have finished, a later trial whose best score so far is worse
-than the finished trials' median at the same epoch (from epoch ``e`` on) stops there (stop reason ``"pruned"``). A pruned trial keeps
-its best epoch and still competes in the selection; it only costs less.
+than the finished trials' median at the same epoch (from epoch ``e`` on) stops there (stop reason ``"pruned"``). A
+pruned trial keeps its best epoch and still competes in the selection; it only costs less.
 
 Under the runner (``ctx.checkpoint_dir``) the search is checkpointed trial by trial: after each trial its record and
 the validation scores the pruner saw go to ``search.json``, and the best model so far to a safetensors file (read
