@@ -193,6 +193,8 @@ class _CrossModalBase(BaseEstimator):
         ``X_test``/``y_test``, when given, are scored once after selection (``result_["metrics"]["test"]``).
         ``on_epoch(epoch, validation score)``, when given, is called after each refine epoch and stops training by
         returning True (a search's pruner; the stop reason is then ``"pruned"``).
+        After the fit, ``val_index_`` holds the rows of ``X`` carved for validation (``None`` when ``X_val`` was
+        given), so that a caller can score the selected model on exactly the rows it was selected on.
         """
         config = self.make_config()
         check_runnable(config, body_given=isinstance(self.body, Body))  # before any work on the data
@@ -218,6 +220,7 @@ class _CrossModalBase(BaseEstimator):
                                       standardize_target=self.standardize_target,
                                       checkpoint_every_s=self.checkpoint_every_s, on_epoch=on_epoch)
         self.target_scaler_ = run.target_scaler
+        self.val_index_ = run.val_index
         self.task_, self.config_, self.model_ = task, config, run.model
         self.history_ = run.refine_info["history"]
         self.align_report_ = run.align_report

@@ -38,6 +38,8 @@ class RunResult:
     parameters: dict[str, int]
     split: dict[str, int] = field(default_factory=dict)
     target_scaler: TargetScaler | None = None
+    val_index: np.ndarray | None = None
+    """The rows of the training arrays carved for validation, in order; ``None`` when a validation set was given."""
 
     def to_dict(self, config: OrcaConfig, task: Task, extra: dict | None = None) -> dict[str, Any]:
         """JSON-ready record of the run with its provenance."""
@@ -87,10 +89,11 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     X = check_inputs(task, X, allow_nan=allow_nan(task))
     y = check_targets(task, y, len(X))
     check_classes_present(task, y)
+    val_index = None
     if X_val is None:
         strat = y if task.output == "classification" else None
-        tr, va = split_train_val(len(X), config.refine.val_fraction, config.seed, strat)
-        X, X_val, y, y_val = X[tr], X[va], y[tr], y[va]
+        tr, val_index = split_train_val(len(X), config.refine.val_fraction, config.seed, strat)
+        X, X_val, y, y_val = X[tr], X[val_index], y[tr], y[val_index]
     else:
         X_val = check_inputs(task, X_val, allow_nan=allow_nan(task))
         y_val = check_targets(task, y_val, len(X_val))
@@ -159,4 +162,4 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
                                    extra_metrics=extra_metrics, target_scaler=scaler)
     timings["evaluate"] = time.perf_counter() - t
     split = {"train": len(X), "val": len(X_val), "test": 0 if X_test is None else len(X_test)}
-    return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler)
+    return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler, val_index)

@@ -48,7 +48,9 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
-SEARCH_KEYS = ("space", "n_trials", "prune")
+SEARCH_KEYS = ("space", "n_trials", "prune", "anchor", "select")
+SELECT_RULES = ("best", "beats-anchor")
+"""How a search picks its trial (:func:`benchmarks.runner.orca_search.run_orca_search`)."""
 PRUNE_KEYS = ("startup_trials", "warmup_epochs")
 
 FACADE_KEYS = ("standardize_input", "standardize_target", "metric")
@@ -70,7 +72,8 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     """An ORCA method's settings: ``base`` with ``override`` on top, validated as a whole ``OrcaConfig``. Three keys
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
     of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
-    "warmup_epochs": e}`` for a median pruner), ``facade`` (the estimator's own parameters,
+    "warmup_epochs": e}`` for a median pruner, ``anchor`` (true: trial 0 runs the method's own settings) and
+    ``select`` (:data:`SELECT_RULES`)), ``facade`` (the estimator's own parameters,
     :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults
     study's held-out check split, ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
@@ -114,6 +117,15 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
                 isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in prune.values())):
             raise ConfigError(f"{where}.search.prune must be null or {{\"startup_trials\": n, \"warmup_epochs\": e}} "
                               f"with integers >= 0, got {prune!r}")
+        anchor = search.get("anchor", False)
+        if not isinstance(anchor, bool):
+            raise ConfigError(f"{where}.search.anchor must be true or false, got {anchor!r}")
+        select = search.get("select", "best")
+        if select not in SELECT_RULES:
+            raise ConfigError(f"{where}.search.select={select!r}; expected one of {list(SELECT_RULES)}")
+        if select == "beats-anchor" and not anchor:
+            raise ConfigError(f"{where}.search.select='beats-anchor' needs an anchor trial to beat; set "
+                              f"{where}.search.anchor to true")
         out["search"] = search
     return out
 
