@@ -353,3 +353,9 @@ def test_searches_table_states_each_tuned_methods_budget_and_choices() -> None:
     assert rows["xgboost-tuned"].endswith("refit with: defaults 1, the best draw 1 |")
     assert "floor" not in rows
     assert search_table(df[df["method"] == "floor"]) == [] and search_table(df.drop(columns="search")) == []
+    anchored = [orca(0, [3e-5, 1e-4], 0), orca(1, [3e-5, 1e-4], 0)]  # trial 0 the anchor: kept, then beaten
+    for rec in anchored:
+        rec["search"]["trials"][0]["settings"] = {}
+        rec["search"]["budget"].update(anchor=True, select="beats-anchor")
+    kept, beaten = (search_record(r)["chosen"] for r in anchored)
+    assert kept == {"anchor": "kept"} and beaten == {"anchor": "beaten", "refine.lr": 1e-4, "align.objective": "mmd"}

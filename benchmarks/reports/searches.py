@@ -14,8 +14,9 @@ def search_record(rec: dict) -> dict | None:
 
     Keys: ``configurations`` (configurations tried in the job), ``pruned`` (trials stopped early by a pruner;
     ``None`` where there is no pruner), ``seconds`` (the search's wall time), ``selection`` (what it selected
-    on) and ``chosen`` (the chosen configuration's searched settings, for XGBoost, whose continuous draws do not
-    repeat, ``{"refit with": "defaults"}`` or ``{"refit with": "the best draw"}``)."""
+    on) and ``chosen`` (the chosen configuration's searched settings, with ``anchor``: ``kept`` or ``beaten`` for a
+    search whose trial 0 ran the method's own settings; for XGBoost, whose continuous draws do not repeat,
+    ``{"refit with": "defaults"}`` or ``{"refit with": "the best draw"}``)."""
     search = rec.get("search")
     if not isinstance(search, dict) or not isinstance(search.get("budget"), dict):
         return None
@@ -23,10 +24,12 @@ def search_record(rec: dict) -> dict | None:
     if "trials" in search:  # ORCA's validation search: one record per trial
         trials = search["trials"]
         chosen = search.get("chosen")
-        settings = trials[chosen]["settings"] if chosen is not None and chosen < len(trials) else {}
+        settings = dict(trials[chosen]["settings"]) if chosen is not None and chosen < len(trials) else {}
+        if budget.get("anchor"):  # trial 0 ran the method's own settings: say whether it was kept
+            settings = {"anchor": "kept" if chosen == 0 else "beaten", **settings}
         return {"configurations": len(trials), "pruned": budget.get("pruned"),
                 "seconds": float(sum(t.get("seconds", 0.0) for t in trials)),
-                "selection": budget.get("selection", "validation"), "chosen": dict(settings)}
+                "selection": budget.get("selection", "validation"), "chosen": settings}
     folds, limit = budget.get("cv_folds"), budget.get("max_seconds")
     selection = (f"{folds}-fold CV on the training part" if folds else "cross-validation") + (
         f", {limit:g} s budget" if limit else "") + "; the defaults kept unless beaten"

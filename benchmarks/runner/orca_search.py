@@ -314,7 +314,7 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         record = {**record, "training": {**(record.get("training") or {}), "resumed_s": resumed}}
     selection = f"validation {metric} on refine.val_fraction of the training part"
     if select == "beats-anchor":
-        selection += (f"; the anchor (trial 0) unless a trial's {GAIN_LEVEL:.0%} one-sided bootstrap lower bound of "
+        selection += (f"; the anchor (trial 0) unless a trial's {GAIN_LEVEL * 100:.0f} % one-sided bootstrap lower bound of "
                       "its gain over the anchor is above zero")
     return {"metrics": metrics, **record, **extra,
             "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
