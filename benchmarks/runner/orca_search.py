@@ -49,7 +49,7 @@ from orca.io import read_json, write_json
 from orca.metrics import get_metric
 
 from .suite import JobContext, TaskData
-from .table_methods import categorical_columns, check_split, class_proba, facade_record, table_scores
+from .table_methods import categorical_columns, check_scores, check_split, class_proba, facade_record, table_scores
 
 
 def sample_trials(space: dict[str, list], n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -301,21 +301,15 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
                "test": table_scores(data.y_test, class_proba(best_model, data.X_test, k_classes))}
     extra: dict[str, Any] = {}
     if check is not None:
-        from sklearn.metrics import log_loss
-
-        proba = class_proba(best_model, data.X_train[check], k_classes)  # (n_check, k)
-        proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows summing to 1 within 1e-7
-        y_check = data.y_train[check]
-        metrics["check"] = {**table_scores(y_check, proba),
-                            "loss": float(log_loss(y_check, proba, labels=np.arange(k_classes)))}
+        metrics["check"] = check_scores(best_model, data, check)
         extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
     record = chosen["record"]
     if resumed:  # earlier processes' trials, which the runner adds to this process's wall time
         record = {**record, "training": {**(record.get("training") or {}), "resumed_s": resumed}}
     selection = f"validation {metric} on refine.val_fraction of the training part"
     if select == "beats-anchor":
-        selection += (f"; the anchor (trial 0) unless a trial's {GAIN_LEVEL * 100:.0f} % one-sided bootstrap lower bound of "
-                      "its gain over the anchor is above zero")
+        selection += (f"; the anchor (trial 0) unless a trial's {GAIN_LEVEL * 100:.0f} % one-sided bootstrap lower "
+                      "bound of its gain over the anchor is above zero")
     return {"metrics": metrics, **record, **extra,
             "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
             "search": {"trials": trials, "chosen": best_index,

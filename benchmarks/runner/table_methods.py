@@ -99,18 +99,22 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     if fraction is None:
         clf.fit(data.X_train, data.y_train, X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
         return {"metrics": clf.result_["metrics"], **facade_record(clf)}
-    from sklearn.metrics import log_loss
-
     fit, check = check_split(data.y_train, fraction, seed)
     clf.fit(data.X_train[fit], data.y_train[fit], X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
+    return {"metrics": {**clf.result_["metrics"], "check": check_scores(clf, data, check)}, **facade_record(clf),
+            "check": {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}}
+
+
+def check_scores(model: Any, data: TaskData, check: np.ndarray) -> dict[str, float]:
+    """``model``'s scores on the held-out check rows ``check`` of the training part: ROC AUC, accuracy and the
+    cross-entropy as ``loss``."""
+    from sklearn.metrics import log_loss
+
     k = data.task.output_shape[0]
-    proba = class_proba(clf, data.X_train[check], k)  # (n_check, k)
+    proba = class_proba(model, data.X_train[check], k)  # (n_check, k)
     proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows summing to 1 within 1e-7
     y_check = data.y_train[check]
-    metrics = {**clf.result_["metrics"],
-               "check": {**table_scores(y_check, proba), "loss": float(log_loss(y_check, proba, labels=np.arange(k)))}}
-    return {"metrics": metrics, **facade_record(clf),
-            "check": {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}}
+    return {**table_scores(y_check, proba), "loss": float(log_loss(y_check, proba, labels=np.arange(k)))}
 
 
 def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
