@@ -41,6 +41,7 @@ ADDED: tuple[Added, ...] = (
     Added("refine.select_on", "metric"),
     Added("refine.augment", "none"),
     Added("refine.ema_decay", None),
+    Added("refine.refit", False),
     Added("predictor.smooth", 0),
 )
 

@@ -231,6 +231,14 @@ class RefineConfig:
     updates, so the average follows the weights closely in the first steps instead of holding the first one.
     Training itself is unchanged; the average costs one more copy of the weights."""
 
+    refit: bool = False
+    """After the validation split has chosen the epoch, train again from the start (stage 1's fresh weights,
+    stage 2 and stage 3) on the training and validation rows together for as many epochs as the chosen one, and
+    return that model (not in the paper; as a search's refit in scikit-learn, and as tuned XGBoost's final fit on
+    the whole training part). The schedule is still planned over ``epochs``, so the refit follows the selection
+    run's learning rates epoch by epoch on the larger set; the validation score reported is the selection run's,
+    which the returned model was not selected on but trained on. Costs up to one more fit."""
+
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
         _choice("refine.augment", self.augment, ("none", "series"))
@@ -264,6 +272,11 @@ class RefineConfig:
         _choice("refine.select_on", self.select_on, ("metric", "loss", "metric-then-loss"))
         if self.ema_decay is not None:
             _unit_interval("refine.ema_decay", self.ema_decay)  # e.g. 0.99; None: no averaging
+        if not isinstance(self.refit, bool):
+            raise ConfigError(f"refine.refit={self.refit!r}; expected true or false")
+        if self.refit and self.max_seconds is not None:
+            raise ConfigError(f"refine.refit with refine.max_seconds={self.max_seconds}: a refit trains the selected "
+                              "number of epochs, which a time budget would cut; use one or the other")
 
 
 @dataclass

@@ -257,7 +257,8 @@ class _CrossModalBase(BaseEstimator):
             "target_scaler": self.target_scaler_.state() if self.target_scaler_ is not None else None,
             "input_scaler": self.input_scaler_.state() if getattr(self, "input_scaler_", None) is not None else None,
             "target_shape": getattr(self, "target_shape_", None),
-            "data_sha256": self.result_.get("refine", {}).get("data_sha256"),
+            "data_sha256": (self.result_.get("refine", {}).get("refit")  # what the model trained on last
+                            or self.result_.get("refine", {})).get("data_sha256"),
             "versions": {"orca": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
                          "python": sys.version.split()[0]},
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -82,6 +84,13 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     before and after alignment); it must not train it. ``log_dir``, when given, receives refine's per-epoch log
     as it trains (``refine_log.csv``; TensorBoard scalars when installed). ``on_epoch(epoch, validation score)``,
     when given, may stop refine after an epoch by returning True (:func:`orca.refine.refine`).
+
+    With ``config.refine.refit`` the selected run is followed by a refit (:attr:`orca.config.RefineConfig.refit`):
+    stages 1-3 again from fresh weights on the training and validation rows together, for the selected run's
+    epochs (its best epoch, counted from one), under ``checkpoint_dir/refit`` and ``log_dir/refit``. The refit
+    model is returned and scored on the test split; ``metrics["val"]`` is still the selected run's validation
+    score, and ``refine_info["refit"]`` records the refit (epochs, rows, alignment, training). ``on_stage`` and
+    ``on_epoch`` see the selection run only.
     """
     check_runnable(config, body_given=body is not None)  # device and body, before any work on the data
     check_augment(config.refine.augment, task)  # before alignment is spent on a run refine would refuse
@@ -89,6 +98,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     X = check_inputs(task, X, allow_nan=allow_nan(task))
     y = check_targets(task, y, len(X))
     check_classes_present(task, y)
+    pristine = copy.deepcopy(body) if config.refine.refit and body is not None else None  # the refit starts fresh
     val_index = None
     if X_val is None:
         strat = y if task.output == "classification" else None
@@ -153,6 +163,17 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     t = time.perf_counter()
     metrics = {"val": evaluate(model, ArrayDataset(X_val, y_val), config.refine.eval_batch_size,
                                extra_metrics=extra_metrics, target_scaler=scaler)}
+    timings["evaluate"] = time.perf_counter() - t
+    if config.refine.refit:
+        t = time.perf_counter()
+        epochs = info["best_epoch"] + 1 if info["best_epoch"] is not None else info["training"]["epochs_run"]
+        model, info["refit"] = _refit(task, np.concatenate([X, X_val]), np.concatenate([y, y_val]), config, epochs,
+                                      info["training"]["epochs_cap"], pristine, source, checkpoint_dir, resume,
+                                      progress, log_dir, checkpoint_every_s)
+        timings["refit"] = time.perf_counter() - t
+        say(f"refit on {len(X) + len(X_val)} rows (training and validation) for {epochs} epochs in "
+            f"{timings['refit']:.1f} s")
+    t = time.perf_counter()
     if X_test is not None:
         X_test = check_inputs(task, X_test, allow_nan=allow_nan(task))
         y_test = check_targets(task, y_test, len(X_test))
@@ -160,6 +181,39 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
             y_test = scaler.transform(y_test)
         metrics["test"] = evaluate(model, ArrayDataset(X_test, y_test), config.refine.eval_batch_size,
                                    extra_metrics=extra_metrics, target_scaler=scaler)
-    timings["evaluate"] = time.perf_counter() - t
+    timings["evaluate"] += time.perf_counter() - t
     split = {"train": len(X), "val": len(X_val), "test": 0 if X_test is None else len(X_test)}
     return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler, val_index)
+
+
+def _refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs: int, epochs_cap: int,
+           body: Body | None, source: SourceFeatures | None, checkpoint_dir: str | Path | None, resume: bool,
+           progress: bool, log_dir: str | Path | None,
+           checkpoint_every_s: float) -> tuple[CrossModalModel, dict[str, Any]]:
+    """Stages 1-3 from fresh weights on all of ``(X, y)`` (training and validation rows, targets already scaled)
+    for ``epochs`` epochs of a schedule planned over ``epochs_cap`` (the selection run's), without a validation
+    split; the model and the refit's record (:attr:`orca.config.RefineConfig.refit`)."""
+    model = build(task, config, body)
+    device = distributed.local_device(config.device)
+    if config.align.objective != "none" and config.align.steps > 0:
+        report = align(model, X, stage2_labels(task, y, config.seed), source, config.align, config.seed, device,
+                       progress)
+    else:
+        report = AlignReport(config.align.objective)
+    ckpt = Path(checkpoint_dir) / "refit" if checkpoint_dir is not None else None
+    if ckpt is not None:
+        ckpt.mkdir(parents=True, exist_ok=True)
+    # the selection run's epoch cap, so that the schedule is the same epoch by epoch (min_steps would plan it over
+    # fewer epochs on the larger set); a fixed number of epochs: nothing to stop early on
+    cfg = dataclasses.replace(config.refine, epochs=epochs_cap, min_steps=None, patience=None)
+    extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
+             "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
+    info = refine(model, ArrayDataset(X, y), None, cfg, seed=config.seed, device=config.device, checkpoint_dir=ckpt,
+                  resume=resume and ckpt is not None and (ckpt / "last.pt").is_file(), progress=progress,
+                  config_extra=extra, checkpoint_every_s=checkpoint_every_s,
+                  log_dir=None if log_dir is None else Path(log_dir) / "refit", refit_epochs=epochs)
+    record = {"epochs": epochs, "rows": len(X), "steps": info["steps"], "seconds": info["seconds"],
+              "data_sha256": info["data_sha256"], "training": info["training"],
+              "align": {"objective": report.objective, "steps": report.steps,
+                        "final_distance": report.curve[-1] if report.curve else None}}
+    return model, record

@@ -210,19 +210,21 @@ def _weight_average(model: CrossModalModel, decay: float | None) -> AveragedMode
     return AveragedModel(model, multi_avg_fn=update, use_buffers=False)
 
 
-def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConfig, *, seed: int = 0,
+def refine(model: CrossModalModel, train: Dataset, val: Dataset | None, cfg: RefineConfig, *, seed: int = 0,
            device: str = "auto", checkpoint_dir: str | Path | None = None, resume: bool = False,
            checkpoint_every_s: float = 0.0,
            progress: bool = True, config_extra: dict | None = None,
            log_dir: str | Path | None = None,
-           on_epoch: Callable[[int, float], bool] | None = None) -> dict[str, Any]:
+           on_epoch: Callable[[int, float], bool] | None = None,
+           refit_epochs: int | None = None) -> dict[str, Any]:
     """Fine-tune all trainable weights; keep the checkpoint that is best on ``val``.
 
     Parameters
     ----------
     model : CrossModalModel
     train, val : Dataset
-        ``(x, y)`` pairs; ``val`` is carved from training data (see :func:`orca.data.split_train_val`).
+        ``(x, y)`` pairs; ``val`` is carved from training data (see :func:`orca.data.split_train_val`). ``val``
+        is ``None`` for a refit (``refit_epochs``).
     cfg : RefineConfig
     checkpoint_dir : path, optional
         Where ``last.pt`` (every epoch) and ``best.pt`` go, each written atomically.
@@ -241,6 +243,11 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         Called after each epoch with (epoch, the validation score selection uses: the task's metric, or the loss
         under ``select_on="loss"``); when it returns True training stops there with stop reason ``"pruned"``
         (a search's pruner). Not part of the resume fingerprint; single-process runs.
+    refit_epochs : int, optional
+        With ``val=None``: train exactly this many epochs and keep the last weights (the average's under
+        ``cfg.ema_decay``), stop reason ``"refit"``. The learning-rate schedule is still planned over the epoch
+        cap, so a refit on more rows follows a selection run's schedule epoch by epoch and stops where that run's
+        best epoch ended (:attr:`orca.config.RefineConfig.refit`). ``cfg.patience`` must then be ``None``.
 
     Returns
     -------
@@ -250,6 +257,13 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         ``cfg.ema_decay``: the best of the weights' moving average, which is what is scored each epoch).
     """
     task: Task = model.task
+    if (val is None) == (refit_epochs is None):
+        raise ValueError("refine: give either a validation set or refit_epochs (a refit without one), not both or "
+                         f"neither (val {'given' if val is not None else 'None'}, refit_epochs={refit_epochs})")
+    if refit_epochs is not None and (refit_epochs < 1 or cfg.patience is not None or on_epoch is not None):
+        raise ValueError(f"a refit trains a fixed number of epochs: refit_epochs must be >= 1 (got {refit_epochs}) "
+                         f"and there is no early stopping to ask for (refine.patience={cfg.patience}, on_epoch "
+                         f"{'given' if on_epoch is not None else 'None'})")
     higher = get_metric(task.metric).higher_is_better if cfg.select_on != "loss" else False
     tie_break = cfg.select_on == "metric-then-loss"  # the loss breaks the metric's ties
     check_augment(cfg.augment, task)
@@ -291,7 +305,9 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
              "elapsed": 0.0, "samples": 0, "stop": None}
     best_weights = None
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    data_sha256 = dataset_sha256(train, val)
+    data_sha256 = dataset_sha256(train) if val is None else dataset_sha256(train, val)
+    if refit_epochs is not None:
+        config_extra = {**(config_extra or {}), "refit_epochs": refit_epochs}
     # under "auto" the precision this machine resolves to is what was computed: a checkpoint written in bf16 is not
     # continued in float32 on a machine of the other kind (nor the reverse)
     hashed = dataclasses.replace(cfg, mixed_precision=precision) if cfg.mixed_precision == "auto" else cfg
@@ -336,7 +352,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
         and (cfg.min_steps is None or state["step"] >= cfg.min_steps))
     bar = tqdm(total=total, initial=state["step"], desc="refine", disable=not progress or not acc.is_main_process)
     try:
-        while not done and state["epoch"] < epochs:
+        while not done and state["epoch"] < (epochs if refit_epochs is None else min(epochs, refit_epochs)):
             epoch = state["epoch"]
             if hasattr(train_loader, "set_epoch"):
                 train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
@@ -373,6 +389,25 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
                         break
             if not all(torch.isfinite(p).all() for p in unwrapped.parameters()):
                 raise _diverged("the weights are no longer finite", cfg, epoch, state["step"])
+            if val is None:  # a refit: no scores, no selection; it stops after refit_epochs
+                state["history"].append({"epoch": epoch, "step": state["step"], "train_loss": float(np.mean(losses)),
+                                         "lr": scheduler.get_last_lr()[0],
+                                         "seconds": before + time.perf_counter() - start})
+                if log is not None:
+                    log.write(state["history"][-1])
+                state["epoch"] = epoch + 1
+                state["elapsed"] = before + time.perf_counter() - start
+                state["stop"] = "budget" if budget_spent() else (
+                    "refit" if state["epoch"] >= refit_epochs else "cap" if state["step"] >= total else None)
+                if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
+                    torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
+                                                  "scheduler": scheduler.state_dict(),
+                                                  "torch_rng": torch.get_rng_state(), "state": copy.deepcopy(state),
+                                                  "fingerprint": fingerprint,
+                                                  "average": None if average is None else average.state_dict()})
+                    last_save = time.perf_counter()
+                done = state["stop"] is not None
+                continue
             val_metrics = evaluate(scored, val, cfg.eval_batch_size, acc)
             value = float(val_metrics[task.metric if cfg.select_on != "loss" else "loss"])
             loss = float(val_metrics["loss"]) if tie_break else None
@@ -412,6 +447,8 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset, cfg: RefineConf
             log.close()
     if best_weights is not None:
         unwrapped.load_state_dict(best_weights)
+    elif val is None and average is not None:  # a refit keeps the last weights: the average's, when kept
+        unwrapped.load_state_dict(scored.state_dict())
     unwrapped.eval()
     training = training_record(epochs_run=state["epoch"], best_epoch=state["best_epoch"], reason=state["stop"],
                                samples_seen=state["samples"], seconds=before + time.perf_counter() - start,

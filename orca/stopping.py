@@ -15,15 +15,18 @@ A run trains until one of three things happens, checked in this order:
 ``pruned``
     an observer of the validation scores (a search's pruner: ``on_epoch`` of :func:`orca.refine.refine`) asked
     to stop a trial that is not promising; not converged.
+``refit``
+    a refit without a validation split (``refit_epochs`` of :func:`orca.refine.refine`) trained the epochs it
+    was given: the selection run's, whose own record says whether it converged.
 
-Whatever the reason, the weights kept are those of the best validation epoch.
+Whatever the reason, the weights kept are those of the best validation epoch (a refit: the last epoch's).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-STOP_REASONS = ("budget", "patience", "cap", "pruned")
+STOP_REASONS = ("budget", "patience", "cap", "pruned", "refit")
 
 
 def stop_reason(*, budget_spent: bool, bad_epochs: int, patience: int | None, cap_reached: bool) -> str | None:

@@ -60,12 +60,14 @@ def facade_estimator(cls: type[Estimator], data: TaskData, params: dict, seed: i
 
 def facade_record(est: Estimator) -> dict[str, Any]:
     """What every facade-run ORCA result records besides its scores, from a fitted estimator's ``result_``: timings,
-    parameter counts, the align report, the kept epoch and steps, the training record (epochs, stop reason), the
-    body's source, the device, the training/validation split sizes, and the facade parameters it ran with."""
+    parameter counts, the align report, the kept epoch and steps (and a refit's record), the training record
+    (epochs, stop reason), the body's source, the device, the training/validation split sizes, and the facade
+    parameters it ran with."""
     r = est.result_
     return {"timings_s": r["timings_s"], "parameters": r["parameters"], "align": r["align"],
             "refine": {"best_epoch": r["refine"]["best_epoch"], "steps": r["refine"]["steps"],
-                       "precision": r["refine"].get("precision")},
+                       "precision": r["refine"].get("precision"),
+                       **({"refit": r["refine"]["refit"]} if "refit" in r["refine"] else {})},
             "training": r["refine"].get("training"), "body_source": r["body_source"], "device": r["refine"]["device"],
             "split": r.get("split"), "facade": {k: getattr(est, k) for k in FACADE_KEYS}}
 
