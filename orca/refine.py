@@ -346,6 +346,13 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset | None, cfg: Ref
             spent = bool(acc.reduce(torch.tensor([float(spent)], device=acc.device), "sum").item() > 0)
         return spent
 
+    def save_last() -> None:
+        """``last.pt``: everything a resume needs to go on from the end of this epoch."""
+        torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
+                                      "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+                                      "state": copy.deepcopy(state), "fingerprint": fingerprint,
+                                      "average": None if average is None else average.state_dict()})
+
     best_unsaved = False
     done = state["stop"] is not None or state["step"] >= total or (
         cfg.patience is not None and state["bad_epochs"] >= cfg.patience
@@ -400,11 +407,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset | None, cfg: Ref
                 state["stop"] = "budget" if budget_spent() else (
                     "refit" if state["epoch"] >= refit_epochs else "cap" if state["step"] >= total else None)
                 if ckpt is not None and acc.is_main_process and time.perf_counter() - last_save >= checkpoint_every_s:
-                    torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
-                                                  "scheduler": scheduler.state_dict(),
-                                                  "torch_rng": torch.get_rng_state(), "state": copy.deepcopy(state),
-                                                  "fingerprint": fingerprint,
-                                                  "average": None if average is None else average.state_dict()})
+                    save_last()
                     last_save = time.perf_counter()
                 done = state["stop"] is not None
                 continue
@@ -435,10 +438,7 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset | None, cfg: Ref
                     torch_save(ckpt / "best.pt", {"model": best_weights, "epoch": state["best_epoch"],
                                                   "val": state["best_val"]})
                     best_unsaved = False
-                torch_save(ckpt / "last.pt", {"model": unwrapped.state_dict(), "optimizer": optimizer.state_dict(),
-                                              "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-                                              "state": copy.deepcopy(state), "fingerprint": fingerprint,
-                                              "average": None if average is None else average.state_dict()})
+                save_last()
                 last_save = time.perf_counter()
             done = state["stop"] is not None
     finally:  # the log is closed and the bar ended however the loop exits (a divergence raises)

@@ -137,3 +137,38 @@ def test_the_facade_carries_refit_and_saves_what_the_model_trained_on(tiny_body,
     assert refit["rows"] == len(X) and clf.config_.refine.refit
     assert clf._metadata()["data_sha256"] == refit["data_sha256"] != clf.result_["refine"]["data_sha256"]
     assert clf.predict_proba(X.reshape(len(X), -1)).shape == (len(X), 2)
+
+
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_an_interrupted_refit_resumes_to_the_uninterrupted_weights(ema_decay, tiny_body, tmp_path,
+                                                                    monkeypatch) -> None:
+    """Killed after its second epoch's checkpoint, a refit resumed from ``last.pt`` ends on the weights of one that
+    ran through (with ``ema_decay``: the average's, which a refit returns)."""
+    train, _ = _data()
+    cfg = RefineConfig(epochs=6, batch_size=16, lr=1e-3, ema_decay=ema_decay)
+    reference = _model(tiny_body)
+    refine_module.refine(reference, train, None, cfg, seed=3, device="cpu", progress=False, refit_epochs=4)
+
+    real_save, saves = refine_module.torch_save, []
+
+    def killed_after_two(path, obj):
+        real_save(path, obj)
+        saves.append(path.name)
+        if len(saves) == 2:
+            raise KeyboardInterrupt("simulated kill after epoch 2")
+
+    monkeypatch.setattr(refine_module, "torch_save", killed_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        refine_module.refine(_model(tiny_body), train, None, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path,
+                             progress=False, refit_epochs=4)
+    monkeypatch.setattr(refine_module, "torch_save", real_save)
+    assert saves == ["last.pt", "last.pt"] and not (tmp_path / "best.pt").exists()
+    with pytest.raises(ConfigError, match="another config"):  # the epoch count is part of what must match
+        refine_module.refine(_model(tiny_body), train, None, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path,
+                             resume=True, progress=False, refit_epochs=5)
+    resumed = _model(tiny_body)
+    info = refine_module.refine(resumed, train, None, cfg, seed=3, device="cpu", checkpoint_dir=tmp_path,
+                                resume=True, progress=False, refit_epochs=4)
+    assert info["training"]["epochs_run"] == 4 and [h["epoch"] for h in info["history"]] == [0, 1, 2, 3]
+    for k, v in resumed.state_dict().items():
+        torch.testing.assert_close(v, reference.state_dict()[k], msg=k)
