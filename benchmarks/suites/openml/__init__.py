@@ -4,7 +4,8 @@ Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's 
 (``orca`` with the 109 M-parameter MPNet body; preset ``body-size``), ``orca-lr3e-5`` and ``orca-mpnet-lr3e-5``
 (both bodies at refine learning rate 3e-5: a diagnostic of the body-size result), ``orca-auc`` (``orca`` keeping
 epochs on validation ROC AUC instead of accuracy), ``orca-refit`` (``orca`` trained again on the whole training
-part for the epochs its validation split chose), ``orca-tuned`` (a validation-selected search),
+part for the epochs its validation split chose; ``orca-check`` and ``orca-refit-check`` score both on a held-out
+check share, preset ``refit-check``), ``orca-tuned`` (a validation-selected search),
 ``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
 validation) and their ``-check`` twins (a held-out check share scores the chosen model; preset ``search-check``),
 ``logreg``,
@@ -262,6 +263,7 @@ SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "orca-paper": run_orca, "orca-bf16": run_orca, "orca-mpnet": run_orca,
              "orca-lr3e-5": run_orca, "orca-mpnet-lr3e-5": run_orca, "orca-auc": run_orca, "orca-refit": run_orca,
+             "orca-check": run_orca, "orca-refit-check": run_orca,
              "orca-tuned": run_orca_search, "orca-tuned-anchored": run_orca_search,
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search, "logreg": run_logreg,
              "xgboost": run_gbdt, "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
