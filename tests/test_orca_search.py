@@ -48,8 +48,13 @@ def test_search_selects_on_validation_and_scores_the_test_split_once(tmp_path, m
     scores = [t["val_roc_auc"] for t in trials]
     assert len(trials) == 3 and rec["search"]["chosen"] == int(np.argmax(scores))
     assert rec["metrics"]["val"]["roc_auc"] == max(scores)  # the kept model is the best trial's
-    assert calls.count(40) == 1  # the 40 test rows were scored once, by the chosen model
+    assert calls.count(40) == 3  # each trial predicted the 40 test rows once (for the recorded ensemble) ...
     assert 0.0 <= rec["metrics"]["test"]["roc_auc"] <= 1.0 and rec["search"]["budget"]["n_trials"] == 3
+    flipped = TaskData(data.task, data.X_train, data.y_train, data.X_test, 1 - data.y_test, data=data.data)
+    other = run_orca_search(flipped, params, seed=0)  # ... but no choice looks at their labels
+    assert other["search"]["chosen"] == rec["search"]["chosen"] and other["metrics"]["val"] == rec["metrics"]["val"]
+    assert other["search"]["variants"]["top-3"]["members"] == rec["search"]["variants"]["top-3"]["members"]
+    assert other["metrics"]["test"]["roc_auc"] == pytest.approx(1 - rec["metrics"]["test"]["roc_auc"])
 
 
 def test_bad_search_settings_fail_when_the_config_is_resolved() -> None:

@@ -13,6 +13,11 @@ with the method, hash and resolved settings of the adopting job, and ``adopted_f
 hash and file; its scores, timings and environment are the run's own. A job that is already done is left alone;
 a superseded file of the adopting method is replaced, as a re-run would replace it. Each file is written under
 the adopting job's lock (:mod:`.locks`), so a live runner's job is never overwritten.
+
+One difference is allowed, because it changes no training: ``search.ensemble`` (the mean of the ``k`` best trials
+of an ORCA search, a rule applied after the trials; :mod:`.orca_search`). A job that asks for it where the source
+does not takes the source's recorded variant ``search.variants["top-k"]`` (its members and scores) as its result;
+a source result without that variant counts as missing, and the runner runs the job.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from orca.io import read_json, write_json
 from .execute import is_done, lock_path, plan_jobs, result_path
 from .jobs import Job
 from .locks import JobLock
+from .orca_search import ensemble_selection
 from .suite import Suite
 
 
@@ -52,6 +58,20 @@ def setting_differences(job: Job, source: Job) -> list[str]:
     theirs.pop("method")
     a, b = flatten(mine), flatten(theirs)
     return sorted(k for k in set(a) | set(b) if a.get(k, "<absent>") != b.get(k, "<absent>"))
+
+
+ENSEMBLE_KEY = "method_params.search.ensemble"
+"""The one setting in which an adopting job may differ from its source (see the module's notes)."""
+
+
+def variant_of(job: Job, source: Job, differences: list[str]) -> str | None:
+    """The search variant ``job`` takes from ``source``'s result (``"top-k"``) when the two differ only in
+    ``search.ensemble``, which ``job`` sets and ``source`` leaves unset; ``None`` otherwise."""
+    if differences != [ENSEMBLE_KEY]:
+        return None
+    mine = job.resolved["method_params"].get("search", {}).get("ensemble")
+    theirs = source.resolved["method_params"].get("search", {}).get("ensemble")
+    return f"top-{mine}" if mine is not None and theirs is None else None
 
 
 def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None, methods: list[str] | None = None,
@@ -84,19 +104,22 @@ def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None
             unplanned.append(job)
             continue
         differences = setting_differences(job, twin)
-        if differences:
+        variant = variant_of(job, twin, differences)
+        if differences and variant is None:
             shown = ", ".join(differences[:6]) + (" ..." if len(differences) > 6 else "")
             where = f" in preset {source_preset}" if across else ""
             raise OrcaError(f"{job.method} cannot adopt {source}'s results{where}: their settings differ in {shown} "
-                            f"({job.filename}); only a method whose settings equal {source}'s may adopt them")
-        pairs.append((job, twin))
+                            f"({job.filename}); only a method whose settings equal {source}'s (or differ only in "
+                            "search.ensemble) may adopt them")
+        pairs.append((job, twin, variant))
     outcome = Adopted(missing=[j.filename for j in unplanned])
-    for job, twin in pairs:
+    for job, twin, variant in pairs:
         target, origin = result_path(results, job), result_path(results, twin)
         if is_done(target, job):
             outcome.done.append(job.filename)
             continue
-        if not is_done(origin, twin):
+        if not is_done(origin, twin) or (
+                variant is not None and variant not in (read_json(origin).get("search") or {}).get("variants", {})):
             outcome.missing.append(job.filename)
             continue
         lock = JobLock(lock_path(results, job))
@@ -107,18 +130,26 @@ def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None
             if is_done(target, job):  # finished by a runner since the check above
                 outcome.done.append(job.filename)
                 continue
-            write_json(target, adopted_record(read_json(origin), job, origin))
+            write_json(target, adopted_record(read_json(origin), job, origin, variant))
             outcome.written.append(job.filename)
         finally:
             lock.release()
     return outcome
 
 
-def adopted_record(record: dict[str, Any], job: Job, origin: Path) -> dict[str, Any]:
+def adopted_record(record: dict[str, Any], job: Job, origin: Path, variant: str | None = None) -> dict[str, Any]:
     """``record`` (the source's result) as ``job``'s: its method, hash, resolved settings and preset, and where it
-    came from (the source's preset too, where it is another)."""
+    came from (the source's preset too, where it is another). With ``variant`` (``"top-k"``), the scores are the
+    source search's recorded ensemble of its ``k`` best trials, and ``search.ensemble`` names its members."""
     out = copy.deepcopy(record)
     out["adopted_from"] = {"method": record["method"], "config_hash": record["config_hash"], "file": origin.name}
+    if variant is not None:
+        taken = record["search"]["variants"][variant]
+        out["metrics"] = copy.deepcopy(taken["metrics"])
+        size = int(variant.split("-")[1])
+        out["search"]["ensemble"] = {"size": size, "members": taken["members"]}
+        out["search"]["budget"]["selection"] += ensemble_selection(size, record["metric"])
+        out["adopted_from"]["variant"] = variant
     if record.get("preset") != job.config.get("preset"):
         out["adopted_from"]["preset"] = record.get("preset")
     out.update(method=job.method, config_hash=job.config_hash, resolved_config=job.resolved,

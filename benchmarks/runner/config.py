@@ -48,7 +48,7 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
-SEARCH_KEYS = ("space", "n_trials", "prune", "anchor", "select")
+SEARCH_KEYS = ("space", "n_trials", "prune", "anchor", "select", "ensemble")
 SELECT_RULES = ("best", "beats-anchor")
 """How a search picks its trial (:func:`benchmarks.runner.orca_search.run_orca_search`)."""
 PRUNE_KEYS = ("startup_trials", "warmup_epochs")
@@ -73,7 +73,8 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
     of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
     "warmup_epochs": e}`` for a median pruner, ``anchor`` (true: trial 0 runs the method's own settings) and
-    ``select`` (:data:`SELECT_RULES`)), ``facade`` (the estimator's own parameters,
+    ``select`` (:data:`SELECT_RULES`) and ``ensemble`` (``k``: the mean of the ``k`` trials with the best validation
+    scores is the result, with ``select = "best"``)), ``facade`` (the estimator's own parameters,
     :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults
     study's held-out check split, ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
@@ -126,6 +127,12 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
         if select == "beats-anchor" and not anchor:
             raise ConfigError(f"{where}.search.select='beats-anchor' needs an anchor trial to beat; set "
                               f"{where}.search.anchor to true")
+        ensemble = search.get("ensemble")
+        if ensemble is not None and (isinstance(ensemble, bool) or not isinstance(ensemble, int)
+                                     or not 2 <= ensemble <= int(search.get("n_trials", 0)) or select != "best"):
+            raise ConfigError(f"{where}.search.ensemble must be an integer from 2 to search.n_trials "
+                              f"({search.get('n_trials')}) with search.select='best' (the mean of that many trials "
+                              f"with the best validation scores), got {ensemble!r}")
         out["search"] = search
     return out
 

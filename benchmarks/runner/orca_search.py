@@ -32,6 +32,14 @@ zero, and among the trials that do, the best one. Each trial records that bound 
 With a ``check`` section (``{"fraction": f}``), a stratified share ``f`` of the training part is held out before the
 search (:func:`.table_methods.check_split`) and the chosen model scored on it (``metrics.check``): selection rules
 can then be compared on rows that none of them selected on, without the test split.
+
+An ensemble of trials: every trial's class probabilities on the validation, check and test rows are kept (in the
+checkpoint too), and the search records, beside its choice, the mean of the :data:`ENSEMBLE_SIZES` trials with the
+best validation scores as ``search.variants["top-k"]`` (members, and scores on every split; the members are chosen
+on validation alone, since the ensemble is a post-hoc rule on the same trials, nothing else about the search
+changes). With ``ensemble = k`` that mean is the search's result instead of the best trial; a method that differs
+from another only in ``search.ensemble`` can therefore adopt its finished results (:mod:`.adopt`), so that the rule
+costs no training of its own.
 """
 
 from __future__ import annotations
@@ -44,12 +52,20 @@ import numpy as np
 
 from orca import CrossModalClassifier, OrcaConfig
 from orca.config import flatten
-from orca.exceptions import ConfigError, require
+from orca.exceptions import ConfigError, OrcaError, require
 from orca.io import read_json, write_json
 from orca.metrics import get_metric
 
 from .suite import JobContext, TaskData
-from .table_methods import categorical_columns, check_scores, check_split, class_proba, facade_record, table_scores
+from .table_methods import (
+    categorical_columns,
+    check_scores,
+    check_split,
+    class_proba,
+    facade_record,
+    proba_scores,
+    table_scores,
+)
 
 
 def sample_trials(space: dict[str, list], n_trials: int, seed: int) -> list[dict[str, Any]]:
@@ -167,6 +183,45 @@ def _study(prune: dict[str, int], maximize: bool) -> Any:
                                                                   n_warmup_steps=prune["warmup_epochs"]))
 
 
+ENSEMBLE_SIZES = (3,)
+"""The ensembles of trials every search records as ``search.variants["top-k"]`` (see the module's notes): the one
+size set before any run (session 39), the better half of 6 trials; ``search.ensemble`` may name any size."""
+
+
+def top_trials(scores: list[float], k: int, higher: bool) -> list[int]:
+    """The indices of the ``k`` best ``scores`` (higher or lower better), best first; a NaN score ranks last and
+    ties keep the earlier trial."""
+    key = [(bool(np.isnan(s)), 0.0 if np.isnan(s) else -s if higher else s, i) for i, s in enumerate(scores)]
+    return [i for *_, i in sorted(key)[:k]]
+
+
+def ensemble_variant(scores: list[float], proba: dict[int, dict[str, np.ndarray]], labels: dict[str, np.ndarray],
+                     k: int, higher: bool, n_classes: int) -> dict[str, Any]:
+    """The mean class probabilities of the ``k`` trials with the best validation ``scores``, scored on every split
+    of ``labels`` (``"val"``, ``"test"`` and, in a check run, ``"check"``: :func:`.table_methods.proba_scores`).
+
+    Parameters
+    ----------
+    scores : list of float
+        Each trial's validation score, the one the search selects on.
+    proba : dict
+        Trial index -> split -> ``(N_split, n_classes)`` class probabilities.
+    labels : dict
+        Split -> ``(N_split,)`` labels of the rows ``proba`` holds.
+    """
+    members = top_trials(scores, k, higher)
+    mean = {split: np.mean([proba[i][split] for i in members], axis=0) for split in labels}  # (N_split, k_classes)
+    return {"members": members,
+            "metrics": {split: proba_scores(y, mean[split], n_classes) for split, y in labels.items()},
+            "proba": mean}
+
+
+def ensemble_selection(k: int, metric: str) -> str:
+    """What a search's ``budget.selection`` adds for ``search.ensemble = k``."""
+    return (f"; the mean class probabilities of the {k} trials with the best validation {metric} (the record's "
+            "other fields describe the best of them)")
+
+
 SEARCH_STATE = "search.json"
 """The checkpoint file of an interrupted search: its finished trials and its chosen trial's record."""
 
@@ -204,7 +259,8 @@ def _retell(study: Any, trials: list[dict[str, Any]], maximize: bool) -> None:
 
 
 def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
-    """Fit ``n_trials`` ORCA configurations, select on validation, score the chosen one on the test split."""
+    """Fit ``n_trials`` ORCA configurations, select on validation, score the chosen one (or, with
+    ``search.ensemble``, the mean of the best trials) on the test split."""
     params = dict(params)
     search = params.pop("search", {})
     facade = params.pop("facade", {})
@@ -215,6 +271,10 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     anchor, select = bool(search.get("anchor", False)), search.get("select", "best")
     if select == "beats-anchor" and not anchor:
         raise ConfigError("search.select='beats-anchor' needs search.anchor=true (a trial to beat)")
+    ensemble = search.get("ensemble")
+    if ensemble is not None and (select != "best" or not 2 <= ensemble <= n_trials):
+        raise ConfigError(f"search.ensemble={ensemble!r} must be an integer from 2 to n_trials ({n_trials}) with "
+                          "search.select='best'")
     base = OrcaConfig.from_dict(params)
     metric = data.task.metric
     k_classes = data.task.output_shape[0]
@@ -235,6 +295,8 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     trials, best, best_index, chosen = [], None, None, None
     best_model: Any = None  # the best trial's fitted estimator (or, resumed, its saved file's)
     anchor_val: tuple[np.ndarray, np.ndarray] | None = None  # (labels, probabilities) of the anchor's validation rows
+    proba: dict[int, dict[str, np.ndarray]] = {}  # trial -> split -> (N_split, k) class probabilities
+    val_rows: np.ndarray | None = None  # the rows of X_fit every trial was selected on
     n_resumed, resumed = 0, 0.0  # trials finished, and seconds trained, by earlier processes
     if state is not None:
         n_resumed, resumed = len(state["trials"]), float(sum(t["seconds"] for t in state["trials"]))
@@ -243,6 +305,9 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         best_model = CrossModalClassifier.load(ckpt / best_model_file(best_index))
         if state.get("anchor_val") is not None:
             anchor_val = (np.asarray(state["anchor_val"]["y"]), np.asarray(state["anchor_val"]["proba"]))
+        if state.get("val_rows") is not None:  # saved since the ensembles (session 39)
+            val_rows = np.asarray(state["val_rows"], dtype=int)
+            proba = {int(i): {split: np.asarray(p) for split, p in by.items()} for i, by in state["proba"].items()}
         if study is not None:
             _retell(study, trials, maximize)
     for k, choice in enumerate(planned):
@@ -273,15 +338,20 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         entry = {"trial": k, "settings": choice, f"val_{metric}": score, "seconds": time.perf_counter() - start,
                  "epochs_run": training.get("epochs_run"), "stop_reason": training.get("stop_reason"),
                  "reported": [[int(e), float(v)] for e, v in reported]}
+        val_rows = np.asarray(clf.val_index_)
+        # every trial's probabilities, for the ensembles; the test labels are not looked at here
+        proba[k] = {"val": class_proba(clf, X_fit[val_rows], k_classes),  # (n_val, k)
+                    "test": class_proba(clf, data.X_test, k_classes),  # (n_test, k)
+                    **({} if check is None else {"check": class_proba(clf, data.X_train[check], k_classes)})}
         if select == "best":
             better = best is None or (score > best if higher else score < best) or np.isnan(best)
         else:  # beats-anchor: trial 0 is the anchor; a later trial must beat it clearly, then the choice so far
-            y_val = y_fit[clf.val_index_]  # the rows every trial was selected on
-            proba = class_proba(clf, X_fit[clf.val_index_], k_classes)  # (n_val, k)
+            y_val = y_fit[val_rows]  # the rows every trial was selected on
             if k == 0:
-                anchor_val, better = (y_val, proba), True
+                anchor_val, better = (y_val, proba[k]["val"]), True
             else:
-                entry["val_gain_low"] = gain_lower_bound(anchor_val[0], proba, anchor_val[1], metric, seed + k)
+                entry["val_gain_low"] = gain_lower_bound(anchor_val[0], proba[k]["val"], anchor_val[1], metric,
+                                                         seed + k)
                 better = entry["val_gain_low"] > 0 and (score > best if higher else score < best)
         trials.append(entry)
         before = best_index
@@ -294,14 +364,31 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
             write_json(ckpt / SEARCH_STATE, {
                 "trials": trials, "chosen": best_index, "chosen_record": chosen, "planned": len(planned),
                 **({} if anchor_val is None else {"anchor_val": {"y": anchor_val[0].tolist(),
-                                                                 "proba": anchor_val[1].tolist()}})})
+                                                                 "proba": anchor_val[1].tolist()}}),
+                "val_rows": val_rows.tolist(),
+                "proba": {str(i): {split: p.tolist() for split, p in by.items()} for i, by in proba.items()}})
             if before is not None and before != best_index:
                 (ckpt / best_model_file(before)).unlink(missing_ok=True)
-    metrics = {"val": chosen["val"],  # the test split scored once, by the chosen model
-               "test": table_scores(data.y_test, class_proba(best_model, data.X_test, k_classes))}
+    labels = {"val": y_fit[val_rows], "test": data.y_test,
+              **({} if check is None else {"check": data.y_train[check]})}
+    complete = len(proba) == len(trials)  # False only for a search resumed from a state saved before the ensembles
+    if ensemble is not None and not complete:
+        raise OrcaError("this search was interrupted under an older version that kept no trial probabilities, so "
+                        "its ensemble cannot be formed; run the job again without --resume")
+    scores = [float(t[f"val_{metric}"]) for t in trials]
+    variants = {f"top-{n}": ensemble_variant(scores, proba, labels, n, higher, k_classes)
+                for n in ENSEMBLE_SIZES if complete and len(trials) >= n}
+    if ensemble is not None:
+        mean = ensemble_variant(scores, proba, labels, ensemble, higher, k_classes)
+        metrics = mean["metrics"]  # the mean of the best trials, scored once on each split
+    else:
+        test = proba[best_index]["test"] if best_index in proba else class_proba(best_model, data.X_test, k_classes)
+        metrics = {"val": chosen["val"], "test": table_scores(data.y_test, test)}  # the chosen model, scored once
+        if check is not None:
+            metrics["check"] = (proba_scores(labels["check"], proba[best_index]["check"], k_classes)
+                                if best_index in proba else check_scores(best_model, data, check))
     extra: dict[str, Any] = {}
     if check is not None:
-        metrics["check"] = check_scores(best_model, data, check)
         extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
     record = chosen["record"]
     if resumed:  # earlier processes' trials, which the runner adds to this process's wall time
@@ -310,9 +397,14 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     if select == "beats-anchor":
         selection += (f"; the anchor (trial 0) unless a trial's {GAIN_LEVEL * 100:.0f} % one-sided bootstrap lower "
                       "bound of its gain over the anchor is above zero")
+    if ensemble is not None:
+        selection += ensemble_selection(ensemble, metric)
     return {"metrics": metrics, **record, **extra,
             "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
             "search": {"trials": trials, "chosen": best_index,
+                       **({} if ensemble is None else {"ensemble": {"size": ensemble, "members": mean["members"]}}),
+                       "variants": {name: {"members": v["members"], "metrics": v["metrics"]}
+                                    for name, v in variants.items()},
                        "budget": {"n_trials": len(trials), "space": space, "prune": prune,
                                   "pruned": sum(t["stop_reason"] == "pruned" for t in trials),
                                   "selection": selection,

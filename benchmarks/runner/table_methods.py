@@ -110,13 +110,17 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
 def check_scores(model: Any, data: TaskData, check: np.ndarray) -> dict[str, float]:
     """``model``'s scores on the held-out check rows ``check`` of the training part: ROC AUC, accuracy and the
     cross-entropy as ``loss``."""
+    k = data.task.output_shape[0]
+    return proba_scores(data.y_train[check], class_proba(model, data.X_train[check], k), k)
+
+
+def proba_scores(y: np.ndarray, proba: np.ndarray, k: int) -> dict[str, float]:
+    """ROC AUC, accuracy and the cross-entropy (``loss``) of class probabilities ``proba`` ``(N, k)`` on labels
+    ``y`` ``(N,)``; rows are renormalised first (float32 softmax rows sum to 1 only within 1e-7)."""
     from sklearn.metrics import log_loss
 
-    k = data.task.output_shape[0]
-    proba = class_proba(model, data.X_train[check], k)  # (n_check, k)
-    proba = proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows summing to 1 within 1e-7
-    y_check = data.y_train[check]
-    return {**table_scores(y_check, proba), "loss": float(log_loss(y_check, proba, labels=np.arange(k)))}
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    return {**table_scores(y, proba), "loss": float(log_loss(y, proba, labels=np.arange(k)))}
 
 
 def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

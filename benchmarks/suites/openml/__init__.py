@@ -7,7 +7,8 @@ epochs on validation ROC AUC instead of accuracy), ``orca-refit`` (``orca`` trai
 part for the epochs its validation split chose; ``orca-check`` and ``orca-refit-check`` score both on a held-out
 check share, preset ``refit-check``), ``orca-tuned`` (a validation-selected search),
 ``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
-validation) and their ``-check`` twins (a held-out check share scores the chosen model; preset ``search-check``),
+validation), ``orca-tuned-top3`` (the mean of the search's 3 best trials, adopted from ``orca-tuned``'s recorded
+variant) and their ``-check`` twins (a held-out check share scores the chosen model; preset ``search-check``),
 ``logreg``,
 ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space with 5-fold CV ROC AUC on the
 training part, budget in the config and the result), ``lightgbm`` and ``catboost`` (defaults; optional extras).
@@ -265,7 +266,8 @@ SUITE = register_suite(Suite(
              "orca-lr3e-5": run_orca, "orca-mpnet-lr3e-5": run_orca, "orca-auc": run_orca, "orca-refit": run_orca,
              "orca-check": run_orca, "orca-refit-check": run_orca,
              "orca-tuned": run_orca_search, "orca-tuned-anchored": run_orca_search,
-             "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search, "logreg": run_logreg,
+             "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
+             "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search, "logreg": run_logreg,
              "xgboost": run_gbdt, "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),

@@ -1,0 +1,177 @@
+"""An ensemble of a search's trials: the members are the trials with the best validation scores, their class
+probabilities are averaged on every split, the test labels play no part, the recorded variant equals the search run
+with ``search.ensemble``, an interrupted search resumes to the same ensemble, bad settings are refused, and a method
+that differs from another only in ``search.ensemble`` adopts its recorded variant instead of training again."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import tiny_hf_model
+
+from benchmarks.runner.orca_search import run_orca_search, top_trials
+from benchmarks.runner.suite import JobContext, TaskData
+from orca import CrossModalClassifier, Task
+from orca.exceptions import ConfigError, OrcaError
+from orca.metrics import get_metric
+
+
+def test_the_members_are_the_best_validation_scores_nan_last() -> None:
+    assert top_trials([0.7, 0.9, float("nan"), 0.8], 3, higher=True) == [1, 3, 0]
+    assert top_trials([0.7, 0.9, float("nan"), 0.8], 4, higher=True)[-1] == 2  # NaN ranks last
+    assert top_trials([0.3, 0.1, 0.2], 2, higher=False) == [1, 2]  # a loss: lower is better
+    assert top_trials([0.5, 0.8, 0.8], 2, higher=True) == [1, 2]  # a tie keeps the earlier trial first
+
+
+def _data(tmp_path) -> tuple:
+    import torch
+
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-bert"
+    tiny_hf_model("bert").save_pretrained(folder)
+    rng = np.random.default_rng(1)
+    y = np.arange(150) % 3
+    X = rng.normal(size=(150, 5)) + 0.8 * np.eye(5)[y]  # three classes, each shifted along its own axis
+    return folder, TaskData(Task("t", (5,), "classification", (3,), metric="roc_auc"), X[:110], y[:110], X[110:],
+                            y[110:], data={"categorical": []})
+
+
+def _params(folder, **search) -> dict:
+    return {"body": {"name": str(folder)}, "device": "cpu", "align": {"objective": "none"},
+            "refine": {"epochs": 2, "val_fraction": 0.3},
+            "search": {"n_trials": 4, "space": {"refine.lr": [1e-2, 3e-3, 1e-3, 1e-5]}, **search}}
+
+
+def test_the_ensemble_averages_the_best_trials_probabilities(tmp_path, monkeypatch) -> None:
+    folder, data = _data(tmp_path)
+    outputs = []  # every trial's test-row probabilities, in trial order
+    original = CrossModalClassifier.predict_proba
+
+    def spy(self, X, *a, **k):
+        out = original(self, X, *a, **k)
+        if len(X) == len(data.X_test):
+            outputs.append(out)
+        return out
+
+    monkeypatch.setattr(CrossModalClassifier, "predict_proba", spy)
+    rec = run_orca_search(data, _params(folder, ensemble=2), seed=0)
+    trials = rec["search"]["trials"]
+    scores = [t["val_roc_auc"] for t in trials]
+    members = rec["search"]["ensemble"]["members"]
+    assert len(outputs) == 4 and rec["search"]["ensemble"]["size"] == 2
+    assert members == sorted(range(4), key=lambda i: -scores[i])[:2]
+    mean = (outputs[members[0]] + outputs[members[1]]) / 2  # (40, 3)
+    assert rec["metrics"]["test"]["roc_auc"] == pytest.approx(get_metric("roc_auc")(data.y_test, mean), abs=1e-12)
+    single = get_metric("roc_auc")(data.y_test, outputs[rec["search"]["chosen"]])
+    assert rec["metrics"]["test"]["roc_auc"] != pytest.approx(single, abs=1e-9)  # not the best trial alone
+    assert "mean class probabilities of the 2 trials" in rec["search"]["budget"]["selection"]
+    assert set(rec["metrics"]) == {"val", "test"} and rec["metrics"]["val"]["loss"] > 0
+    assert rec["search"]["chosen"] == members[0]  # the record's other fields describe the best member
+
+
+def test_the_recorded_variant_is_the_search_run_with_the_ensemble(tmp_path) -> None:
+    folder, data = _data(tmp_path)
+    plain = run_orca_search(data, _params(folder), seed=0)
+    variant = plain["search"]["variants"]["top-3"]
+    assert "ensemble" not in plain["search"] and plain["metrics"]["val"]["roc_auc"] == max(
+        t["val_roc_auc"] for t in plain["search"]["trials"])  # the plain search keeps its best trial
+    direct = run_orca_search(data, _params(folder, ensemble=3), seed=0)
+    assert direct["search"]["ensemble"]["members"] == variant["members"]
+    for split in ("val", "test"):
+        for name, value in variant["metrics"][split].items():
+            assert direct["metrics"][split][name] == pytest.approx(value, abs=1e-9)
+    two = run_orca_search(data, {**_params(folder), "check": {"fraction": 0.2}}, seed=0)
+    assert set(two["search"]["variants"]["top-3"]["metrics"]) == {"val", "test", "check"}
+    fewer = run_orca_search(data, {**_params(folder), "search": {**_params(folder)["search"], "n_trials": 2}}, seed=0)
+    assert fewer["search"]["variants"] == {}  # two trials hold no ensemble of three
+
+
+def test_an_interrupted_ensemble_search_resumes_to_the_same_ensemble(tmp_path, monkeypatch) -> None:
+    folder, data = _data(tmp_path)
+    params = _params(folder, ensemble=3)
+    whole = run_orca_search(data, params, seed=0, ctx=JobContext(tmp_path / "whole"))
+    original, calls = CrossModalClassifier.fit, []
+
+    def dies_in_the_third(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(CrossModalClassifier, "fit", dies_in_the_third)
+    ckpt = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        run_orca_search(data, params, seed=0, ctx=JobContext(ckpt))
+    state = json.loads((ckpt / "search.json").read_text())
+    assert sorted(state["proba"]) == ["0", "1"] and len(state["proba"]["0"]["test"]) == 40
+    monkeypatch.setattr(CrossModalClassifier, "fit", original)
+    resumed = run_orca_search(data, params, seed=0, ctx=JobContext(ckpt, resume=True))
+    assert resumed["search"]["budget"]["resumed_trials"] == 2
+    assert resumed["search"]["ensemble"] == whole["search"]["ensemble"]
+    assert resumed["metrics"]["test"]["roc_auc"] == pytest.approx(whole["metrics"]["test"]["roc_auc"], abs=1e-6)
+    del state["proba"], state["val_rows"]  # a state saved before the ensembles: its trials' outputs are gone
+    (ckpt / "search.json").write_text(json.dumps(state))
+    with pytest.raises(OrcaError, match="without --resume"):
+        run_orca_search(data, params, seed=0, ctx=JobContext(ckpt, resume=True))
+
+
+@pytest.mark.parametrize("ensemble, extra, message", [
+    (1, {}, "integer from 2 to search.n_trials"), (7, {}, r"search.n_trials \(6\)"), (True, {}, "got True"),
+    (2, {"anchor": True, "select": "beats-anchor"}, "select='best'")])
+def test_bad_ensemble_settings_fail_when_the_config_is_resolved(ensemble, extra, message) -> None:
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(get_suite("openml"), "paper",
+                       {"method_params": {"orca-tuned": {"search": {"ensemble": ensemble, **extra}}}})
+
+
+def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(tmp_path) -> None:
+    from benchmarks.runner import Suite, register_suite, run
+    from benchmarks.runner.adopt import adopt
+    from benchmarks.runner.suite import _SUITES
+
+    def load(name: str, config: dict, seed: int) -> TaskData:
+        return TaskData(Task(f"toy-{name}", (1,), "classification", (2,), metric="accuracy"), np.zeros((4, 1)),
+                        np.array([0, 1, 0, 1]), np.zeros((2, 1)), np.array([0, 1]), data={"kind": "generated"})
+
+    def search(data: TaskData, params: dict, seed: int, ctx=None) -> dict:  # a search's record, as orca_search's
+        variants = {} if params["bare"] else {"top-3": {"members": [2, 0, 1], "metrics": {
+            "val": {"accuracy": 0.9}, "test": {"accuracy": 0.75 + seed / 100}}}}
+        return {"metrics": {"val": {"accuracy": 0.95}, "test": {"accuracy": 0.5}},
+                "search": {"trials": [], "chosen": 2, "variants": variants, "budget": {"selection": "validation"}}}
+
+    root = tmp_path / "toy"
+    (root / "presets").mkdir(parents=True)
+    params = {"tuned": {"bare": False, "search": {"n_trials": 6}},
+              "tuned-top3": {"bare": False, "search": {"n_trials": 6, "ensemble": 3}},
+              "tuned-top3-wide": {"bare": False, "search": {"n_trials": 8, "ensemble": 3}},
+              "bare": {"bare": True, "search": {"n_trials": 6}},
+              "bare-top3": {"bare": True, "search": {"n_trials": 6, "ensemble": 3}}}
+    (root / "default.json").write_text(json.dumps({
+        "tasks": ["a"], "methods": list(params), "seeds": [0, 1], "metric": "accuracy", "data": {}, "protocol": {},
+        "method_params": params, "contrasts": []}))
+    (root / "presets" / "smoke.json").write_text("{}")
+    suite = register_suite(Suite(name="toy-ensemble", root=root, load_task=load,
+                                 methods={m: search for m in params}, all_tasks=lambda config: ["a"]))
+    try:
+        results = tmp_path / "results"
+        run(suite, "smoke", methods=["tuned", "bare"], results=results)
+        out = adopt(suite, "tuned", "smoke", methods=["tuned-top3"], results=results)
+        assert sorted(out.written) == ["a--tuned-top3--s0.json", "a--tuned-top3--s1.json"]
+        rec = json.loads((results / "toy-ensemble" / "smoke" / "runs" / "a--tuned-top3--s1.json").read_text())
+        assert rec["metrics"] == {"val": {"accuracy": 0.9}, "test": {"accuracy": 0.76}}  # the variant's scores
+        assert rec["search"]["ensemble"] == {"size": 3, "members": [2, 0, 1]}
+        assert rec["adopted_from"]["variant"] == "top-3" and rec["method"] == "tuned-top3"
+        assert "mean class probabilities of the 3 trials" in rec["search"]["budget"]["selection"]
+        missing = adopt(suite, "bare", "smoke", methods=["bare-top3"], results=results)
+        assert missing.written == [] and sorted(missing.missing) == ["a--bare-top3--s0.json", "a--bare-top3--s1.json"]
+        with pytest.raises(OrcaError, match=r"differ in method_params\.search\.ensemble, method_params\.search\.n_trials"):
+            adopt(suite, "tuned", "smoke", methods=["tuned-top3-wide"], results=results)  # more than the rule differs
+        with pytest.raises(OrcaError, match="differ in"):  # the ensemble cannot be undone: the reverse is refused
+            adopt(suite, "tuned-top3", "smoke", methods=["tuned"], results=results)
+    finally:
+        _SUITES.pop("toy-ensemble", None)
