@@ -169,6 +169,7 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
         assert "mean class probabilities of the 3 trials" in rec["search"]["budget"]["selection"]
         missing = adopt(suite, "bare", "smoke", methods=["bare-top3"], results=results)
         assert missing.written == [] and sorted(missing.missing) == ["a--bare-top3--s0.json", "a--bare-top3--s1.json"]
+        assert missing.no_variant == missing.missing  # finished, but without the variant
         with pytest.raises(OrcaError, match=r"differ in method_params\.search\.ensemble, method_params\.search\.n_trials"):
             adopt(suite, "tuned", "smoke", methods=["tuned-top3-wide"], results=results)  # more than the rule differs
         with pytest.raises(OrcaError, match="differ in"):  # the ensemble cannot be undone: the reverse is refused

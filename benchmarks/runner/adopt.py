@@ -42,12 +42,14 @@ from .suite import Suite
 @dataclass
 class Adopted:
     """What :func:`adopt` did: files written, jobs already done, jobs whose source has no finished result (the
-    runner runs them; among them jobs another source preset does not plan), and jobs whose lock another live
-    runner holds."""
+    runner runs them; among them jobs another source preset does not plan), jobs whose source result holds no
+    recorded variant to take (``no_variant``, a subset of ``missing``), and jobs whose lock another live runner
+    holds."""
 
     written: list[str] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    no_variant: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
 
 
@@ -118,9 +120,12 @@ def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None
         if is_done(target, job):
             outcome.done.append(job.filename)
             continue
-        if not is_done(origin, twin) or (
-                variant is not None and variant not in (read_json(origin).get("search") or {}).get("variants", {})):
+        if not is_done(origin, twin):
             outcome.missing.append(job.filename)
+            continue
+        if variant is not None and variant not in (read_json(origin).get("search") or {}).get("variants", {}):
+            outcome.missing.append(job.filename)
+            outcome.no_variant.append(job.filename)
             continue
         lock = JobLock(lock_path(results, job))
         if not lock.acquire():

@@ -34,7 +34,7 @@ from orca.config import parse_override, unflatten
 from orca.exceptions import OrcaError
 
 from . import explain
-from .adopt import adopt
+from .adopt import Adopted, adopt
 from .config import PRESETS
 from .execute import plan_jobs, run
 from .suite import lookup_suite, registered_suites
@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
                          _parse_sets(args.set), args.results, args.from_preset)
             source = args.adopt + (f" in preset {args.from_preset}" if args.from_preset else "")
             print(f"{args.suite} ({args.preset}): adopted {len(done.written)} results of {source}; "
-                  f"{len(done.done)} already done, {len(done.missing)} without a finished {args.adopt} result "
-                  f"(the runner runs them), {len(done.busy)} held by a live runner")
+                  f"{len(done.done)} already done, {len(done.missing) - len(done.no_variant)} without a finished "
+                  f"{args.adopt} result{_no_variant(done)} (the runner runs them), {len(done.busy)} held by a live "
+                  "runner")
             return 0
         outcome = run(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
                       args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,
@@ -128,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2
     return 1 if outcome.failed or outcome.interrupted else 0
+
+
+def _no_variant(done: Adopted) -> str:
+    """The part of ``--adopt``'s summary that counts finished source results without the recorded variant."""
+    return (f", {len(done.no_variant)} with a finished result recorded before its search kept the variant"
+            if done.no_variant else "")
 
 
 if __name__ == "__main__":
