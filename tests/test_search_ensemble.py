@@ -167,6 +167,10 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
         assert rec["search"]["ensemble"] == {"size": 3, "members": [2, 0, 1]}
         assert rec["adopted_from"]["variant"] == "top-3" and rec["method"] == "tuned-top3"
         assert "mean class probabilities of the 3 trials" in rec["search"]["budget"]["selection"]
+        from benchmarks.reports.build import report
+
+        text = report("toy-ensemble", results, "smoke").read_text()
+        assert "2 of `tuned-top3`'s from `tuned`'s recorded `top-3` ensemble" in text
         missing = adopt(suite, "bare", "smoke", methods=["bare-top3"], results=results)
         assert missing.written == [] and sorted(missing.missing) == ["a--bare-top3--s0.json", "a--bare-top3--s1.json"]
         assert missing.no_variant == missing.missing  # finished, but without the variant

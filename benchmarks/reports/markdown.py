@@ -55,12 +55,15 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         adopted = df[df["adopted_from"].notna()]
         where = (adopted["adopted_preset"].map(lambda p: f" in preset `{p}`" if isinstance(p, str) else "")
                  if "adopted_preset" in adopted else "")  # another preset's result: say which
-        pairs = adopted.assign(source=adopted["adopted_from"].map("`{}`".format) + where)
+        variant = (adopted["adopted_variant"].map(lambda v: f"'s recorded `{v}` ensemble" if isinstance(v, str) else "")
+                   if "adopted_variant" in adopted else "")  # a search's recorded ensemble, not its own result
+        pairs = adopted.assign(source=adopted["adopted_from"].map("`{}`".format) + variant + where)
         pairs = pairs.groupby(["method", "source"]).size()
         lines[4:4] = ["Adopted results (`python -m benchmarks.run ... --adopt`; run under another method's name, or "
-                      "in another preset (`--from-preset`), with identical settings; each file's `adopted_from` "
-                      "names it): " + "; ".join(f"{n} of `{m}`'s from {src}" for (m, src), n in pairs.items())
-                      + ".", ""]
+                      "in another preset (`--from-preset`), with identical settings, or differing only in "
+                      "`search.ensemble`, which takes the source search's recorded ensemble; each file's "
+                      "`adopted_from` names it): "
+                      + "; ".join(f"{n} of `{m}`'s from {src}" for (m, src), n in pairs.items()) + ".", ""]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")
         kind = group["data_kind"].iloc[0]

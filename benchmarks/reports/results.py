@@ -66,6 +66,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "search": search_record(rec),
                      "adopted_from": (rec.get("adopted_from") or {}).get("method"),
                      "adopted_preset": (rec.get("adopted_from") or {}).get("preset"),  # None: this preset
+                     "adopted_variant": (rec.get("adopted_from") or {}).get("variant"),  # "top-k": an ensemble
                      "dirty": bool((rec.get("environment", {}).get("git") or {}).get("dirty"))})
     return pd.DataFrame(rows), failed, unreadable
 
