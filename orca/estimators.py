@@ -29,6 +29,7 @@ from .defaults import facade_flat
 from .exceptions import ConfigError, DataError, DivergenceError, NotFittedError
 from .pipeline import RunResult
 from .pipeline import fit as fit_pipeline
+from .pipeline import refit as refit_pipeline
 from .refine import predict as predict_arrays
 from .tabular import TabularPreprocessor
 from .tasks import DEFAULT_METRIC, Task, check_inputs
@@ -225,6 +226,44 @@ class _CrossModalBase(BaseEstimator):
         self.history_ = run.refine_info["history"]
         self.align_report_ = run.align_report
         self.result_ = run.to_dict(config, task, {"estimator": type(self).__name__})
+        return self
+
+    def refit(self, X: Any, y: Any, source: Any = None, epochs: int | None = None,
+              epochs_cap: int | None = None) -> _CrossModalBase:
+        """Train again from fresh weights on all of ``(X, y)``, training and validation rows, and keep that model.
+
+        ``X`` and ``y`` must be what :meth:`fit` was given (and ``source`` too, where it was given one). The refit
+        runs the fitted run's chosen epochs (its best epoch + 1) under its schedule (planned over its epoch cap),
+        so the model is the one ``fit`` with ``refine__refit=True`` returns; this serves a caller that decides on
+        the refit after seeing the validation score (a search refits only its chosen trial). The refit's record
+        goes to ``result_["refine"]["refit"]``. A model read back with :meth:`load` has no fit record: give
+        ``epochs`` and ``epochs_cap`` (``result_["refine"]["training"]``'s best epoch + 1 and ``epochs_cap``).
+        """
+        self._check_fitted()
+        record = getattr(self, "result_", None)
+        if epochs is None or epochs_cap is None:
+            training = (record or {}).get("refine", {}).get("training")
+            if training is None:
+                raise NotFittedError("refit needs the fit's record (its best epoch and epoch cap), which a model read "
+                                     "back from a file does not have; give epochs and epochs_cap")
+            best = training.get("best_epoch")
+            epochs = epochs if epochs is not None else (best + 1 if best is not None else training["epochs_run"])
+            epochs_cap = epochs_cap if epochs_cap is not None else training["epochs_cap"]
+        X = self._as_input(X)
+        Xa = self._prepare_X(X, fitting=False)
+        ya = self._encode_y(y if isinstance(y, (pd.Series, pd.DataFrame)) else np.asarray(y), fitting=False)
+        split = (record or {}).get("split")
+        if split is not None and len(Xa) != split["train"] + split["val"]:
+            raise DataError(f"refit takes the rows fit was given ({split['train'] + split['val']}: training and "
+                            f"validation); got {len(Xa)}")
+        body = copy.deepcopy(self.body) if isinstance(self.body, Body) else None
+        model, info = refit_pipeline(self.task_, Xa, ya, self.config_, int(epochs), int(epochs_cap), body=body,
+                                     source=source, target_scaler=getattr(self, "target_scaler_", None),
+                                     checkpoint_dir=self.checkpoint_dir, progress=self.verbose, log_dir=self.log_dir,
+                                     checkpoint_every_s=self.checkpoint_every_s)
+        self.model_ = model
+        if record is not None:
+            record.setdefault("refine", {})["refit"] = info
         return self
 
     def _raw_predict(self, X: Any) -> np.ndarray:

@@ -20,6 +20,7 @@ from .augment import check_augment
 from .bodies import Body
 from .config import OrcaConfig
 from .data import ArrayDataset, TargetScaler, split_train_val
+from .exceptions import ConfigError
 from .model import CrossModalModel, build
 from .provenance import environment, peak_memory_mb
 from .refine import evaluate, refine
@@ -186,6 +187,33 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler, val_index)
 
 
+def refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs: int, epochs_cap: int, *,
+          body: Body | None = None, source: SourceFeatures | None = None, target_scaler: TargetScaler | None = None,
+          checkpoint_dir: str | Path | None = None, resume: bool = False, progress: bool = True,
+          log_dir: str | Path | None = None, checkpoint_every_s: float = 0.0) -> tuple[CrossModalModel, dict[str, Any]]:
+    """The refit of :func:`fit` alone, for a caller that decides on it after the selection run (a search refits
+    only the trial it chose).
+
+    ``X``, ``y``, ``config``, ``body`` and ``source`` are what :func:`fit` was given (no ``X_val``: the rows are
+    joined in the order fit's refit joins its training and validation split), ``epochs`` and ``epochs_cap`` the
+    selection run's best epoch + 1 and its epoch cap (``refine_info["training"]``), and ``target_scaler`` the
+    run's :class:`~orca.data.TargetScaler` where it standardised targets. Then the model and record are those
+    ``fit`` with ``config.refine.refit`` returns (:attr:`orca.config.RefineConfig.refit`); the checkpoint and log
+    go under ``checkpoint_dir/refit`` and ``log_dir/refit``.
+    """
+    check_runnable(config, body_given=body is not None)
+    X = check_inputs(task, X, allow_nan=allow_nan(task))
+    y = check_targets(task, y, len(X))
+    if epochs < 1 or epochs_cap < epochs:
+        raise ConfigError(f"a refit trains 1 to epochs_cap epochs; got epochs={epochs}, epochs_cap={epochs_cap}")
+    tr, va = split_train_val(len(X), config.refine.val_fraction, config.seed,
+                             y if task.output == "classification" else None)
+    rows = np.concatenate([tr, va])  # fit's training rows, then its validation rows
+    y = y if target_scaler is None else target_scaler.transform(y)
+    return _refit(task, X[rows], y[rows], config, epochs, epochs_cap, body, source, checkpoint_dir, resume, progress,
+                  log_dir, checkpoint_every_s)
+
+
 def _refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs: int, epochs_cap: int,
            body: Body | None, source: SourceFeatures | None, checkpoint_dir: str | Path | None, resume: bool,
            progress: bool, log_dir: str | Path | None,
@@ -196,6 +224,8 @@ def _refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs:
     model = build(task, config, body)
     device = distributed.local_device(config.device)
     if config.align.objective != "none" and config.align.steps > 0:
+        if source is None:  # a refit on its own (:func:`refit`): the features fit would have made
+            source = source_features(model.body, config.align.source, config.align.source_samples, config.seed)
         report = align(model, X, stage2_labels(task, y, config.seed), source, config.align, config.seed, device,
                        progress)
     else:

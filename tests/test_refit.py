@@ -172,3 +172,34 @@ def test_an_interrupted_refit_resumes_to_the_uninterrupted_weights(ema_decay, ti
     assert info["training"]["epochs_run"] == 4 and [h["epoch"] for h in info["history"]] == [0, 1, 2, 3]
     for k, v in resumed.state_dict().items():
         torch.testing.assert_close(v, reference.state_dict()[k], msg=k)
+
+
+def test_a_refit_after_the_fit_is_the_fits_own_refit(tiny_body, tmp_path) -> None:
+    """``fit`` then ``refit`` (a caller deciding on the refit after seeing the validation score) ends on the very
+    weights ``fit`` with ``refine__refit=True`` returns; a model read back from its file refits the same way when
+    told the epochs; other rows and a record-less model without epochs are refused."""
+    task, X, y = _problem()
+    body = tiny_body("bert")
+    source = SourceFeatures(torch.randn(64, body.d_in), torch.arange(64) % 2)
+    flat = X.reshape(len(X), -1)
+    params = dict(embedder__target_seq_len=8, align__objective="mmd", align__steps=3, refine__epochs=4,
+                  refine__batch_size=16, refine__lr=1e-3, refine__val_fraction=0.25, refine__min_steps=20,
+                  device="cpu")
+    together = CrossModalClassifier(body=copy.deepcopy(body), refine__refit=True, **params).fit(flat, y, source=source)
+    later = CrossModalClassifier(body=copy.deepcopy(body), **params).fit(flat, y, source=source)
+    selected = later.predict_proba(flat)
+    training = later.result_["refine"]["training"]
+    path = later.save(tmp_path / "selected.safetensors")
+    later.refit(flat, y, source=source)
+    assert later.result_["refine"]["refit"]["epochs"] == together.result_["refine"]["refit"]["epochs"]
+    for k, v in later.model_.state_dict().items():
+        torch.testing.assert_close(v, together.model_.state_dict()[k], msg=k)
+    assert not np.allclose(later.predict_proba(flat), selected)  # the refit model replaced the selected one
+    loaded = CrossModalClassifier.load(path, body=copy.deepcopy(body))
+    with pytest.raises(Exception, match="give epochs and epochs_cap"):
+        loaded.refit(flat, y, source=source)
+    loaded.set_params(body=copy.deepcopy(body))  # the untouched body to start from (a hub name loads it afresh)
+    loaded.refit(flat, y, source=source, epochs=training["best_epoch"] + 1, epochs_cap=training["epochs_cap"])
+    np.testing.assert_allclose(loaded.predict_proba(flat), later.predict_proba(flat), atol=1e-6)
+    with pytest.raises(Exception, match="the rows fit was given"):
+        later.refit(flat[:40], y[:40], source=source)

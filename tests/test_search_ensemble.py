@@ -140,7 +140,9 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
 
     def search(data: TaskData, params: dict, seed: int, ctx=None) -> dict:  # a search's record, as orca_search's
         variants = {} if params["bare"] else {"top-3": {"members": [2, 0, 1], "metrics": {
-            "val": {"accuracy": 0.9}, "test": {"accuracy": 0.75 + seed / 100}}}}
+            "val": {"accuracy": 0.9}, "test": {"accuracy": 0.75 + seed / 100}}}, "refit": {
+            "members": [2], "epochs": 4, "rows": 4, "seconds": 1.0, "metrics": {
+                "val": {"accuracy": 0.95}, "test": {"accuracy": 0.6}}}}
         return {"metrics": {"val": {"accuracy": 0.95}, "test": {"accuracy": 0.5}},
                 "search": {"trials": [], "chosen": 2, "variants": variants, "budget": {"selection": "validation"}}}
 
@@ -149,6 +151,7 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
     params = {"tuned": {"bare": False, "search": {"n_trials": 6}},
               "tuned-top3": {"bare": False, "search": {"n_trials": 6, "ensemble": 3}},
               "tuned-top3-wide": {"bare": False, "search": {"n_trials": 8, "ensemble": 3}},
+              "tuned-refit": {"bare": False, "search": {"n_trials": 6, "refit": True}},
               "bare": {"bare": True, "search": {"n_trials": 6}},
               "bare-top3": {"bare": True, "search": {"n_trials": 6, "ensemble": 3}}}
     (root / "default.json").write_text(json.dumps({
@@ -167,6 +170,12 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
         assert rec["search"]["ensemble"] == {"size": 3, "members": [2, 0, 1]}
         assert rec["adopted_from"]["variant"] == "top-3" and rec["method"] == "tuned-top3"
         assert "mean class probabilities of the 3 trials" in rec["search"]["budget"]["selection"]
+        refit = adopt(suite, "tuned", "smoke", methods=["tuned-refit"], results=results)
+        assert len(refit.written) == 2
+        rec = json.loads((results / "toy-ensemble" / "smoke" / "runs" / "a--tuned-refit--s0.json").read_text())
+        assert rec["metrics"]["test"] == {"accuracy": 0.6} and rec["adopted_from"]["variant"] == "refit"
+        assert rec["search"]["refit"] == {"members": [2], "epochs": 4, "rows": 4, "seconds": 1.0}
+        assert "trained again from fresh weights" in rec["search"]["budget"]["selection"]
         from benchmarks.reports.build import report
 
         text = report("toy-ensemble", results, "smoke").read_text()
@@ -180,3 +189,47 @@ def test_a_method_that_differs_only_in_the_ensemble_adopts_the_recorded_variant(
             adopt(suite, "tuned-top3", "smoke", methods=["tuned"], results=results)
     finally:
         _SUITES.pop("toy-ensemble", None)
+
+
+def test_a_search_refits_its_chosen_trial_on_all_its_rows(tmp_path, monkeypatch) -> None:
+    """``variants = ["refit"]`` records the chosen trial retrained from fresh weights on the training and validation
+    rows for its chosen epochs; ``refit = true`` makes that model the result, on the same trials; a check share is
+    scored by it too; the refit and the ensemble exclude each other."""
+    folder, data = _data(tmp_path)
+    refits = []
+    original = CrossModalClassifier.refit
+
+    def spy(self, X, y, *a, **k):
+        refits.append((len(X), k.get("epochs"), k.get("epochs_cap")))
+        return original(self, X, y, *a, **k)
+
+    monkeypatch.setattr(CrossModalClassifier, "refit", spy)
+    params = {**_params(folder, variants=["refit"]), "check": {"fraction": 0.2}}
+    recorded = run_orca_search(data, params, seed=0)
+    chosen = recorded["search"]["chosen"]
+    variant = recorded["search"]["variants"]["refit"]
+    assert refits == [(88, variant["epochs"], 2)] and variant["rows"] == 88  # 80 % of 110 rows: the trials' rows
+    assert variant["members"] == [chosen] and variant["epochs"] == recorded["refine"]["best_epoch"] + 1
+    assert variant["metrics"]["val"] == recorded["metrics"]["val"]  # the chosen trial's validation score
+    assert set(variant["metrics"]) == {"val", "test", "check"}
+    assert variant["metrics"]["test"] != recorded["metrics"]["test"]  # another model than the chosen one
+    assert "refit" in recorded["timings_s"] and "refit" not in recorded["search"]
+    direct = run_orca_search(data, {**params, "search": {**params["search"], "refit": True}}, seed=0)
+    assert direct["search"]["refit"]["epochs"] == variant["epochs"]
+    for split in ("test", "check"):
+        for name, value in variant["metrics"][split].items():
+            assert direct["metrics"][split][name] == pytest.approx(value, abs=1e-6)
+    assert "trained again from fresh weights" in direct["search"]["budget"]["selection"]
+    with pytest.raises(ConfigError, match="exclude each other"):
+        run_orca_search(data, _params(folder, refit=True, ensemble=2), seed=0)
+
+
+@pytest.mark.parametrize("search, message", [({"refit": "yes"}, "refit must be true or false"),
+                                             ({"refit": True, "ensemble": 2}, "not true with search.ensemble"),
+                                             ({"variants": ["top-3"]}, r"expected a list of \['refit'\]")])
+def test_bad_refit_settings_fail_when_the_config_is_resolved(search, message) -> None:
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner import resolve_config
+
+    with pytest.raises(ConfigError, match=message):
+        resolve_config(get_suite("openml"), "paper", {"method_params": {"orca-tuned": {"search": search}}})

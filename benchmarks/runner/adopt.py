@@ -14,10 +14,12 @@ hash and file; its scores, timings and environment are the run's own. A job that
 a superseded file of the adopting method is replaced, as a re-run would replace it. Each file is written under
 the adopting job's lock (:mod:`.locks`), so a live runner's job is never overwritten.
 
-One difference is allowed, because it changes no training: ``search.ensemble`` (the mean of the ``k`` best trials
-of an ORCA search, a rule applied after the trials; :mod:`.orca_search`). A job that asks for it where the source
-does not takes the source's recorded variant ``search.variants["top-k"]`` (its members and scores) as its result;
-a source result without that variant counts as missing, and the runner runs the job.
+Two differences are allowed, one at a time, because the source's search records what they change:
+``search.ensemble`` (the mean of the ``k`` best trials of an ORCA search, a rule applied after the trials) and
+``search.refit`` (the chosen trial retrained on all the search's rows, recorded where the source asks for
+``search.variants = ["refit"]``; :mod:`.orca_search`). A job that asks for one where the source does not takes the
+source's recorded variant, ``search.variants["top-k"]`` or ``["refit"]``, as its result; a source result without
+that variant counts as missing, and the runner runs the job.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from orca.io import read_json, write_json
 from .execute import is_done, lock_path, plan_jobs, result_path
 from .jobs import Job
 from .locks import JobLock
-from .orca_search import ensemble_selection
+from .orca_search import REFIT_SELECTION, ensemble_selection
 from .suite import Suite
 
 
@@ -63,17 +65,21 @@ def setting_differences(job: Job, source: Job) -> list[str]:
 
 
 ENSEMBLE_KEY = "method_params.search.ensemble"
-"""The one setting in which an adopting job may differ from its source (see the module's notes)."""
+REFIT_KEY = "method_params.search.refit"
+"""The settings in which an adopting job may differ from its source, one at a time (see the module's notes)."""
 
 
 def variant_of(job: Job, source: Job, differences: list[str]) -> str | None:
-    """The search variant ``job`` takes from ``source``'s result (``"top-k"``) when the two differ only in
-    ``search.ensemble``, which ``job`` sets and ``source`` leaves unset; ``None`` otherwise."""
-    if differences != [ENSEMBLE_KEY]:
+    """The search variant ``job`` takes from ``source``'s result when the two differ only in ``search.ensemble``
+    (``"top-k"``) or only in ``search.refit`` (``"refit"``), which ``job`` sets and ``source`` leaves unset;
+    ``None`` otherwise."""
+    if differences not in ([ENSEMBLE_KEY], [REFIT_KEY]):
         return None
-    mine = job.resolved["method_params"].get("search", {}).get("ensemble")
-    theirs = source.resolved["method_params"].get("search", {}).get("ensemble")
-    return f"top-{mine}" if mine is not None and theirs is None else None
+    mine = job.resolved["method_params"].get("search", {})
+    theirs = source.resolved["method_params"].get("search", {})
+    if differences == [REFIT_KEY]:
+        return "refit" if mine.get("refit") and not theirs.get("refit") else None
+    return f"top-{mine['ensemble']}" if mine.get("ensemble") is not None and theirs.get("ensemble") is None else None
 
 
 def adopt(suite: Suite, source: str, preset: str, tasks: list[str] | None = None, methods: list[str] | None = None,
@@ -151,9 +157,13 @@ def adopted_record(record: dict[str, Any], job: Job, origin: Path, variant: str 
     if variant is not None:
         taken = record["search"]["variants"][variant]
         out["metrics"] = copy.deepcopy(taken["metrics"])
-        size = int(variant.split("-")[1])
-        out["search"]["ensemble"] = {"size": size, "members": taken["members"]}
-        out["search"]["budget"]["selection"] += ensemble_selection(size, record["metric"])
+        if variant == "refit":
+            out["search"]["refit"] = {k: v for k, v in taken.items() if k != "metrics"}
+            out["search"]["budget"]["selection"] += REFIT_SELECTION
+        else:
+            size = int(variant.split("-")[1])
+            out["search"]["ensemble"] = {"size": size, "members": taken["members"]}
+            out["search"]["budget"]["selection"] += ensemble_selection(size, record["metric"])
         out["adopted_from"]["variant"] = variant
     if record.get("preset") != job.config.get("preset"):
         out["adopted_from"]["preset"] = record.get("preset")

@@ -48,7 +48,9 @@ def _merge(base: dict, override: dict, schema: dict, where: str) -> dict:
     return out
 
 
-SEARCH_KEYS = ("space", "n_trials", "prune", "anchor", "select", "ensemble")
+SEARCH_KEYS = ("space", "n_trials", "prune", "anchor", "select", "ensemble", "refit", "variants")
+RECORDED_VARIANTS = ("refit",)
+"""Variants a search records on request (``search.variants``); the ensemble of its 3 best trials it always records."""
 SELECT_RULES = ("best", "beats-anchor")
 """How a search picks its trial (:func:`benchmarks.runner.orca_search.run_orca_search`)."""
 PRUNE_KEYS = ("startup_trials", "warmup_epochs")
@@ -73,8 +75,9 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     beside the config's sections are checked and carried along: ``search`` (a validation-selected search: ``space``
     of dotted OrcaConfig keys -> value lists, ``n_trials``, and optionally ``prune``: ``{"startup_trials": n,
     "warmup_epochs": e}`` for a median pruner, ``anchor`` (true: trial 0 runs the method's own settings) and
-    ``select`` (:data:`SELECT_RULES`) and ``ensemble`` (``k``: the mean of the ``k`` trials with the best validation
-    scores is the result, with ``select = "best"``)), ``facade`` (the estimator's own parameters,
+    ``select`` (:data:`SELECT_RULES`), ``ensemble`` (``k``: the mean of the ``k`` trials with the best validation
+    scores is the result, with ``select = "best"``), ``refit`` (true: the chosen trial trained again on all the
+    search's rows is the result) and ``variants`` (:data:`RECORDED_VARIANTS` to record beside the result)), ``facade`` (the estimator's own parameters,
     :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults
     study's held-out check split, ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
@@ -133,6 +136,12 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
             raise ConfigError(f"{where}.search.ensemble must be an integer from 2 to search.n_trials "
                               f"({search.get('n_trials')}) with search.select='best' (the mean of that many trials "
                               f"with the best validation scores), got {ensemble!r}")
+        if not isinstance(search.get("refit", False), bool) or (search.get("refit") and ensemble is not None):
+            raise ConfigError(f"{where}.search.refit must be true or false, and not true with search.ensemble (a "
+                              f"refit retrains the one chosen trial), got {search.get('refit')!r}")
+        variants = search.get("variants", [])
+        if not isinstance(variants, list) or any(v not in RECORDED_VARIANTS for v in variants):
+            raise ConfigError(f"{where}.search.variants={variants!r}; expected a list of {list(RECORDED_VARIANTS)}")
         out["search"] = search
     return out
 

@@ -40,6 +40,13 @@ on validation alone, since the ensemble is a post-hoc rule on the same trials, n
 changes). With ``ensemble = k`` that mean is the search's result instead of the best trial; a method that differs
 from another only in ``search.ensemble`` can therefore adopt its finished results (:mod:`.adopt`), so that the rule
 costs no training of its own.
+
+A refit of the chosen trial: with ``refit = true`` the chosen configuration is trained again from fresh weights on
+all the rows the trials fitted on (their training and validation rows) for the chosen trial's epochs under its
+schedule (:meth:`orca.CrossModalClassifier.refit`, what ``refine.refit`` does for one configuration), and that
+model is the result; its validation score stays the chosen trial's. ``variants = ["refit"]`` records that refit as
+``search.variants["refit"]`` beside the chosen model instead (one more fit a job), so that a method differing only
+in ``search.refit`` adopts it.
 """
 
 from __future__ import annotations
@@ -216,6 +223,29 @@ def ensemble_variant(scores: list[float], proba: dict[int, dict[str, np.ndarray]
             "proba": mean}
 
 
+REFIT_SELECTION = ("; the chosen configuration then trained again from fresh weights on the training and validation "
+                   "rows for its chosen epochs (the validation score is the chosen trial's)")
+"""What a search's ``budget.selection`` adds for ``search.refit``."""
+
+
+def refit_variant(model: CrossModalClassifier, trial: int, record: dict[str, Any], X_fit: np.ndarray,
+                  y_fit: np.ndarray, data: TaskData, check: np.ndarray | None, val: dict[str, float]) -> dict[str, Any]:
+    """The chosen trial ``model`` (trial number ``trial``, its result ``record``) trained again from fresh weights on all the rows it fitted
+    on, ``X_fit``/``y_fit`` (:meth:`orca.CrossModalClassifier.refit`, for its best epoch + 1 epochs of a schedule
+    over its epoch cap), and scored on the test split and the ``check`` rows; ``val`` is the chosen trial's
+    validation score, which the refit keeps (it trains on those rows). ``model`` is refitted in place."""
+    training = record["training"]
+    epochs = training["best_epoch"] + 1 if training.get("best_epoch") is not None else training["epochs_run"]
+    start = time.perf_counter()
+    model.refit(X_fit, y_fit, epochs=epochs, epochs_cap=training["epochs_cap"])
+    k = data.task.output_shape[0]
+    metrics = {"val": val, "test": table_scores(data.y_test, class_proba(model, data.X_test, k))}
+    if check is not None:
+        metrics["check"] = check_scores(model, data, check)
+    return {"members": [trial], "epochs": epochs,
+            "rows": len(X_fit), "seconds": time.perf_counter() - start, "metrics": metrics}
+
+
 def ensemble_selection(k: int, metric: str) -> str:
     """What a search's ``budget.selection`` adds for ``search.ensemble = k``."""
     return (f"; the mean class probabilities of the {k} trials with the best validation {metric} (the record's "
@@ -275,6 +305,10 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     if ensemble is not None and (select != "best" or not 2 <= ensemble <= n_trials):
         raise ConfigError(f"search.ensemble={ensemble!r} must be an integer from 2 to n_trials ({n_trials}) with "
                           "search.select='best'")
+    refit = bool(search.get("refit", False))
+    if refit and ensemble is not None:
+        raise ConfigError("search.refit and search.ensemble exclude each other (a refit retrains one trial)")
+    record_refit = refit or "refit" in search.get("variants", [])
     base = OrcaConfig.from_dict(params)
     metric = data.task.metric
     k_classes = data.task.output_shape[0]
@@ -378,15 +412,18 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
     scores = [float(t[f"val_{metric}"]) for t in trials]
     variants = {f"top-{n}": ensemble_variant(scores, proba, labels, n, higher, k_classes)
                 for n in ENSEMBLE_SIZES if complete and len(trials) >= n}
+    test = proba[best_index]["test"] if best_index in proba else class_proba(best_model, data.X_test, k_classes)
+    single = {"val": chosen["val"], "test": table_scores(data.y_test, test)}  # the chosen model, scored once
+    if check is not None:
+        single["check"] = (proba_scores(labels["check"], proba[best_index]["check"], k_classes)
+                           if best_index in proba else check_scores(best_model, data, check))
+    if record_refit:  # after the chosen model is scored: the refit replaces its weights
+        variants["refit"] = refit_variant(best_model, best_index, chosen["record"], X_fit, y_fit, data, check, single["val"])
     if ensemble is not None:
         mean = ensemble_variant(scores, proba, labels, ensemble, higher, k_classes)
         metrics = mean["metrics"]  # the mean of the best trials, scored once on each split
     else:
-        test = proba[best_index]["test"] if best_index in proba else class_proba(best_model, data.X_test, k_classes)
-        metrics = {"val": chosen["val"], "test": table_scores(data.y_test, test)}  # the chosen model, scored once
-        if check is not None:
-            metrics["check"] = (proba_scores(labels["check"], proba[best_index]["check"], k_classes)
-                                if best_index in proba else check_scores(best_model, data, check))
+        metrics = variants["refit"]["metrics"] if refit else single
     extra: dict[str, Any] = {}
     if check is not None:
         extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
@@ -399,12 +436,16 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
                       "bound of its gain over the anchor is above zero")
     if ensemble is not None:
         selection += ensemble_selection(ensemble, metric)
+    if refit:
+        selection += REFIT_SELECTION
     return {"metrics": metrics, **record, **extra,
-            "timings_s": {"search": float(sum(t["seconds"] for t in trials))},
+            "timings_s": {"search": float(sum(t["seconds"] for t in trials)),
+                          **({"refit": variants["refit"]["seconds"]} if record_refit else {})},
             "search": {"trials": trials, "chosen": best_index,
                        **({} if ensemble is None else {"ensemble": {"size": ensemble, "members": mean["members"]}}),
-                       "variants": {name: {"members": v["members"], "metrics": v["metrics"]}
-                                    for name, v in variants.items()},
+                       **({"refit": {k: v for k, v in variants["refit"].items() if k != "metrics"}} if refit else {}),
+                       "variants": {name: {k: v for k, v in variant.items() if k != "proba"}
+                                    for name, variant in variants.items()},
                        "budget": {"n_trials": len(trials), "space": space, "prune": prune,
                                   "pruned": sum(t["stop_reason"] == "pruned" for t in trials),
                                   "selection": selection,
