@@ -77,9 +77,10 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     "warmup_epochs": e}`` for a median pruner, ``anchor`` (true: trial 0 runs the method's own settings) and
     ``select`` (:data:`SELECT_RULES`), ``ensemble`` (``k``: the mean of the ``k`` trials with the best validation
     scores is the result, with ``select = "best"``), ``refit`` (true: the chosen trial trained again on all the
-    search's rows is the result) and ``variants`` (:data:`RECORDED_VARIANTS` to record beside the result)), ``facade`` (the estimator's own parameters,
-    :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and ``check`` (``{"fraction": f}``: a defaults
-    study's held-out check split, ``0 < f <= 0.5`` of the training part, which the fit never sees; see ``table_methods.run_orca``)."""
+    search's rows is the result) and ``variants`` (:data:`RECORDED_VARIANTS` to record beside the result)),
+    ``facade`` (the estimator's own parameters, :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and
+    ``check`` (``{"fraction": f}``: a defaults study's held-out check split, ``0 < f <= 0.5`` of the training part,
+    which the fit never sees; see ``table_methods.run_orca``)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
     facade = {**base.pop("facade", {}), **override.pop("facade", {})}

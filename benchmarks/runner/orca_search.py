@@ -230,10 +230,11 @@ REFIT_SELECTION = ("; the chosen configuration then trained again from fresh wei
 
 def refit_variant(model: CrossModalClassifier, trial: int, record: dict[str, Any], X_fit: np.ndarray,
                   y_fit: np.ndarray, data: TaskData, check: np.ndarray | None, val: dict[str, float]) -> dict[str, Any]:
-    """The chosen trial ``model`` (trial number ``trial``, its result ``record``) trained again from fresh weights on all the rows it fitted
-    on, ``X_fit``/``y_fit`` (:meth:`orca.CrossModalClassifier.refit`, for its best epoch + 1 epochs of a schedule
-    over its epoch cap), and scored on the test split and the ``check`` rows; ``val`` is the chosen trial's
-    validation score, which the refit keeps (it trains on those rows). ``model`` is refitted in place."""
+    """The chosen trial ``model`` (trial number ``trial``, its result ``record``) trained again from fresh weights on
+    all the rows it fitted on, ``X_fit``/``y_fit`` (:meth:`orca.CrossModalClassifier.refit`, for its best epoch + 1
+    epochs of a schedule over its epoch cap), and scored on the test split and the ``check`` rows; ``val`` is the
+    chosen trial's validation score, which the refit keeps (it trains on those rows). ``model`` is refitted in
+    place."""
     training = record["training"]
     epochs = training["best_epoch"] + 1 if training.get("best_epoch") is not None else training["epochs_run"]
     start = time.perf_counter()
@@ -242,8 +243,8 @@ def refit_variant(model: CrossModalClassifier, trial: int, record: dict[str, Any
     metrics = {"val": val, "test": table_scores(data.y_test, class_proba(model, data.X_test, k))}
     if check is not None:
         metrics["check"] = check_scores(model, data, check)
-    return {"members": [trial], "epochs": epochs,
-            "rows": len(X_fit), "seconds": time.perf_counter() - start, "metrics": metrics}
+    return {"members": [trial], "epochs": epochs, "rows": len(X_fit), "seconds": time.perf_counter() - start,
+            "metrics": metrics}
 
 
 def ensemble_selection(k: int, metric: str) -> str:
@@ -418,7 +419,8 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         single["check"] = (proba_scores(labels["check"], proba[best_index]["check"], k_classes)
                            if best_index in proba else check_scores(best_model, data, check))
     if record_refit:  # after the chosen model is scored: the refit replaces its weights
-        variants["refit"] = refit_variant(best_model, best_index, chosen["record"], X_fit, y_fit, data, check, single["val"])
+        variants["refit"] = refit_variant(best_model, best_index, chosen["record"], X_fit, y_fit, data, check,
+                                          single["val"])
     if ensemble is not None:
         mean = ensemble_variant(scores, proba, labels, ensemble, higher, k_classes)
         metrics = mean["metrics"]  # the mean of the best trials, scored once on each split

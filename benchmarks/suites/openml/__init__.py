@@ -8,8 +8,8 @@ part for the epochs its validation split chose; ``orca-check`` and ``orca-refit-
 check share, preset ``refit-check``), ``orca-tuned`` (a validation-selected search),
 ``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
 validation), ``orca-tuned-top3`` (the mean of the search's 3 best trials, adopted from ``orca-tuned``'s recorded
-variant), ``orca-tuned-refit`` (the chosen trial retrained on the whole training part) and their ``-check`` twins (a held-out check share scores the chosen model; preset ``search-check``),
-``logreg``,
+variant), ``orca-tuned-refit`` (the chosen trial retrained on the whole training part) and their ``-check`` twins
+(a held-out check share scores the chosen model; preset ``search-check``), ``logreg``,
 ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space with 5-fold CV ROC AUC on the
 training part, budget in the config and the result), ``lightgbm`` and ``catboost`` (defaults; optional extras).
 
@@ -268,7 +268,8 @@ SUITE = register_suite(Suite(
              "orca-tuned": run_orca_search, "orca-tuned-anchored": run_orca_search,
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
              "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search,
-             "orca-tuned-refit": run_orca_search, "orca-tuned-refit-check": run_orca_search, "logreg": run_logreg,
+             "orca-tuned-refit": run_orca_search, "orca-tuned-refit-check": run_orca_search,
+             "logreg": run_logreg,
              "xgboost": run_gbdt, "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
