@@ -93,3 +93,19 @@ def config_schedule_sets() -> list[str]:
     """:func:`config_schedule` as ``orca fit --set`` arguments."""
     return [a for name, value in config_schedule().items()
             for a in ("--set", f"{name.replace('__', '.')}={value!r}")]
+
+
+def kill_fit_at(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Make ``CrossModalClassifier.fit`` raise ``KeyboardInterrupt`` on its ``n``-th call from now on, as when the
+    runner is stopped in a search's ``n``-th trial; ``monkeypatch.undo()`` or setting ``fit`` back ends it."""
+    from orca import CrossModalClassifier
+
+    original, calls = CrossModalClassifier.fit, []
+
+    def dies(self, *a, **k):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt  # the runner stopped mid-trial
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(CrossModalClassifier, "fit", dies)

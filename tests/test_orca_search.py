@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import tiny_hf_model
+from conftest import kill_fit_at, tiny_hf_model
 
 from benchmarks.runner.orca_search import run_orca_search, sample_trials
 from benchmarks.runner.suite import TaskData
@@ -124,14 +124,7 @@ def test_an_interrupted_search_resumes_after_its_finished_trials(tmp_path, monke
     whole = run_orca_search(data, params, seed=seed, ctx=JobContext(tmp_path / "whole"))
 
     original, calls = CrossModalClassifier.fit, []
-
-    def dies_in_the_third(self, *a, **k):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # the runner stopped mid-trial
-        return original(self, *a, **k)
-
-    monkeypatch.setattr(CrossModalClassifier, "fit", dies_in_the_third)
+    kill_fit_at(monkeypatch, 3)
     ckpt = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         run_orca_search(data, params, seed=seed, ctx=JobContext(ckpt))

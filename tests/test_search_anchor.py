@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import tiny_hf_model
+from conftest import kill_fit_at, tiny_hf_model
 
 from benchmarks.runner.orca_search import (
     gain_lower_bound,
@@ -109,15 +109,8 @@ def test_a_resumed_anchored_search_ends_as_an_uninterrupted_one(tmp_path, monkey
     folder, data = _data(tmp_path)
     params = _params(folder, {"refine.lr": [1e-2, 2e-9]}, 3, epochs=2)
     whole = run_orca_search(data, params, seed=0, ctx=JobContext(tmp_path / "whole"))
-    original, calls = CrossModalClassifier.fit, []
-
-    def dies_in_the_second(self, *a, **k):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return original(self, *a, **k)
-
-    monkeypatch.setattr(CrossModalClassifier, "fit", dies_in_the_second)
+    original = CrossModalClassifier.fit
+    kill_fit_at(monkeypatch, 2)
     ckpt = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         run_orca_search(data, params, seed=0, ctx=JobContext(ckpt))

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import tiny_hf_model
+from conftest import kill_fit_at, tiny_hf_model
 
 from benchmarks.runner.orca_search import run_orca_search, top_trials
 from benchmarks.runner.suite import JobContext, TaskData
@@ -92,15 +92,8 @@ def test_an_interrupted_ensemble_search_resumes_to_the_same_ensemble(tmp_path, m
     folder, data = _data(tmp_path)
     params = _params(folder, ensemble=3)
     whole = run_orca_search(data, params, seed=0, ctx=JobContext(tmp_path / "whole"))
-    original, calls = CrossModalClassifier.fit, []
-
-    def dies_in_the_third(self, *a, **k):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return original(self, *a, **k)
-
-    monkeypatch.setattr(CrossModalClassifier, "fit", dies_in_the_third)
+    original = CrossModalClassifier.fit
+    kill_fit_at(monkeypatch, 3)
     ckpt = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         run_orca_search(data, params, seed=0, ctx=JobContext(ckpt))
