@@ -66,9 +66,10 @@ def test_a_method_below_the_floor_is_marked_and_never_wins() -> None:
     assert "| orca | 2 | 0.3500 | 0.4500 | +0.1000 | [+0.1000, +0.1000] | 0.5 | 1 / 1 / 0 |" in ref  # b: a tie
 
 
-def test_mean_ranks_count_only_the_tasks_every_method_ran() -> None:
-    """FNO ran one task (and won it); ORCA and the floor ran three. FNO's rank is not 1.00 from its one task:
-    ranks are taken over the one task all three ran."""
+def test_mean_ranks_count_only_the_tasks_every_ranked_method_ran() -> None:
+    """FNO ran one task (and won it); ORCA and the floor ran three. FNO's rank is not 1.00 from its one task: a
+    method that ran fewer tasks than the others is left out of the ranks (and named), and the others are ranked
+    over the tasks they all ran, not over the one task all three ran."""
     from benchmarks.reports.markdown import markdown
     from benchmarks.reports.tables import summarise
 
@@ -78,7 +79,24 @@ def test_mean_ranks_count_only_the_tasks_every_method_ran() -> None:
     summary = summarise(df, ("floor",))
     summary.attrs.update(metric="nrmse", floors=("floor",))
     text = markdown("t", summary, [], [], [], df=df)
-    assert "mean rank (1 tasks every method ran)" in text
+    assert "mean rank (3 tasks every ranked method ran)" in text
     rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1] for line in text.splitlines()
             if line.startswith(("| fno |", "| orca |", "| floor |"))}
-    assert rows == {"fno": "1.00", "orca": "2.00", "floor": "3.00"}
+    assert rows == {"fno": "–", "orca": "1.00", "floor": "2.00"}
+    assert "Not ranked, as they ran fewer tasks than the others: fno (1 of 3)" in text
+    fno = next(line for line in text.splitlines() if line.startswith("| fno | –"))
+    assert fno.rstrip(" |").split(" | ")[2::2] == ["1/1", "1/1"]  # its wins (vs floor, vs orca) count the task it ran
+
+
+def test_a_lone_method_with_every_task_is_not_ranked_alone() -> None:
+    """Where only one method (here the floor) ran every task, ranking it alone would print 1.00 for a trivial
+    predictor: all methods are then ranked over the tasks all of them ran (here none)."""
+    from benchmarks.reports.markdown import markdown
+    from benchmarks.reports.tables import summarise
+
+    df = _df([("a", "floor", 0.9), ("a", "orca", 0.5), ("b", "floor", 0.9), ("b", "fno", 0.1)])
+    summary = summarise(df, ("floor",))
+    summary.attrs.update(metric="nrmse", floors=("floor",))
+    text = markdown("t", summary, [], [], [], df=df)
+    assert "mean rank (0 tasks every ranked method ran)" in text and "Not ranked" not in text
+    assert "| floor | – |" in text

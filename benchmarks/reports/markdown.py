@@ -86,11 +86,18 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         avg = summary.groupby("method")["mean"].mean()
         lines.append("| mean over tasks (tasks) | " + " | ".join(f"{fmt(avg[m])} ({counts[m]})" for m in methods) + " |")
     pivot = summary.pivot(index="task", columns="method", values="mean")
-    common = pivot.dropna().index  # mean ranks only over the tasks every method ran, ranked among themselves
-    ranked = summary[summary["task"].isin(common)].copy()
+    # mean ranks only over the tasks every ranked method ran, ranked among themselves; a method that ran fewer
+    # tasks than the most any method ran (a run in progress or stopped, or a method for some tasks only) would
+    # shrink that set for all, so it is left out of the ranks and named below the table
+    partial = [m for m in methods if counts[m] < counts.max()]
+    full = [m for m in methods if m not in partial]
+    if len(full) < 2:  # one method alone has no rank among others: rank them all over the tasks all of them ran
+        partial, full = [], list(methods)
+    common = pivot[full].dropna().index
+    ranked = summary[summary["task"].isin(common) & summary["method"].isin(full)].copy()
     ranked["rank"] = ranked.groupby("task")["mean"].rank(ascending=not higher, method="min")
     ranks = ranked.groupby("method")["rank"].mean().reindex(methods)
-    lines += ["", f"| method | mean rank ({len(common)} tasks every method ran) | "
+    lines += ["", f"| method | mean rank ({len(common)} tasks every ranked method ran) | "
               + " | ".join(f"wins vs {m}" for m in methods) + " |", "|---|---|" + "---|" * len(methods)]
     for a in methods:
         wins = []
@@ -105,6 +112,10 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             wins.append(f"{int(better.sum())}/{len(both)}")
         rank = "–" if pd.isna(ranks[a]) else f"{ranks[a]:.2f}"
         lines.append(f"| {a} | {rank} | " + " | ".join(wins) + " |")
+    if partial:
+        lines += ["", "Not ranked, as they ran fewer tasks than the others: " + ", ".join(
+            f"{m} ({counts[m]} of {counts.max()})" for m in partial) + "; their wins count the tasks both methods "
+            "ran."]
     lines += coverage or []
     if reference:
         lines += against_reference(summary, reference, higher, means, scores=df)
