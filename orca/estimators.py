@@ -27,7 +27,7 @@ from .config import OrcaConfig, flatten, unflatten
 from .data import ArrayDataset, InputScaler, TargetScaler
 from .defaults import facade_flat
 from .exceptions import ConfigError, DataError, DivergenceError, NotFittedError
-from .pipeline import RunResult
+from .pipeline import RunResult, chosen_epochs
 from .pipeline import fit as fit_pipeline
 from .pipeline import refit as refit_pipeline
 from .refine import predict as predict_arrays
@@ -246,8 +246,7 @@ class _CrossModalBase(BaseEstimator):
             if training is None:
                 raise NotFittedError("refit needs the fit's record (its best epoch and epoch cap), which a model read "
                                      "back from a file does not have; give epochs and epochs_cap")
-            best = training.get("best_epoch")
-            epochs = epochs if epochs is not None else (best + 1 if best is not None else training["epochs_run"])
+            epochs = epochs if epochs is not None else chosen_epochs(training)
             epochs_cap = epochs_cap if epochs_cap is not None else training["epochs_cap"]
         X = self._as_input(X)
         Xa = self._prepare_X(X, fitting=False)

@@ -148,12 +148,10 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         on_stage("aligned", model)
 
     t = time.perf_counter()
-    extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
-             "predictor": config.predictor.__dict__,
-             "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
-                  config_extra=extra, checkpoint_every_s=checkpoint_every_s, log_dir=log_dir, on_epoch=on_epoch)
+                  config_extra=_config_extra(config), checkpoint_every_s=checkpoint_every_s, log_dir=log_dir,
+                  on_epoch=on_epoch)
     timings["refine"] = time.perf_counter() - t
     if info["best_epoch"] is not None:
         say(f"3/3 refined: {info['steps']} steps in {timings['refine']:.1f} s; best validation {task.metric} "
@@ -167,7 +165,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     timings["evaluate"] = time.perf_counter() - t
     if config.refine.refit:
         t = time.perf_counter()
-        epochs = info["best_epoch"] + 1 if info["best_epoch"] is not None else info["training"]["epochs_run"]
+        epochs = chosen_epochs(info["training"])
         model, info["refit"] = _refit(task, np.concatenate([X, X_val]), np.concatenate([y, y_val]), config, epochs,
                                       info["training"]["epochs_cap"], pristine, source, checkpoint_dir, resume,
                                       progress, log_dir, checkpoint_every_s)
@@ -185,6 +183,19 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     timings["evaluate"] += time.perf_counter() - t
     split = {"train": len(X), "val": len(X_val), "test": 0 if X_test is None else len(X_test)}
     return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler, val_index)
+
+
+def _config_extra(config: OrcaConfig) -> dict[str, Any]:
+    """The config sections beside ``refine`` that a refine checkpoint's fingerprint includes."""
+    return {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
+            "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
+
+
+def chosen_epochs(training: dict[str, Any]) -> int:
+    """The epochs a refit trains after a selection run with the training record ``training``: its best epoch + 1,
+    or all the epochs it ran where it selected none."""
+    best = training.get("best_epoch")
+    return best + 1 if best is not None else training["epochs_run"]
 
 
 def refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs: int, epochs_cap: int, *,
@@ -236,11 +247,9 @@ def _refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs:
     # the selection run's epoch cap, so that the schedule is the same epoch by epoch (min_steps would plan it over
     # fewer epochs on the larger set); a fixed number of epochs: nothing to stop early on
     cfg = dataclasses.replace(config.refine, epochs=epochs_cap, min_steps=None, patience=None)
-    extra = {"body": config.body.__dict__, "embedder": config.embedder.__dict__,
-             "predictor": config.predictor.__dict__, "align": config.align.__dict__, "seed": config.seed}
     info = refine(model, ArrayDataset(X, y), None, cfg, seed=config.seed, device=config.device, checkpoint_dir=ckpt,
                   resume=resume and ckpt is not None and (ckpt / "last.pt").is_file(), progress=progress,
-                  config_extra=extra, checkpoint_every_s=checkpoint_every_s,
+                  config_extra=_config_extra(config), checkpoint_every_s=checkpoint_every_s,
                   log_dir=None if log_dir is None else Path(log_dir) / "refit", refit_epochs=epochs)
     record = {"epochs": epochs, "rows": len(X), "steps": info["steps"], "seconds": info["seconds"],
               "data_sha256": info["data_sha256"], "training": info["training"],

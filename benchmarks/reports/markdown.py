@@ -25,6 +25,13 @@ from .tables import (
 )
 
 
+def _variant_source(variant: object) -> str:
+    """What follows an adopted result's source method in the adoption line: the search variant it took, if any."""
+    if not isinstance(variant, str):
+        return ""
+    return f"'s recorded `{variant}` ensemble" if variant.startswith("top-") else f"'s recorded `{variant}`"
+
+
 def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: list[str],
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
              means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
@@ -55,14 +62,14 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         adopted = df[df["adopted_from"].notna()]
         where = (adopted["adopted_preset"].map(lambda p: f" in preset `{p}`" if isinstance(p, str) else "")
                  if "adopted_preset" in adopted else "")  # another preset's result: say which
-        variant = (adopted["adopted_variant"].map(lambda v: f"'s recorded `{v}` ensemble" if isinstance(v, str) else "")
-                   if "adopted_variant" in adopted else "")  # a search's recorded ensemble, not its own result
+        variant = (adopted["adopted_variant"].map(_variant_source) if "adopted_variant" in adopted
+                   else "")  # a search's recorded variant (its ensemble or its refit), not its own result
         pairs = adopted.assign(source=adopted["adopted_from"].map("`{}`".format) + variant + where)
         pairs = pairs.groupby(["method", "source"]).size()
         lines[4:4] = ["Adopted results (`python -m benchmarks.run ... --adopt`; run under another method's name, or "
                       "in another preset (`--from-preset`), with identical settings, or differing only in "
-                      "`search.ensemble`, which takes the source search's recorded ensemble; each file's "
-                      "`adopted_from` names it): "
+                      "`search.ensemble` or `search.refit`, which takes the source search's recorded variant; each "
+                      "file's `adopted_from` names it): "
                       + "; ".join(f"{n} of `{m}`'s from {src}" for (m, src), n in pairs.items()) + ".", ""]
     for task, group in summary.groupby("task", sort=False):
         by = group.set_index("method")

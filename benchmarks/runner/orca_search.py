@@ -62,6 +62,7 @@ from orca.config import flatten
 from orca.exceptions import ConfigError, OrcaError, require
 from orca.io import read_json, write_json
 from orca.metrics import get_metric
+from orca.pipeline import chosen_epochs
 
 from .suite import JobContext, TaskData
 from .table_methods import (
@@ -236,7 +237,7 @@ def refit_variant(model: CrossModalClassifier, trial: int, record: dict[str, Any
     chosen trial's validation score, which the refit keeps (it trains on those rows). ``model`` is refitted in
     place."""
     training = record["training"]
-    epochs = training["best_epoch"] + 1 if training.get("best_epoch") is not None else training["epochs_run"]
+    epochs = chosen_epochs(training)
     start = time.perf_counter()
     model.refit(X_fit, y_fit, epochs=epochs, epochs_cap=training["epochs_cap"])
     k = data.task.output_shape[0]
