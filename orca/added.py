@@ -43,6 +43,7 @@ ADDED: tuple[Added, ...] = (
     Added("refine.ema_decay", None),
     Added("refine.refit", False),
     Added("predictor.smooth", 0),
+    Added("predictor.skip_modes", 0),
 )
 
 

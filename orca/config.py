@@ -113,11 +113,18 @@ class PredictorConfig:
     """Dense outputs only: the kernel size of a learnable convolution over the decoded field, started at the
     identity, that can smooth the seams between the patches the tokens decode (0: none; odd and >= 3)."""
 
+    skip_modes: int = 0
+    """Dense outputs on the input's grid only: the Fourier modes per axis of a linear map from the input field,
+    added to the head's output and started at zero (``orca.spectral``; 0: none)."""
+
     def __post_init__(self) -> None:
         _choice("predictor.head", self.head, ("linear", "pool"))
         if not isinstance(self.smooth, int) or isinstance(self.smooth, bool) or (
                 self.smooth != 0 and (self.smooth < 3 or self.smooth % 2 == 0)):
             raise ConfigError(f"predictor.smooth={self.smooth!r}; expected 0 (none) or an odd kernel size >= 3")
+        if not isinstance(self.skip_modes, int) or isinstance(self.skip_modes, bool) or self.skip_modes < 0:
+            raise ConfigError(f"predictor.skip_modes={self.skip_modes!r}; expected 0 (none) or a positive number "
+                              "of Fourier modes")
 
 
 @dataclass

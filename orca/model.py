@@ -22,7 +22,8 @@ class CrossModalModel(nn.Module):
         Returns ``(tokens (B, N, d_in), grid or None)``.
     body : Body
     predictor : nn.Module
-        Maps ``(B, N', d_out)`` (and the output grid) to the task output.
+        Maps ``(B, N', d_out)``, the output grid and the input ``x`` (read by a spectral input skip only) to the
+        task output.
     """
 
     def __init__(self, task: Task, embedder: nn.Module, body: Body, predictor: nn.Module) -> None:
@@ -43,7 +44,7 @@ class CrossModalModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         tokens, grid = self.embedder(x)
         hidden, out_grid = self.body(tokens, grid)
-        return self.predictor(hidden, out_grid)
+        return self.predictor(hidden, out_grid, x)
 
     def parameter_counts(self) -> dict[str, int]:
         """Trainable and total parameters, per part and overall."""

@@ -148,6 +148,7 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
         on_stage("aligned", model)
 
     t = time.perf_counter()
+    warm_start_skip(model, X, y)
     info = refine(model, ArrayDataset(X, y), ArrayDataset(X_val, y_val), config.refine, seed=config.seed,
                   device=config.device, checkpoint_dir=checkpoint_dir, resume=resume, progress=progress,
                   config_extra=_config_extra(config), checkpoint_every_s=checkpoint_every_s, log_dir=log_dir,
@@ -183,6 +184,15 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
     timings["evaluate"] += time.perf_counter() - t
     split = {"train": len(X), "val": len(X_val), "test": 0 if X_test is None else len(X_test)}
     return RunResult(model, metrics, report, info, timings, model.parameter_counts(), split, scaler, val_index)
+
+
+def warm_start_skip(model: CrossModalModel, X: np.ndarray, y: np.ndarray) -> None:
+    """Before stage 3: set a spectral input skip (``predictor.skip_modes``), if the model has one, to the ridge
+    least-squares map from the training inputs to the (scaled) training targets; nothing otherwise. A resumed
+    refine then loads its checkpoint's weights over it."""
+    skip = getattr(model.predictor, "skip", None)
+    if skip is not None:
+        skip.fit_least_squares(X, y)
 
 
 def _config_extra(config: OrcaConfig) -> dict[str, Any]:
@@ -247,6 +257,7 @@ def _refit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, epochs:
     # the selection run's epoch cap, so that the schedule is the same epoch by epoch (min_steps would plan it over
     # fewer epochs on the larger set); a fixed number of epochs: nothing to stop early on
     cfg = dataclasses.replace(config.refine, epochs=epochs_cap, min_steps=None, patience=None)
+    warm_start_skip(model, X, y)
     info = refine(model, ArrayDataset(X, y), None, cfg, seed=config.seed, device=config.device, checkpoint_dir=ckpt,
                   resume=resume and ckpt is not None and (ckpt / "last.pt").is_file(), progress=progress,
                   config_extra=_config_extra(config), checkpoint_every_s=checkpoint_every_s,

@@ -13,6 +13,12 @@ registered     what it does
 learn to blend the values on either side of a patch seam (each token decodes its patch independently, so the
 output can jump at patch edges; docs/pdebench.md's error analysis).
 
+``predictor.skip_modes = m`` adds to either dense head a linear map of the model's *input* field on its lowest
+``m`` Fourier modes plus a bias field (``orca.spectral.SpectralSkip``), set by least squares before stage 3
+(``orca.pipeline.warm_start_skip``); the head's own linear map then starts at zero, so stage 3 starts from the
+skip's fit. It needs the output on the input's grid (the PDE tasks) and is refused otherwise. The heads then take
+the input as a third argument.
+
 With ``head="pool"`` the dense heads have no parameters: the D hidden units of each token are average-pooled down
 to the values that token emits, so all fitting happens inside the body. In 1D this is the paper's dense head
 (the ORCA code's ``adaptive_pooler`` on RoBERTa's tokens). In 2D it is *not*: the ORCA code runs Swin's
@@ -30,7 +36,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import PredictorConfig
+from .exceptions import ConfigError
 from .registry import get, register
+from .spectral import SpectralSkip
 from .tasks import Task
 
 
@@ -41,7 +49,7 @@ class PooledHead(nn.Module):
         super().__init__()
         self.linear = nn.Linear(width, n_out)
 
-    def forward(self, hidden: torch.Tensor, grid: object = None) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, grid: object = None, x: torch.Tensor | None = None) -> torch.Tensor:
         return self.linear(hidden.mean(dim=1))
 
 
@@ -79,49 +87,85 @@ class Dense1DHead(nn.Module):
     """``(B, N, D)`` -> ``(B, C_out, L_out)``: token i emits ``C_out x k`` values for positions ``i*k .. i*k+k-1``."""
 
     def __init__(self, width: int, n_tokens: int, out_channels: int, out_length: int, mode: str,
-                 smooth: int = 0) -> None:
+                 smooth: int = 0, skip: SpectralSkip | None = None) -> None:
         super().__init__()
         self.out_channels, self.out_length = out_channels, out_length
         self.per_token = math.ceil(out_length / n_tokens)
         self.values = _TokenValues(width, out_channels * self.per_token, mode)
         self.smooth = _seam_smoother(out_channels, smooth, 1)
+        self.skip = _zero_values_beside(skip, self.values)
 
-    def forward(self, hidden: torch.Tensor, grid: object = None) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, grid: object = None, x: torch.Tensor | None = None) -> torch.Tensor:
         b, n, _ = hidden.shape
         v = self.values(hidden).reshape(b, n, self.out_channels, self.per_token)  # (B, N, C_out, k)
         v = v.permute(0, 2, 1, 3).reshape(b, self.out_channels, n * self.per_token)  # (B, C_out, N*k)
         v = v[:, :, : self.out_length]
-        return v if self.smooth is None else self.smooth(v)
+        return _with_skip(v if self.smooth is None else self.smooth(v), self.skip, x)
 
 
 class Dense2DHead(nn.Module):
     """``(B, h*w, D)`` on grid ``(h, w)`` -> ``(B, C_out, H, W)``: each patch emits a ``C_out x ph x pw`` block."""
 
     def __init__(self, width: int, grid: tuple[int, int], out_shape: tuple[int, int, int], mode: str,
-                 smooth: int = 0) -> None:
+                 smooth: int = 0, skip: SpectralSkip | None = None) -> None:
         super().__init__()
         self.grid = grid
         self.out_channels, self.out_h, self.out_w = out_shape
         self.ph, self.pw = math.ceil(self.out_h / grid[0]), math.ceil(self.out_w / grid[1])
         self.values = _TokenValues(width, self.out_channels * self.ph * self.pw, mode)
         self.smooth = _seam_smoother(self.out_channels, smooth, 2)
+        self.skip = _zero_values_beside(skip, self.values)
 
-    def forward(self, hidden: torch.Tensor, grid: tuple[int, int] | None = None) -> torch.Tensor:
+    def forward(self, hidden: torch.Tensor, grid: tuple[int, int] | None = None,
+                x: torch.Tensor | None = None) -> torch.Tensor:
         b = hidden.shape[0]
         gh, gw = grid or self.grid
         v = self.values(hidden).reshape(b, gh, gw, self.out_channels, self.ph, self.pw)  # (B, h, w, C, ph, pw)
         v = v.permute(0, 3, 1, 4, 2, 5).reshape(b, self.out_channels, gh * self.ph, gw * self.pw)  # (B, C, h*ph, w*pw)
         v = v[:, :, : self.out_h, : self.out_w]
-        return v if self.smooth is None else self.smooth(v)
+        return _with_skip(v if self.smooth is None else self.smooth(v), self.skip, x)
+
+
+def _zero_values_beside(skip: SpectralSkip | None, values: _TokenValues) -> SpectralSkip | None:
+    """With a skip, zero the tokens' linear map (weight and bias; drawn first, so the random stream is as without
+    the skip): the model then starts stage 3 as exactly the skip's least-squares fit, and the body's part grows
+    from zero instead of adding a random field to it. ``head="pool"`` has no map to zero. Returns ``skip``."""
+    if skip is not None and values.linear is not None:
+        with torch.no_grad():
+            values.linear.weight.zero_()
+            values.linear.bias.zero_()
+    return skip
+
+
+def _with_skip(v: torch.Tensor, skip: SpectralSkip | None, x: torch.Tensor | None) -> torch.Tensor:
+    """The decoded field plus the input skip's term (``v`` itself without a skip)."""
+    if skip is None:
+        return v
+    if x is None:
+        raise ValueError("this head has an input skip (predictor.skip_modes) and needs the model's input as x")
+    return v + skip(x).to(v.dtype)
+
+
+def _input_skip(task: Task, cfg: PredictorConfig) -> SpectralSkip | None:
+    """The spectral input skip ``cfg.skip_modes`` asks for, or ``None``; refused unless the output lies on the
+    input's grid."""
+    if not cfg.skip_modes:
+        return None
+    if task.output != "dense" or tuple(task.input_shape[1:]) != tuple(task.output_shape[1:]):
+        raise ConfigError(f"predictor.skip_modes={cfg.skip_modes} maps the input field onto the output, so it needs a "
+                          f"dense output on the input's grid; task {task.name!r} maps {tuple(task.input_shape)} to "
+                          f"{task.output} {tuple(task.output_shape)}: set predictor.skip_modes=0")
+    return SpectralSkip(task.input_shape[0], task.output_shape[0], tuple(task.output_shape[1:]), cfg.skip_modes)
 
 
 register("predictor", "pooled")(lambda task, width, tokens, grid, cfg: PooledHead(width, task.output_shape[0]))
 register("predictor", "dense1d")(
     lambda task, width, tokens, grid, cfg: Dense1DHead(width, tokens, task.output_shape[0], task.output_shape[1],
-                                                       cfg.head, cfg.smooth)
+                                                       cfg.head, cfg.smooth, _input_skip(task, cfg))
 )
 register("predictor", "dense2d")(
-    lambda task, width, tokens, grid, cfg: Dense2DHead(width, grid, task.output_shape, cfg.head, cfg.smooth)
+    lambda task, width, tokens, grid, cfg: Dense2DHead(width, grid, task.output_shape, cfg.head, cfg.smooth,
+                                                       _input_skip(task, cfg))
 )
 
 
@@ -134,4 +178,6 @@ def predictor_name(task: Task) -> str:
 def build_predictor(task: Task, width: int, n_tokens: int, grid: tuple[int, int] | None,
                     cfg: PredictorConfig) -> nn.Module:
     """Build the head for ``task`` on top of ``n_tokens`` body outputs of width ``width`` (on ``grid`` for 2D)."""
+    if cfg.skip_modes and task.output != "dense":
+        _input_skip(task, cfg)  # the pooled head has no skip: refuse the setting with its reason
     return get("predictor", predictor_name(task))(task, width, n_tokens, grid, cfg)

@@ -26,6 +26,7 @@ def test_checkpoint_fingerprints_are_those_written_before_the_later_settings() -
 
 
 @pytest.mark.parametrize("change", [{"refine": {"augment": "series"}}, {"predictor": {"smooth": 3}},
+                                    {"predictor": {"skip_modes": 12}},
                                     {"refine": {"select_on": "loss"}}, {"refine": {"momentum": 0.5}}])
 def test_a_later_setting_away_from_its_old_value_is_another_fingerprint(change: dict) -> None:
     changed = OrcaConfig.from_dict(change)

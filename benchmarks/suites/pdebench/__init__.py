@@ -20,8 +20,9 @@ Splits (``protocol``): PDEBench's (the first 10 % of samples are test for single
 for group files), plus a validation split carved from the training part with the job's seed; every method gets
 exactly the same three parts. ``resolution_1d``/``resolution_2d`` sub-sample the file's grid (they must divide it).
 
-Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` overrides), ``fno`` and ``unet``
-(our own, PDEBench's configurations). Scores: PDEBench's field metrics on the test frames
+Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` overrides) and its one-change
+variants (``orca-smooth``, ``orca-bf16``, ``orca-skip``), ``fno`` and ``unet`` (our own, PDEBench's configurations),
+``spectral-linear`` (the closed-form affine operator on the low Fourier modes that ``orca-skip`` starts from). Scores: PDEBench's field metrics on the test frames
 (:mod:`.metrics`), ranked by ``nrmse`` (PDEBench's nRMSE, per channel); ``relative_l2`` (the ORCA code's nRMSE,
 all channels at once) is kept beside it and is what ORCA's validation selects on.
 """
@@ -33,7 +34,7 @@ import functools
 from ...runner.orca_method import run_orca
 from ...runner.suite import Suite, register_suite
 from .data import ROOT, _val_split, all_tasks, load_task, real_path  # noqa: F401  (tests)
-from .methods import ORCA_HOOKS, run_floor, run_operator
+from .methods import ORCA_HOOKS, run_floor, run_operator, run_spectral_linear
 from .metrics import METRIC_VERSION
 from .scoring import rollout, score  # noqa: F401  (tests)
 
@@ -48,7 +49,9 @@ SUITE = register_suite(Suite(
     name="pdebench", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
              "orca-smooth": functools.partial(run_orca, hooks=ORCA_HOOKS),
-             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS), "fno": functools.partial(run_operator, kind="fno"),
+             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS),
+             "orca-skip": functools.partial(run_orca, hooks=ORCA_HOOKS), "spectral-linear": run_spectral_linear,
+             "fno": functools.partial(run_operator, kind="fno"),
              "unet": functools.partial(run_operator, kind="unet"), "floor": functools.partial(run_floor, kind="mean"),
              "persistence": functools.partial(run_floor, kind="persistence")},
     all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), metric_version=METRIC_VERSION,

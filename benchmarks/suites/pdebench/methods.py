@@ -67,6 +67,29 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
             "device": info["device"]}
 
 
+def run_spectral_linear(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The ridge least-squares affine operator on the lowest ``modes`` Fourier modes (``baselines.spectral_linear``),
+    fitted in closed form on the training part that FNO and U-Net train on, scored like them: the linear
+    reference for ORCA's spectral input skip."""
+    import time
+
+    import baselines  # noqa: F401  (registers the baselines)
+    from baselines.field_training import val_relative_l2
+    from baselines.spectral_linear import predict
+
+    (X, y, X_val, y_val), scaler = training_split(data, seed)
+    t = time.perf_counter()
+    model = get("baseline", "spectral-linear")(X, y, modes=params["modes"], ridge=params["ridge"])
+    seconds = time.perf_counter() - t
+    step = functools.partial(predict, model)
+    scores, pred = score(data, step if scaler is None else scaler.wrap(step))
+    return {"metrics": {"val": {"relative_l2": val_relative_l2(y_val, predict(model, X_val))},
+                        "test": scores.pop("test")}, **scores, "example": _example(data, pred),
+            "timings_s": {"fit": seconds}, "parameters": {"total": sum(p.numel() for p in model.parameters())},
+            "split": {"train": len(X), "val": len(X_val), "test": len(data.X_test)},
+            "budget": f"none: closed-form ridge least squares on {params['modes']} Fourier modes per axis"}
+
+
 def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext(),
               kind: str = "mean") -> dict[str, Any]:
     """The floors: the mean training target field (``mean``) or the input state itself (``persistence``, for
