@@ -22,7 +22,7 @@ import functools
 from ...runner.orca_method import run_orca
 from ...runner.suite import Suite, register_suite
 from .data import ROOT, all_tasks, load_task, psicov_crops  # noqa: F401  (load_task: tests)
-from .methods import ORCA_HOOKS, run_floor, run_supervised
+from .methods import ORCA_HOOKS, run_floor, run_spectral_linear, run_supervised
 from .metrics import metric_version
 from .scoring import psicov_predict_maps, scores, task_errors  # noqa: F401  (tests)
 
@@ -38,7 +38,8 @@ SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
              "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
-             "fno": functools.partial(run_supervised, kind="fno"), "floor": run_floor},
+             "fno": functools.partial(run_supervised, kind="fno"), "spectral-linear": run_spectral_linear,
+             "floor": run_floor},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS, metric_version=metric_version, floors=("floor",),
     hash_neutral=(("data.url", ""), ("data.path", "")),

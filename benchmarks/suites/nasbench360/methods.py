@@ -75,6 +75,29 @@ def run_supervised(data: TaskData, params: dict, seed: int, ctx: JobContext = Jo
             "budget": f"{params['epochs']} epochs, no search (stated budget)"}
 
 
+def run_spectral_linear(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The closed-form affine operator on the lowest ``modes`` Fourier modes (``baselines.spectral_linear``; dense
+    tasks on the input's grid only), fitted on the training split and scored like the others: the linear
+    reference for ORCA's spectral input skip (``orca-skip``)."""
+    import time
+
+    import baselines  # noqa: F401  (registers the baselines)
+    from baselines.spectral_linear import predict
+
+    task = data.task
+    if task.output != "dense" or data.X_train.shape[2:] != data.y_train.shape[2:]:
+        raise ConfigError(f"spectral-linear maps a field onto a field on the same grid; {task.name} is {task.output} "
+                          f"{tuple(task.input_shape)} -> {tuple(task.output_shape)}")
+    t = time.perf_counter()
+    model = get("baseline", "spectral-linear")(data.X_train, data.y_train, modes=params["modes"],
+                                               ridge=params["ridge"])
+    seconds = time.perf_counter() - t
+    return {"metrics": scores(data, functools.partial(predict, model)), "timings_s": {"fit": seconds},
+            "parameters": {"total": sum(p.numel() for p in model.parameters())},
+            "split": {"train": len(data.X_train), "val": len(data.extra["X_val"]), "test": len(data.X_test)},
+            "budget": f"none: closed-form ridge least squares on {params['modes']} Fourier modes per axis"}
+
+
 def run_floor(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """The floor, scored like the methods: the training class prior (classification), each label's training
     frequency (multi-label) or the mean training target field (dense tasks, in the space the model predicts)."""
