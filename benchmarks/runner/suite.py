@@ -115,6 +115,10 @@ class Suite:
     floor_applies: Callable[[str, dict], bool] | None = None  # module-level (jobs carry the suite to workers)
     """Whether a floor method applies to a task, given the task's ``task_params`` (e.g. persistence only where
     input and target are the same quantity); floors apply to every task when ``None``."""
+    also_applies: Callable[[str, str], bool] | None = None  # module-level, like floor_applies
+    """Whether a method that a task's ``task_params.methods`` list does not name applies to it anyway, given
+    ``(method, task)``: a method added after results were recorded, so that the lists (part of every job's hash)
+    stay as they were; ``None``: the lists decide alone."""
     unavailable: Callable[[dict], str | None] | None = None
     """Given the resolved config, the reason the suite's data cannot be had here (e.g. a local mirror that is not
     present), or ``None``. The runner then skips the whole suite with that one line instead of failing each job,

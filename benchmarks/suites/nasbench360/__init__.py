@@ -34,6 +34,12 @@ GROUPS = {
 """The task groups of the NAS-Bench-360 paper's table, with each proxy beside the tasks whose format it takes."""
 
 
+def spectral_linear_applies(method: str, task: str) -> bool:
+    """``spectral-linear`` (session 40) runs on the Darcy tasks without being named in their method lists, which
+    are part of every job's hash. Module-level so that jobs pickle to worker processes."""
+    return method == "spectral-linear" and task in ("darcy", "darcy-regen")
+
+
 SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
@@ -42,5 +48,5 @@ SUITE = register_suite(Suite(
              "floor": run_floor},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS, metric_version=metric_version, floors=("floor",),
-    hash_neutral=(("data.url", ""), ("data.path", "")),
+    hash_neutral=(("data.url", ""), ("data.path", "")), also_applies=spectral_linear_applies,
 ))
