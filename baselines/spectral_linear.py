@@ -9,7 +9,6 @@ gains over it is its nonlinearity's.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from orca.registry import register
 from orca.spectral import SpectralSkip
@@ -18,18 +17,10 @@ from orca.spectral import SpectralSkip
 @register("baseline", "spectral-linear")
 def fit_spectral_linear(X: np.ndarray, y: np.ndarray, modes: int = 12, ridge: float = 1e-4) -> SpectralSkip:
     """The ridge least-squares affine map from ``X`` ``(N, C_in, *space)`` to ``y`` ``(N, C_out, *space)`` on the
-    lowest ``modes`` Fourier modes per axis, ready to predict (parameters frozen)."""
-    if X.shape[2:] != y.shape[2:]:
-        raise ValueError(f"spectral-linear maps a field onto a field on the same grid; got inputs {X.shape[1:]} and "
-                         f"targets {y.shape[1:]}")
+    lowest ``modes`` Fourier modes per axis, ready to predict (parameters frozen, so
+    :func:`baselines.supervised.predict_batches` runs it; a grid mismatch is refused by the fit)."""
     model = SpectralSkip(X.shape[1], y.shape[1], tuple(X.shape[2:]), modes)
     model.fit_least_squares(X, y, ridge=ridge)
     model.requires_grad_(False)
     return model.eval()
 
-
-def predict(model: SpectralSkip, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """``model`` over ``X`` batch by batch, as float32 NumPy fields."""
-    with torch.no_grad():
-        return np.concatenate([model(torch.as_tensor(X[i:i + batch_size])).numpy()
-                               for i in range(0, len(X), batch_size)])

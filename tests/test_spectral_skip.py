@@ -66,7 +66,8 @@ def test_stage_3_starts_from_the_closed_form_fit(tiny_body, in_shape, out_shape)
     """With the skip the head's token map starts at zero (the rest is drawn as without it: the same embedder and
     body weights), so after the pipeline's warm start the model predicts exactly what the ``spectral-linear``
     baseline fitted on the same fields predicts; the head and the skip both receive gradients."""
-    from baselines.spectral_linear import fit_spectral_linear, predict
+    from baselines.spectral_linear import fit_spectral_linear
+    from baselines.supervised import predict_batches as predict
     from orca.pipeline import warm_start_skip
 
     task = Task("field", in_shape, "dense", out_shape)

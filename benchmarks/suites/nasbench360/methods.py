@@ -82,7 +82,7 @@ def run_spectral_linear(data: TaskData, params: dict, seed: int, ctx: JobContext
     import time
 
     import baselines  # noqa: F401  (registers the baselines)
-    from baselines.spectral_linear import predict
+    from baselines.supervised import predict_batches as predict
 
     task = data.task
     if task.output != "dense" or data.X_train.shape[2:] != data.y_train.shape[2:]:

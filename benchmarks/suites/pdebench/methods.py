@@ -75,7 +75,7 @@ def run_spectral_linear(data: TaskData, params: dict, seed: int, ctx: JobContext
 
     import baselines  # noqa: F401  (registers the baselines)
     from baselines.field_training import val_relative_l2
-    from baselines.spectral_linear import predict
+    from baselines.supervised import predict_batches as predict
 
     (X, y, X_val, y_val), scaler = training_split(data, seed)
     t = time.perf_counter()
