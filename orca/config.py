@@ -228,8 +228,9 @@ class RefineConfig:
     (fp16 would need a gradient scaler and a GPU to test it on; it is not offered.)"""
 
     augment: str = "none"
-    """``none`` or ``series``: window slicing, amplitude scaling and jitter of each training batch, for
-    classification of sequences only (:mod:`orca.augment`; not in the paper)."""
+    """``none``; ``series``: window slicing, amplitude scaling and jitter of each training batch, for
+    classification of sequences only; ``dihedral``: each training pair of square 2D fields under a random symmetry
+    of the square, for problems that have those symmetries (:mod:`orca.augment`; neither is in the paper)."""
 
     ema_decay: float | None = None
     """Keep an exponential moving average of the weights, updated after every optimiser step with this decay (e.g.
@@ -248,7 +249,7 @@ class RefineConfig:
 
     def __post_init__(self) -> None:
         _choice("refine.optimizer", self.optimizer, ("adamw", "adam", "sgd"))
-        _choice("refine.augment", self.augment, ("none", "series"))
+        _choice("refine.augment", self.augment, ("none", "series", "dihedral"))
         _choice("refine.mixed_precision", self.mixed_precision, ("no", "bf16", "auto"))
         _choice("refine.schedule", self.schedule, ("cosine", "linear", "constant"))
         _positive("refine.lr", self.lr)

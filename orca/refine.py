@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from .added import drop_added
-from .augment import augment_series, check_augment, epoch_generator
+from .augment import augment_dihedral, augment_series, check_augment, epoch_generator
 from .config import RefineConfig
 from .data import dataset_sha256
 from .epoch_log import EpochLog
@@ -365,10 +365,12 @@ def refine(model: CrossModalModel, train: Dataset, val: Dataset | None, cfg: Ref
                 train_loader.set_epoch(epoch)  # shuffling depends on (seed, epoch) only, so resume replays it
             model.train()
             losses = []
-            draws = epoch_generator(seed, epoch) if cfg.augment == "series" else None
+            draws = epoch_generator(seed, epoch) if cfg.augment != "none" else None
             for x, y in train_loader:
-                if draws is not None:
+                if cfg.augment == "series":
                     x = augment_series(x, draws)
+                elif cfg.augment == "dihedral":
+                    x, y = augment_dihedral(x, y, draws)
                 with acc.accumulate(model):
                     with torch.autocast(acc.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
                         loss = loss_fn(model(x), y)
