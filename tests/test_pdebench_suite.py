@@ -13,7 +13,7 @@ pytest.importorskip("h5py")
 
 from benchmarks.catalogue import get_suite
 from benchmarks.run import run  # noqa: E402
-from benchmarks.runner import resolve_config  # noqa: E402
+from benchmarks.runner import expand_jobs, resolve_config  # noqa: E402
 from orca.exceptions import ConfigError, DataError  # noqa: E402
 from orca.io import read_json  # noqa: E402
 
@@ -241,3 +241,17 @@ def test_cfd_fields_are_standardised_per_channel_for_training_and_scored_in_phys
     assert rec["status"] == "ok", rec["error"]
     pred, target = np.array(rec["example"]["prediction"]), np.array(rec["example"]["target"])  # density
     assert abs(pred.mean() - target.mean()) < 0.5 * target.mean()  # physical units, not standardised ones
+
+
+def test_the_dihedral_variant_and_persistence_apply_where_their_symmetry_holds() -> None:
+    """``orca-skip-sym`` trains with the square's symmetries, which only the 2D tasks have: its jobs are the 2D
+    tasks' (a 1D task would refuse ``refine.augment='dihedral'`` after its data loaded); persistence skips Darcy
+    (input and target are different quantities); everything else runs everywhere."""
+    suite = get_suite("pdebench")
+    config = resolve_config(suite, "equal-budget", {"methods": ["orca-skip-sym", "orca-skip", "persistence"]})
+    planned = {(j.task, j.method) for j in expand_jobs(suite, config)}
+    two_d = {t for t in config["tasks"] if config["task_params"][t]["dims"] == 2}
+    assert two_d == {"darcy", "shallow-water", "reaction-diffusion-2d"}
+    assert {t for t, m in planned if m == "orca-skip-sym"} == two_d
+    assert {t for t, m in planned if m == "orca-skip"} == set(config["tasks"])
+    assert {t for t, m in planned if m == "persistence"} == set(config["tasks"]) - {"darcy"}

@@ -252,7 +252,7 @@ def test_settings_added_at_their_defaults_leave_the_job_hash_alone() -> None:
 
 def test_every_suite_pickles_for_worker_processes() -> None:
     """``--jobs N`` sends each job with its suite to a worker process: a suite holding a lambda or a local function
-    (as pdebench's ``floor_applies`` once did) fails there, so every registered suite must pickle."""
+    (as pdebench's ``floor_applies``, now ``method_applies``, once did) fails there, so every registered suite must pickle."""
     import pickle
 
     from benchmarks.catalogue import available_suites, get_suite

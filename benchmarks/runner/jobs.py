@@ -75,8 +75,10 @@ def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
     """All (task x method x seed) jobs of a resolved config, in a stable order."""
     def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it ("orca" names
         params = config.get("task_params", {}).get(task, {})  # every ORCA variant); floors run on every task
-        if method in suite.floors:  # their suite says they apply to
-            return suite.floor_applies is None or suite.floor_applies(method, params)
+        if suite.method_applies is not None and not suite.method_applies(method, params):  # their suite says
+            return False  # they apply to
+        if method in suite.floors:
+            return True
         only = params.get("methods")
         return (only is None or method in only or ("orca" in only and is_orca(f"method_params.{method}"))
                 or (suite.also_applies is not None and suite.also_applies(method, task)))

@@ -112,10 +112,12 @@ class Suite:
     """Methods that are trivial predictors (the class prior, the mean target, persistence): the report shows
     them, marks every method that does not beat the best of them on a task, and never counts such a result as a
     win."""
-    floor_applies: Callable[[str, dict], bool] | None = None  # module-level (jobs carry the suite to workers)
-    """Whether a floor method applies to a task, given the task's ``task_params`` (e.g. persistence only where
-    input and target are the same quantity); floors apply to every task when ``None``."""
-    also_applies: Callable[[str, str], bool] | None = None  # module-level, like floor_applies
+    method_applies: Callable[[str, dict], bool] | None = None  # module-level (jobs carry the suite to workers)
+    """Whether a method can apply to a task at all, given the task's ``task_params`` (e.g. persistence only where
+    input and target are the same quantity, a 2D-only variant only on 2D tasks); ``None``: every method to every
+    task. Floors apply wherever this allows; other methods also need the task's ``task_params.methods`` list
+    (or :attr:`also_applies`)."""
+    also_applies: Callable[[str, str], bool] | None = None  # module-level, like method_applies
     """Whether a method that a task's ``task_params.methods`` list does not name applies to it anyway, given
     ``(method, task)``: a method added after results were recorded, so that the lists (part of every job's hash)
     stay as they were; ``None``: the lists decide alone."""

@@ -21,7 +21,7 @@ for group files), plus a validation split carved from the training part with the
 exactly the same three parts. ``resolution_1d``/``resolution_2d`` sub-sample the file's grid (they must divide it).
 
 Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` overrides) and its one-change
-variants (``orca-smooth``, ``orca-bf16``, ``orca-skip``), ``fno`` and ``unet`` (our own, PDEBench's configurations),
+variants (``orca-smooth``, ``orca-bf16``, ``orca-skip``; ``orca-skip-sym``, 2D tasks only), ``fno`` and ``unet`` (our own, PDEBench's configurations),
 ``spectral-linear`` (the closed-form affine operator on the low Fourier modes that ``orca-skip`` starts from). Scores: PDEBench's field metrics on the test frames
 (:mod:`.metrics`), ranked by ``nrmse`` (PDEBench's nRMSE, per channel); ``relative_l2`` (the ORCA code's nRMSE,
 all channels at once) is kept beside it and is what ORCA's validation selects on.
@@ -38,10 +38,18 @@ from .methods import ORCA_HOOKS, run_floor, run_operator, run_spectral_linear
 from .metrics import METRIC_VERSION
 from .scoring import rollout, score  # noqa: F401  (tests)
 
+SQUARE_SYMMETRIC = ("orca-skip-sym",)
+"""Methods that train with ``refine.augment = "dihedral"``: they apply to the 2D tasks only, whose generated
+problems (no-flux diffusion-reaction, Darcy with a constant forcing and zero walls, the radial dam break) have the
+symmetries of the square."""
 
-def persistence_applies(method: str, params: dict) -> bool:
-    """Every floor applies to every task except persistence on Darcy flow, whose input (the coefficient field) and
-    target (the solution) are different quantities. Module-level so that jobs pickle to worker processes."""
+
+def method_applies(method: str, params: dict) -> bool:
+    """Every method applies to every task except persistence on Darcy flow, whose input (the coefficient field) and
+    target (the solution) are different quantities, and the dihedral-augmented variants off the 2D tasks.
+    Module-level so that jobs pickle to worker processes."""
+    if method in SQUARE_SYMMETRIC:
+        return params.get("dims") == 2
     return method != "persistence" or params.get("family") != "darcy"
 
 
@@ -50,11 +58,12 @@ SUITE = register_suite(Suite(
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
              "orca-smooth": functools.partial(run_orca, hooks=ORCA_HOOKS),
              "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS),
-             "orca-skip": functools.partial(run_orca, hooks=ORCA_HOOKS), "spectral-linear": run_spectral_linear,
+             "orca-skip": functools.partial(run_orca, hooks=ORCA_HOOKS),
+             "orca-skip-sym": functools.partial(run_orca, hooks=ORCA_HOOKS), "spectral-linear": run_spectral_linear,
              "fno": functools.partial(run_operator, kind="fno"),
              "unet": functools.partial(run_operator, kind="unet"), "floor": functools.partial(run_floor, kind="mean"),
              "persistence": functools.partial(run_floor, kind="persistence")},
     all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), metric_version=METRIC_VERSION,
     floors=("floor", "persistence"), hash_neutral=(("method_params.loss", "mse"), ("data.url", ""), ("data.path", "")),
-    floor_applies=persistence_applies,
+    method_applies=method_applies,
 ))
