@@ -21,9 +21,10 @@ for group files), plus a validation split carved from the training part with the
 exactly the same three parts. ``resolution_1d``/``resolution_2d`` sub-sample the file's grid (they must divide it).
 
 Methods: ``orca`` (MiniLM for 1D, DINOv2-S offline for 2D; the task's ``orca`` overrides) and its one-change
-variants (``orca-smooth``, ``orca-bf16``, ``orca-skip``; ``orca-skip-sym``, 2D tasks only), ``fno`` and ``unet`` (our own, PDEBench's configurations),
-``spectral-linear`` (the closed-form affine operator on the low Fourier modes that ``orca-skip`` starts from). Scores: PDEBench's field metrics on the test frames
-(:mod:`.metrics`), ranked by ``nrmse`` (PDEBench's nRMSE, per channel); ``relative_l2`` (the ORCA code's nRMSE,
+variants (``orca-smooth``, ``orca-bf16``, ``orca-skip``; ``orca-skip-sym``, 2D tasks only), ``fno`` and ``unet``
+(our own, PDEBench's configurations), ``spectral-linear`` (the closed-form affine operator on the low Fourier modes
+that ``orca-skip`` starts from). Scores: PDEBench's field metrics on the test frames (:mod:`.metrics`), ranked by
+``nrmse`` (PDEBench's nRMSE, per channel); ``relative_l2`` (the ORCA code's nRMSE,
 all channels at once) is kept beside it and is what ORCA's validation selects on.
 """
 
