@@ -40,13 +40,27 @@ def spectral_linear_applies(method: str, task: str) -> bool:
     return method == "spectral-linear" and task in ("darcy", "darcy-regen")
 
 
+DARCY_ONLY = ("orca-skip",)
+"""Methods for the Darcy tasks alone: ``orca-skip`` (session 41), PDEBench's dense-head design (the seam smoother
+and the spectral input skip), whose skip maps the input field to an output on the same grid."""
+
+
+def method_applies(method: str, params: dict) -> bool:
+    """The Darcy-only methods run on the tasks the NAS-Bench-360 paper calls Darcy Flow (the original files and
+    the regenerated ones); every other method wherever the task's method list allows. Module-level so that jobs
+    pickle to worker processes."""
+    return method not in DARCY_ONLY or params.get("published") == "Darcy Flow"
+
+
 SUITE = register_suite(Suite(
     name="nasbench360", root=ROOT, load_task=load_task,
     methods={"orca": functools.partial(run_orca, hooks=ORCA_HOOKS),
-             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
+             "orca-bf16": functools.partial(run_orca, hooks=ORCA_HOOKS),
+             "orca-skip": functools.partial(run_orca, hooks=ORCA_HOOKS), "cnn": functools.partial(run_supervised, kind="cnn"),
              "fno": functools.partial(run_supervised, kind="fno"), "spectral-linear": run_spectral_linear,
              "floor": run_floor},
     all_tasks=all_tasks, published=("nasbench360",), reference_methods=("cnn",), comparable_means=False,
     task_groups=GROUPS, metric_version=metric_version, floors=("floor",),
     hash_neutral=(("data.url", ""), ("data.path", "")), also_applies=spectral_linear_applies,
+    method_applies=method_applies,
 ))
