@@ -73,10 +73,10 @@ class Job:
 
 def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
     """All (task x method x seed) jobs of a resolved config, in a stable order."""
-    def applies(task: str, method: str) -> bool:  # a task may name the methods that apply to it ("orca" names
-        params = config.get("task_params", {}).get(task, {})  # every ORCA variant); floors run on every task
-        if suite.method_applies is not None and not suite.method_applies(method, params):  # their suite says
-            return False  # they apply to
+    def applies(task: str, method: str) -> bool:  # the suite may rule a method out of a task; then a task may
+        params = config.get("task_params", {}).get(task, {})  # name the methods that apply to it ("orca" names
+        if suite.method_applies is not None and not suite.method_applies(method, params):  # every ORCA
+            return False  # variant); floors run wherever the suite allows them
         if method in suite.floors:
             return True
         only = params.get("methods")
