@@ -49,11 +49,12 @@ def test_jobs_follow_each_tasks_methods() -> None:
     config = resolve_config(suite, "smoke")
     assert {config["task_params"][t]["kind"] for t in config["tasks"]} == {"regenerated", "proxy"}
     # orca-skip (the spectral skip) is an ORCA variant for the Darcy tasks only, though "orca" in a classification
-    # task's list names every variant: off Darcy its skip would be refused after the data loaded
-    every = resolve_config(suite, "paper", {"methods": ["orca-skip"]})
+    # task's list names every variant: off Darcy its skip would be refused after the data loaded (method_applies);
+    # spectral-linear is named by no task's list and runs on the Darcy tasks all the same (also_applies)
+    every = resolve_config(suite, "paper", {"methods": ["orca-skip", "spectral-linear"]})
     every["tasks"] = suite.all_tasks(every)  # all 14 tasks, the classification ones too
-    skip = {j.task for j in expand_jobs(suite, every)}
-    assert skip == {"darcy", "darcy-regen"}
+    for method in ("orca-skip", "spectral-linear"):
+        assert {j.task for j in expand_jobs(suite, every) if j.method == method} == {"darcy", "darcy-regen"}
 
 
 def test_a_real_format_task_runs_is_verified_and_scored(nb_root, tmp_path) -> None:

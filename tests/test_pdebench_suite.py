@@ -255,3 +255,7 @@ def test_the_dihedral_variant_and_persistence_apply_where_their_symmetry_holds()
     assert {t for t, m in planned if m == "orca-skip-sym"} == two_d
     assert {t for t, m in planned if m == "orca-skip"} == set(config["tasks"])
     assert {t for t, m in planned if m == "persistence"} == set(config["tasks"]) - {"darcy"}
+    from benchmarks.suites.pdebench import SQUARE_SYMMETRIC  # the list the rule reads is the methods' own setting
+
+    dihedral = {m for m, p in config["method_params"].items() if p.get("refine", {}).get("augment") == "dihedral"}
+    assert dihedral == set(SQUARE_SYMMETRIC)

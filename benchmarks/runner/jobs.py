@@ -81,7 +81,7 @@ def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
             return True
         only = params.get("methods")
         return (only is None or method in only or ("orca" in only and is_orca(f"method_params.{method}"))
-                or (suite.also_applies is not None and suite.also_applies(method, task)))
+                or (suite.also_applies is not None and suite.also_applies(method, params)))
 
     return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral,
                 suite.metric_version_of(str(t), config.get("task_params", {}).get(str(t), {})))

@@ -117,9 +117,9 @@ class Suite:
     input and target are the same quantity, a 2D-only variant only on 2D tasks); ``None``: every method to every
     task. Floors apply wherever this allows; other methods also need the task's ``task_params.methods`` list
     (or :attr:`also_applies`)."""
-    also_applies: Callable[[str, str], bool] | None = None  # module-level, like method_applies
-    """Whether a method that a task's ``task_params.methods`` list does not name applies to it anyway, given
-    ``(method, task)``: a method added after results were recorded, so that the lists (part of every job's hash)
+    also_applies: Callable[[str, dict], bool] | None = None  # module-level, like method_applies
+    """Whether a method that a task's ``task_params.methods`` list does not name applies to it anyway, given the
+    method and the task's ``task_params``: a method added after results were recorded, so that the lists (part of every job's hash)
     stay as they were; ``None``: the lists decide alone."""
     unavailable: Callable[[dict], str | None] | None = None
     """Given the resolved config, the reason the suite's data cannot be had here (e.g. a local mirror that is not

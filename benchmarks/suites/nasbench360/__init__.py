@@ -34,22 +34,27 @@ GROUPS = {
 """The task groups of the NAS-Bench-360 paper's table, with each proxy beside the tasks whose format it takes."""
 
 
-def spectral_linear_applies(method: str, task: str) -> bool:
-    """``spectral-linear`` (session 40) runs on the Darcy tasks without being named in their method lists, which
-    are part of every job's hash. Module-level so that jobs pickle to worker processes."""
-    return method == "spectral-linear" and task in ("darcy", "darcy-regen")
-
-
 DARCY_ONLY = ("orca-skip",)
 """Methods for the Darcy tasks alone: ``orca-skip`` (session 41), PDEBench's dense-head design (the seam smoother
 and the spectral input skip), whose skip maps the input field to an output on the same grid."""
 
 
+def is_darcy(params: dict) -> bool:
+    """Whether a task is one the NAS-Bench-360 paper calls Darcy Flow (the original files or the regenerated ones),
+    from its ``task_params``."""
+    return params.get("published") == "Darcy Flow"
+
+
+def spectral_linear_applies(method: str, params: dict) -> bool:
+    """``spectral-linear`` (session 40) runs on the Darcy tasks without being named in their method lists, which
+    are part of every job's hash. Module-level so that jobs pickle to worker processes."""
+    return method == "spectral-linear" and is_darcy(params)
+
+
 def method_applies(method: str, params: dict) -> bool:
-    """The Darcy-only methods run on the tasks the NAS-Bench-360 paper calls Darcy Flow (the original files and
-    the regenerated ones); every other method wherever the task's method list allows. Module-level so that jobs
-    pickle to worker processes."""
-    return method not in DARCY_ONLY or params.get("published") == "Darcy Flow"
+    """The Darcy-only methods run on the Darcy tasks alone; every other method wherever the task's method list
+    allows. Module-level so that jobs pickle to worker processes."""
+    return method not in DARCY_ONLY or is_darcy(params)
 
 
 SUITE = register_suite(Suite(
