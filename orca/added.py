@@ -44,6 +44,7 @@ ADDED: tuple[Added, ...] = (
     Added("refine.refit", False),
     Added("predictor.smooth", 0),
     Added("predictor.skip_modes", 0),
+    Added("predictor.linear_skip", False),
 )
 
 

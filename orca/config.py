@@ -117,6 +117,11 @@ class PredictorConfig:
     """Dense outputs on the input's grid only: the Fourier modes per axis of a linear map from the input field,
     added to the head's output and started at zero (``orca.spectral``; 0: none)."""
 
+    linear_skip: bool = False
+    """Tables only: add to the pooled head a linear model of the encoded row (``orca.table_skip``), set to the
+    L2-regularised logistic (or ridge) fit of the training rows before stage 3, the head's own map started at
+    zero."""
+
     def __post_init__(self) -> None:
         _choice("predictor.head", self.head, ("linear", "pool"))
         if not isinstance(self.smooth, int) or isinstance(self.smooth, bool) or (
@@ -125,6 +130,8 @@ class PredictorConfig:
         if not isinstance(self.skip_modes, int) or isinstance(self.skip_modes, bool) or self.skip_modes < 0:
             raise ConfigError(f"predictor.skip_modes={self.skip_modes!r}; expected 0 (none) or a positive number "
                               "of Fourier modes")
+        if not isinstance(self.linear_skip, bool):
+            raise ConfigError(f"predictor.linear_skip={self.linear_skip!r}; expected true or false")
 
 
 @dataclass

@@ -187,12 +187,13 @@ def fit(task: Task, X: np.ndarray, y: np.ndarray, config: OrcaConfig, *, X_val: 
 
 
 def warm_start_skip(model: CrossModalModel, X: np.ndarray, y: np.ndarray) -> None:
-    """Before stage 3: set a spectral input skip (``predictor.skip_modes``), if the model has one, to the ridge
-    least-squares map from the training inputs to the (scaled) training targets; nothing otherwise. A resumed
-    refine then loads its checkpoint's weights over it."""
+    """Before stage 3: set an input skip, if the model has one, to its linear fit of the training inputs to the
+    (scaled) training targets: a spectral skip (``predictor.skip_modes``) to the ridge least-squares map, a table
+    skip (``predictor.linear_skip``) to the L2 logistic or ridge model; nothing otherwise. A resumed refine then
+    loads its checkpoint's weights over it."""
     skip = getattr(model.predictor, "skip", None)
     if skip is not None:
-        skip.fit_least_squares(X, y)
+        skip.warm_start(X, y)
 
 
 def _config_extra(config: OrcaConfig) -> dict[str, Any]:

@@ -19,6 +19,11 @@ output can jump at patch edges; docs/pdebench.md's error analysis).
 skip's fit. It needs the output on the input's grid (the PDE tasks) and is refused otherwise. The heads then take
 the input as a third argument.
 
+``predictor.linear_skip = True`` adds to the pooled head of a table task a linear model of the encoded row
+(``orca.table_skip.TableSkip``: numeric values with missing indicators, one-hot categories), set to the
+L2-regularised logistic (or ridge) fit of the training rows before stage 3; the head's linear map then starts at
+zero, so stage 3 starts from that linear model. Refused for other inputs and for dense outputs.
+
 With ``head="pool"`` the dense heads have no parameters: the D hidden units of each token are average-pooled down
 to the values that token emits, so all fitting happens inside the body. In 1D this is the paper's dense head
 (the ORCA code's ``adaptive_pooler`` on RoBERTa's tokens). In 2D it is *not*: the ORCA code runs Swin's
@@ -39,18 +44,25 @@ from .config import PredictorConfig
 from .exceptions import ConfigError
 from .registry import get, register
 from .spectral import SpectralSkip
+from .table_skip import TableSkip
 from .tasks import Task
 
 
 class PooledHead(nn.Module):
-    """``(B, N, D)`` -> mean over tokens ``(B, D)`` -> ``Linear`` -> ``(B, K)``."""
+    """``(B, N, D)`` -> mean over tokens ``(B, D)`` -> ``Linear`` -> ``(B, K)``, plus the table skip's term
+    (``predictor.linear_skip``; the linear map then starts at zero)."""
 
-    def __init__(self, width: int, n_out: int) -> None:
+    def __init__(self, width: int, n_out: int, skip: TableSkip | None = None) -> None:
         super().__init__()
         self.linear = nn.Linear(width, n_out)
+        self.skip = skip
+        if skip is not None:
+            with torch.no_grad():
+                self.linear.weight.zero_()
+                self.linear.bias.zero_()
 
     def forward(self, hidden: torch.Tensor, grid: object = None, x: torch.Tensor | None = None) -> torch.Tensor:
-        return self.linear(hidden.mean(dim=1))
+        return _with_skip(self.linear(hidden.mean(dim=1)), self.skip, x)
 
 
 class _TokenValues(nn.Module):
@@ -137,12 +149,13 @@ def _zero_values_beside(skip: SpectralSkip | None, values: _TokenValues) -> Spec
     return skip
 
 
-def _with_skip(v: torch.Tensor, skip: SpectralSkip | None, x: torch.Tensor | None) -> torch.Tensor:
-    """The decoded field plus the input skip's term (``v`` itself without a skip)."""
+def _with_skip(v: torch.Tensor, skip: SpectralSkip | TableSkip | None, x: torch.Tensor | None) -> torch.Tensor:
+    """The head's output plus the input skip's term (``v`` itself without a skip)."""
     if skip is None:
         return v
     if x is None:
-        raise ValueError("this head has an input skip (predictor.skip_modes) and needs the model's input as x")
+        raise ValueError("this head has an input skip (predictor.skip_modes or predictor.linear_skip) and needs the "
+                         "model's input as x")
     return v + skip(x).to(v.dtype)
 
 
@@ -158,7 +171,20 @@ def _input_skip(task: Task, cfg: PredictorConfig) -> SpectralSkip | None:
     return SpectralSkip(task.input_shape[0], task.output_shape[0], tuple(task.output_shape[1:]), cfg.skip_modes)
 
 
-register("predictor", "pooled")(lambda task, width, tokens, grid, cfg: PooledHead(width, task.output_shape[0]))
+def _table_skip(task: Task, cfg: PredictorConfig) -> TableSkip | None:
+    """The table skip ``cfg.linear_skip`` asks for, or ``None``; refused unless the input is a table and the
+    output classes, labels or values."""
+    if not cfg.linear_skip:
+        return None
+    if task.input_kind != "tabular" or task.output == "dense":
+        raise ConfigError(f"predictor.linear_skip=true adds a linear model of table rows, so it needs a tabular "
+                          f"input and a pooled output; task {task.name!r} maps {task.input_kind} input "
+                          f"{tuple(task.input_shape)} to {task.output}: set predictor.linear_skip=false")
+    return TableSkip(task)
+
+
+register("predictor", "pooled")(
+    lambda task, width, tokens, grid, cfg: PooledHead(width, task.output_shape[0], _table_skip(task, cfg)))
 register("predictor", "dense1d")(
     lambda task, width, tokens, grid, cfg: Dense1DHead(width, tokens, task.output_shape[0], task.output_shape[1],
                                                        cfg.head, cfg.smooth, _input_skip(task, cfg))
@@ -179,5 +205,7 @@ def build_predictor(task: Task, width: int, n_tokens: int, grid: tuple[int, int]
                     cfg: PredictorConfig) -> nn.Module:
     """Build the head for ``task`` on top of ``n_tokens`` body outputs of width ``width`` (on ``grid`` for 2D)."""
     if cfg.skip_modes and task.output != "dense":
-        _input_skip(task, cfg)  # the pooled head has no skip: refuse the setting with its reason
+        _input_skip(task, cfg)  # the pooled head has no spectral skip: refuse the setting with its reason
+    if cfg.linear_skip and task.output == "dense":
+        _table_skip(task, cfg)  # the dense heads have no table skip: refuse the setting with its reason
     return get("predictor", predictor_name(task))(task, width, n_tokens, grid, cfg)

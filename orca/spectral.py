@@ -82,6 +82,10 @@ class SpectralSkip(nn.Module):
         w = torch.view_as_complex(self.weight)  # (C_in, C_out, [2, m1,] m)
         return self.from_low_modes(torch.einsum("bi...,io...->bo...", xf, w)) + self.bias
 
+    def warm_start(self, X: np.ndarray, y: np.ndarray) -> None:
+        """The pipeline's warm start before stage 3: :meth:`fit_least_squares` with its defaults."""
+        self.fit_least_squares(X, y)
+
     @torch.no_grad()
     def fit_least_squares(self, X: np.ndarray, y: np.ndarray, ridge: float = 1e-4, batch_size: int = 256) -> None:
         """Set the weights to the ridge least-squares map from the kept modes of ``X`` to those of ``y`` (both

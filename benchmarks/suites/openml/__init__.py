@@ -5,7 +5,9 @@ Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's 
 (both bodies at refine learning rate 3e-5: a diagnostic of the body-size result), ``orca-auc`` (``orca`` keeping
 epochs on validation ROC AUC instead of accuracy), ``orca-refit`` (``orca`` trained again on the whole training
 part for the epochs its validation split chose; ``orca-check`` and ``orca-refit-check`` score both on a held-out
-check share, preset ``refit-check``), ``orca-tuned`` (a validation-selected search),
+check share, preset ``refit-check``), ``orca-linear-skip`` (``orca`` with a linear model of the row beside the
+body, started at the logistic regression fit; its ``-check`` twin in preset ``refit-check``), ``orca-tuned`` (a
+validation-selected search),
 ``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
 validation), ``orca-tuned-top3`` (the mean of the search's 3 best trials, adopted from ``orca-tuned``'s recorded
 variant), ``orca-tuned-refit`` (the chosen trial retrained on the whole training part) and their ``-check`` twins
@@ -264,7 +266,8 @@ SUITE = register_suite(Suite(
     name="openml", root=ROOT, load_task=load_task,
     methods={"orca": run_orca, "orca-paper": run_orca, "orca-bf16": run_orca, "orca-mpnet": run_orca,
              "orca-lr3e-5": run_orca, "orca-mpnet-lr3e-5": run_orca, "orca-auc": run_orca, "orca-refit": run_orca,
-             "orca-check": run_orca, "orca-refit-check": run_orca,
+             "orca-check": run_orca, "orca-refit-check": run_orca, "orca-linear-skip": run_orca,
+             "orca-linear-skip-check": run_orca,
              "orca-tuned": run_orca_search, "orca-tuned-anchored": run_orca_search,
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
              "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search,
