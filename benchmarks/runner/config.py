@@ -60,7 +60,7 @@ FACADE_KEYS = ("standardize_input", "standardize_target", "metric")
 set in its ``facade`` section: the ones that change what the model sees or which epoch it keeps (``metric``: the
 validation score refine selects and stops on; booleans for the others)."""
 
-CARRIED_KEYS = ("search", "facade", "check")
+CARRIED_KEYS = ("search", "facade", "check", "cv")
 """Keys an ORCA method's settings carry beside the config's sections (:func:`orca_section`)."""
 
 
@@ -80,11 +80,13 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
     search's rows is the result) and ``variants`` (:data:`RECORDED_VARIANTS` to record beside the result)),
     ``facade`` (the estimator's own parameters, :data:`FACADE_KEYS`: booleans, and ``metric`` a metric name) and
     ``check`` (``{"fraction": f}``: a defaults study's held-out check split, ``0 < f <= 0.5`` of the training part,
-    which the fit never sees; see ``table_methods.run_orca``)."""
+    which the fit never sees; see ``table_methods.run_orca``) and ``cv`` (``{"folds": k}``, ``2 <= k <= 10``: a
+    cross-validated ensemble of the one configuration, ``orca_cv.run_orca_cv``)."""
     base, override = dict(base), dict(override)
     search = {**base.pop("search", {}), **override.pop("search", {})}
     facade = {**base.pop("facade", {}), **override.pop("facade", {})}
     check = {**base.pop("check", {}), **override.pop("check", {})}
+    cv = {**base.pop("cv", {}), **override.pop("cv", {})}
     out = OrcaConfig.from_dict(base).with_overrides(flatten(override)).to_dict()
     if facade:
         unknown = sorted(set(facade) - set(FACADE_KEYS))
@@ -108,6 +110,15 @@ def orca_section(base: dict, override: dict, where: str = "method_params.orca") 
             raise ConfigError(f"{where}.check must be {{\"fraction\": f}} with 0 < f <= 0.5 (the share of the training "
                               f"part held out to check a selection rule), got {check!r}")
         out["check"] = check
+    if cv:
+        folds = cv.get("folds")
+        if set(cv) != {"folds"} or isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= 10:
+            raise ConfigError(f"{where}.cv must be {{\"folds\": k}} with an integer 2 <= k <= 10 (a cross-validated "
+                              f"ensemble of k models), got {cv!r}")
+        if search:
+            raise ConfigError(f"{where}: cv and search exclude each other (a search chooses among configurations, "
+                              "a cross-validated ensemble keeps one)")
+        out["cv"] = cv
     if search:
         unknown = sorted(set(search) - set(SEARCH_KEYS))
         if unknown:

@@ -6,8 +6,9 @@ Methods: ``orca`` (one token per feature), ``orca-paper`` (the reference code's 
 epochs on validation ROC AUC instead of accuracy), ``orca-refit`` (``orca`` trained again on the whole training
 part for the epochs its validation split chose; ``orca-check`` and ``orca-refit-check`` score both on a held-out
 check share, preset ``refit-check``), ``orca-linear-skip`` (``orca`` with a linear model of the row beside the
-body, started at the logistic regression fit; its ``-check`` twin in preset ``refit-check``), ``orca-tuned`` (a
-validation-selected search),
+body, started at the logistic regression fit; its ``-check`` twin in preset ``refit-check``), ``orca-cv5`` (the
+mean of 5 ``orca`` models, each fitted on 4 of 5 folds and selected on the fifth; ``orca-cv5-check`` likewise),
+``orca-tuned`` (a validation-selected search),
 ``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
 validation), ``orca-tuned-top3`` (the mean of the search's 3 best trials, adopted from ``orca-tuned``'s recorded
 variant), ``orca-tuned-refit`` (the chosen trial retrained on the whole training part) and their ``-check`` twins
@@ -39,6 +40,7 @@ from orca.exceptions import ConfigError, DataError
 from orca.io import read_json
 
 from ...runner.frames import frame_codes
+from ...runner.orca_cv import run_orca_cv
 from ...runner.orca_search import run_orca_search
 from ...runner.suite import JobContext, Suite, TaskData, env_unless_set, register_suite
 from ...runner.table_methods import class_proba, run_floor, run_gbdt, run_logreg, run_orca, table_scores
@@ -267,7 +269,7 @@ SUITE = register_suite(Suite(
     methods={"orca": run_orca, "orca-paper": run_orca, "orca-bf16": run_orca, "orca-mpnet": run_orca,
              "orca-lr3e-5": run_orca, "orca-mpnet-lr3e-5": run_orca, "orca-auc": run_orca, "orca-refit": run_orca,
              "orca-check": run_orca, "orca-refit-check": run_orca, "orca-linear-skip": run_orca,
-             "orca-linear-skip-check": run_orca,
+             "orca-linear-skip-check": run_orca, "orca-cv5": run_orca_cv, "orca-cv5-check": run_orca_cv,
              "orca-tuned": run_orca_search, "orca-tuned-anchored": run_orca_search,
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
              "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search,
