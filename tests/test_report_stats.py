@@ -359,3 +359,21 @@ def test_searches_table_states_each_tuned_methods_budget_and_choices() -> None:
         rec["search"]["budget"].update(anchor=True, select="beats-anchor")
     kept, beaten = (search_record(r)["chosen"] for r in anchored)
     assert kept == {"anchor": "kept"} and beaten == {"anchor": "beaten", "refine.lr": 1e-4, "align.objective": "mmd"}
+
+
+def test_a_selection_with_jobs_to_come_is_provisional() -> None:
+    """A selection entry is marked provisional, with the count, while a candidate's planned job has no result;
+    complete, or already provisional for its own reason, it is left as it is."""
+    import pandas as pd
+
+    from benchmarks.reports.build import pending_selection
+
+    spec = {"candidates": ["A", "B"], "on": "check", "base": "A"}
+    expected = [(t, m, 0) for t in ("1", "2") for m in ("A", "B", "C")]
+    df = pd.DataFrame({"task": [1, 2, 1, 1], "method": ["A", "A", "B", "C"], "seed": [0, 0, 0, 0]})
+    marked = pending_selection(spec, expected, df)
+    assert marked["provisional"] == "3 of the candidates' 4 planned jobs have results; the rule decides on all of them"
+    assert spec.get("provisional") is None  # the entry itself is not changed
+    whole = pd.concat([df, pd.DataFrame({"task": [2], "method": ["B"], "seed": [0]})])
+    assert pending_selection(spec, expected, whole) == spec
+    assert pending_selection({**spec, "provisional": "one seed"}, expected, df)["provisional"] == "one seed"

@@ -86,6 +86,18 @@ def selections_of(config: dict) -> list[dict]:
     return [spec] if isinstance(spec, dict) else list(spec)
 
 
+def pending_selection(spec: dict, expected: list[tuple[str, str, int]], df: pd.DataFrame) -> dict:
+    """A selection entry marked provisional while any of its candidates' planned jobs (``expected``: the preset's
+    (task, method, seed) jobs) has no result in ``df``: its rule decides on all of them, not on those in hand."""
+    have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int))) if "method" in df else set()
+    planned = [(str(t), m, int(s)) for t, m, s in expected if m in spec["candidates"]]
+    missing = [j for j in planned if j not in have]
+    if not missing or spec.get("provisional"):
+        return spec
+    return {**spec, "provisional": f"{len(planned) - len(missing)} of the candidates' {len(planned)} planned jobs "
+                                   "have results; the rule decides on all of them"}
+
+
 def contrasts_of(suite_name: str, results: str | Path, contrasts: list[dict], df: pd.DataFrame
                  ) -> tuple[list[dict], pd.DataFrame]:
     """The contrasts as :func:`~benchmarks.reports.analysis.contrast_table` takes them, and the rows they are
@@ -131,7 +143,8 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
     contrasts, contrast_scores = contrasts_of(suite_name, results, config.get("contrasts") or [], df)
     closed = {c["method"]: c["why"] for c in config.get("closed") or []}
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
-                    reference=reference, df=df, means=suite.comparable_means, selections=selections_of(config),
+                    reference=reference, df=df, means=suite.comparable_means,
+                    selections=[pending_selection(spec, expected, df) for spec in selections_of(config)],
                     groups=suite.task_groups, contrasts=contrasts, coverage=coverage_table(expected, df, closed),
                     contrast_scores=contrast_scores)
     return text, summary, df, reference, published
