@@ -372,7 +372,8 @@ def test_a_selection_with_jobs_to_come_is_provisional() -> None:
     expected = [(t, m, 0) for t in ("1", "2") for m in ("A", "B", "C")]
     df = pd.DataFrame({"task": [1, 2, 1, 1], "method": ["A", "A", "B", "C"], "seed": [0, 0, 0, 0]})
     marked = pending_selection(spec, expected, df)
-    assert marked["provisional"] == "3 of the candidates' 4 planned jobs have results; the rule decides on all of them"
+    assert marked["provisional"] == ("3 of the candidates' 4 planned jobs have results; the rule decides on all of "
+                                     "them")
     assert spec.get("provisional") is None  # the entry itself is not changed
     whole = pd.concat([df, pd.DataFrame({"task": [2], "method": ["B"], "seed": [0]})])
     assert pending_selection(spec, expected, whole) == spec
