@@ -362,13 +362,14 @@ def test_searches_table_states_each_tuned_methods_budget_and_choices() -> None:
 
 
 def test_a_selection_with_jobs_to_come_is_provisional() -> None:
-    """A selection entry is marked provisional, with the count, while a candidate's planned job has no result;
-    complete, or already provisional for its own reason, it is left as it is."""
+    """A selection entry whose rule needs every planned job is marked provisional, with the count, while a
+    candidate's planned job has no result; complete, already provisional for its own reason, or deciding on the
+    pairs in hand (no ``needs_all``), it is left as it is."""
     import pandas as pd
 
     from benchmarks.reports.build import pending_selection
 
-    spec = {"candidates": ["A", "B"], "on": "check", "base": "A"}
+    spec = {"candidates": ["A", "B"], "on": "check", "base": "A", "needs_all": True}
     expected = [(t, m, 0) for t in ("1", "2") for m in ("A", "B", "C")]
     df = pd.DataFrame({"task": [1, 2, 1, 1], "method": ["A", "A", "B", "C"], "seed": [0, 0, 0, 0]})
     marked = pending_selection(spec, expected, df)
@@ -378,3 +379,4 @@ def test_a_selection_with_jobs_to_come_is_provisional() -> None:
     whole = pd.concat([df, pd.DataFrame({"task": [2], "method": ["B"], "seed": [0]})])
     assert pending_selection(spec, expected, whole) == spec
     assert pending_selection({**spec, "provisional": "one seed"}, expected, df)["provisional"] == "one seed"
+    assert pending_selection({**spec, "needs_all": False}, expected, df) == {**spec, "needs_all": False}

@@ -81,14 +81,18 @@ def selections_of(config: dict) -> list[dict]:
     """A config's defaults-study choices: its ``selection``, one ``{"candidates", "decides", "on"}`` or a list of
     them (``on``: ``"val"``, the default, or ``"check"``); an entry with ``"base": candidate`` keeps that
     candidate unless another is clearly better (:func:`~benchmarks.reports.tables.selection`); an entry with
-    ``"provisional": reason`` is reported but not yet applied to the defaults."""
+    ``"provisional": reason`` is reported but not yet applied to the defaults; one with ``"needs_all": true`` is
+    reported as provisional until every planned job of its candidates has a result (:func:`pending_selection`)."""
     spec = config.get("selection") or []
     return [spec] if isinstance(spec, dict) else list(spec)
 
 
 def pending_selection(spec: dict, expected: list[tuple[str, str, int]], df: pd.DataFrame) -> dict:
-    """A selection entry marked provisional while any of its candidates' planned jobs (``expected``: the preset's
-    (task, method, seed) jobs) has no result in ``df``: its rule decides on all of them, not on those in hand."""
+    """A selection entry with ``"needs_all": true`` (its rule decides on every planned job of its candidates),
+    marked provisional while any of those jobs (``expected``: the preset's (task, method, seed) jobs) has no result
+    in ``df``; other entries (a study that decides on the pairs in hand) are returned as they are."""
+    if not spec.get("needs_all"):
+        return spec
     have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int))) if "method" in df else set()
     planned = [(str(t), m, int(s)) for t, m, s in expected if m in spec["candidates"]]
     missing = [j for j in planned if j not in have]
