@@ -109,3 +109,20 @@ def kill_fit_at(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
         return original(self, *a, **k)
 
     monkeypatch.setattr(CrossModalClassifier, "fit", dies)
+
+
+def tiny_table_job(tmp_path, n: int = 150) -> tuple:
+    """A tiny random BERT saved under ``tmp_path`` and a three-class table job for it: ``n`` rows of 5 columns, each
+    class shifted along its own axis, the last 40 rows the test part. Returns ``(body folder, TaskData)``."""
+    from benchmarks.runner.suite import TaskData
+    from orca import Task
+
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-bert"
+    tiny_hf_model("bert").save_pretrained(folder)
+    rng = np.random.default_rng(1)
+    y = np.arange(n) % 3
+    X = rng.normal(size=(n, 5)) + 0.8 * np.eye(5)[y]  # three classes, each shifted along its own axis
+    cut = n - 40
+    return folder, TaskData(Task("t", (5,), "classification", (3,), metric="roc_auc"), X[:cut], y[:cut], X[cut:],
+                            y[cut:], data={"categorical": []})

@@ -8,27 +8,15 @@ import json
 
 import numpy as np
 import pytest
-from conftest import kill_fit_at, tiny_hf_model
+from conftest import kill_fit_at, tiny_table_job
 from sklearn.metrics import roc_auc_score
 
 from benchmarks.runner.orca_cv import run_orca_cv
-from benchmarks.runner.suite import JobContext, TaskData
-from orca import CrossModalClassifier, Task
+from benchmarks.runner.suite import JobContext
+from orca import CrossModalClassifier
 from orca.exceptions import ConfigError, DataError
 
-
-def _data(tmp_path, n: int = 150) -> tuple:
-    import torch
-
-    torch.manual_seed(0)
-    folder = tmp_path / "tiny-bert"
-    tiny_hf_model("bert").save_pretrained(folder)
-    rng = np.random.default_rng(1)
-    y = np.arange(n) % 3
-    X = rng.normal(size=(n, 5)) + 0.8 * np.eye(5)[y]  # three classes, each shifted along its own axis
-    cut = n - 40
-    return folder, TaskData(Task("t", (5,), "classification", (3,), metric="roc_auc"), X[:cut], y[:cut], X[cut:],
-                            y[cut:], data={"categorical": []})
+_data = tiny_table_job
 
 
 def _params(folder, folds: int = 4) -> dict:

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import kill_fit_at, tiny_hf_model
+from conftest import kill_fit_at, tiny_table_job
 
 from benchmarks.runner.orca_search import run_orca_search, top_trials
 from benchmarks.runner.suite import JobContext, TaskData
@@ -25,17 +25,7 @@ def test_the_members_are_the_best_validation_scores_nan_last() -> None:
     assert top_trials([0.5, 0.8, 0.8], 2, higher=True) == [1, 2]  # a tie keeps the earlier trial first
 
 
-def _data(tmp_path) -> tuple:
-    import torch
-
-    torch.manual_seed(0)
-    folder = tmp_path / "tiny-bert"
-    tiny_hf_model("bert").save_pretrained(folder)
-    rng = np.random.default_rng(1)
-    y = np.arange(150) % 3
-    X = rng.normal(size=(150, 5)) + 0.8 * np.eye(5)[y]  # three classes, each shifted along its own axis
-    return folder, TaskData(Task("t", (5,), "classification", (3,), metric="roc_auc"), X[:110], y[:110], X[110:],
-                            y[110:], data={"categorical": []})
+_data = tiny_table_job
 
 
 def _params(folder, **search) -> dict:
