@@ -193,6 +193,25 @@ class ImageEmbedder(nn.Module):
         return self.tail(tokens), self.grid
 
 
+class CategoryRows(nn.Module):
+    """``(B, Fc)`` float category codes (NaN: missing) -> ``(B, Fc)`` rows of one table shared by the columns: column
+    j owns rows ``offset_j .. offset_j + card_j``, the last of them its missing category. Codes outside
+    ``[0, card_j)`` are refused."""
+
+    def __init__(self, cardinalities: list[int]) -> None:
+        super().__init__()
+        offsets = torch.tensor([0] + [c + 1 for c in cardinalities[:-1]], dtype=torch.long).cumsum(0)
+        self.register_buffer("offsets", offsets[:len(cardinalities)], persistent=False)
+        self.register_buffer("missing", torch.tensor(cardinalities, dtype=torch.long), persistent=False)
+        self.n_rows = sum(c + 1 for c in cardinalities)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        idx = torch.where(torch.isnan(codes), self.missing.to(codes.dtype), codes).long()
+        if (idx < 0).any() or (idx > self.missing).any():
+            raise ValueError("categorical codes must lie in [0, cardinality) or be NaN (missing)")
+        return idx + self.offsets
+
+
 class TabularTokenizer(nn.Module):
     """``(B, F)`` -> ``(B, F, D)``: one token per feature (FT-Transformer-style).
 
@@ -213,10 +232,7 @@ class TabularTokenizer(nn.Module):
         self.num_bias = nn.Parameter(torch.empty(len(self.numeric), width).uniform_(-bound, bound))
         self.num_missing = nn.Parameter(torch.empty(len(self.numeric), width).uniform_(-bound, bound))
         cards = list(task.cardinalities)
-        # one table for all categorical columns; column j owns rows offset_j .. offset_j + card_j (the last: missing)
-        offsets = torch.tensor([0] + [c + 1 for c in cards[:-1]], dtype=torch.long).cumsum(0) if cards else torch.zeros(0, dtype=torch.long)
-        self.register_buffer("cat_offsets", offsets, persistent=False)
-        self.register_buffer("cat_missing", torch.tensor(cards, dtype=torch.long), persistent=False)
+        self.cat_rows = CategoryRows(cards)  # one table for all categorical columns
         self.cat_table = nn.Embedding(sum(c + 1 for c in cards), width) if cards else None
         if self.cat_table is not None:
             nn.init.uniform_(self.cat_table.weight, -bound, bound)
@@ -232,11 +248,7 @@ class TabularTokenizer(nn.Module):
             values = torch.nan_to_num(v, nan=0.0).unsqueeze(-1) * self.num_weight + self.num_bias  # (B, Fn, D)
             parts.append(torch.where(missing, self.num_missing.expand_as(values), values))
         if self.categorical:
-            c = x[:, self.categorical]  # (B, Fc) float codes
-            codes = torch.where(torch.isnan(c), self.cat_missing.to(c.dtype), c).long()
-            if (codes < 0).any() or (codes > self.cat_missing).any():
-                raise ValueError("categorical codes must lie in [0, cardinality) or be NaN (missing)")
-            parts.append(self.cat_table(codes + self.cat_offsets))  # (B, Fc, D)
+            parts.append(self.cat_table(self.cat_rows(x[:, self.categorical])))  # (B, Fc, D)
         tokens = torch.cat(parts, dim=1)[:, self.inverse]  # back to column order: (B, F, D)
         return self.tail(tokens), None
 

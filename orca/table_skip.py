@@ -22,6 +22,7 @@ import torch
 from sklearn.linear_model import LogisticRegression, Ridge
 from torch import nn
 
+from .embedders import CategoryRows
 from .tasks import Task
 
 
@@ -45,12 +46,8 @@ class TableSkip(nn.Module):
         self.output, self.C = task.output, float(C)
         self.numeric = list(task.numeric)
         self.categorical = list(task.categorical)
-        cards = list(task.cardinalities)
-        # column j's one-hot block starts at offset_j and has card_j + 1 entries (the last: missing)
-        offsets = np.concatenate([[0], np.cumsum([c + 1 for c in cards])[:-1]]).astype(np.int64) if cards else []
-        self.register_buffer("cat_offsets", torch.as_tensor(offsets, dtype=torch.long), persistent=False)
-        self.register_buffer("cat_missing", torch.tensor(cards, dtype=torch.long), persistent=False)
-        self.width = 2 * len(self.numeric) + sum(c + 1 for c in cards)
+        self.cat_rows = CategoryRows(list(task.cardinalities))  # column j's one-hot block: card_j + 1 entries
+        self.width = 2 * len(self.numeric) + self.cat_rows.n_rows
         # zeros, not nn.Linear's random draw: building the skip leaves the random stream as without it
         self.weight = nn.Parameter(torch.zeros(task.output_shape[0], self.width))  # (K, E)
         self.bias = nn.Parameter(torch.zeros(task.output_shape[0]))  # (K,)
@@ -64,12 +61,8 @@ class TableSkip(nn.Module):
             missing = torch.isnan(v)
             parts += [torch.nan_to_num(v, nan=0.0), missing.to(v.dtype)]  # (B, Fn) each
         if self.categorical:
-            c = x[:, self.categorical]  # (B, Fc) float codes
-            codes = torch.where(torch.isnan(c), self.cat_missing.to(c.dtype), c).long()
-            if (codes < 0).any() or (codes > self.cat_missing).any():
-                raise ValueError("categorical codes must lie in [0, cardinality) or be NaN (missing)")
-            hot = x.new_zeros(x.shape[0], self.width - 2 * len(self.numeric))  # (B, sum(card + 1))
-            hot.scatter_(1, codes + self.cat_offsets, 1.0)
+            hot = x.new_zeros(x.shape[0], self.cat_rows.n_rows)  # (B, sum(card + 1))
+            hot.scatter_(1, self.cat_rows(x[:, self.categorical]), 1.0)
             parts.append(hot)
         return torch.cat(parts, dim=1)  # (B, E)
 
