@@ -11,7 +11,7 @@ import pytest
 from conftest import kill_fit_at, tiny_table_job
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.runner.orca_cv import run_orca_cv
+from benchmarks.runner.orca_cv import fold_set_training, run_orca_cv
 from benchmarks.runner.suite import JobContext
 from orca import CrossModalClassifier
 from orca.exceptions import ConfigError, DataError
@@ -87,3 +87,20 @@ def test_bad_settings_fail(tmp_path) -> None:
     data.y_train[:] = np.where(np.arange(len(data.y_train)) < 4, 2, data.y_train % 2)
     with pytest.raises(DataError, match="smallest class has 4"):
         run_orca_cv(data, _params(folder, folds=5), seed=0)
+
+
+def test_fold_set_training_reports_why_a_set_did_not_converge():
+    """A set is converged only if every fold stopped on patience; otherwise its reason is the first unconverged
+    fold's own (a time budget is not reported as an epoch cap)."""
+    def fold(reason, epochs):
+        return {"stop_reason": reason, "converged": reason == "patience", "epochs_run": epochs, "samples_seen": 100}
+
+    done = fold_set_training([fold("patience", 4), fold("patience", 6)], 12.0)
+    assert done["converged"] and done["stop_reason"] == "patience"
+    assert done["epochs_run"] == 6 and done["samples_seen"] == 200 and done["seconds"] == 12.0
+    mixed = fold_set_training([fold("patience", 4), fold("budget", 3), fold("cap", 10)], 9.0)
+    assert not mixed["converged"] and mixed["stop_reason"] == "budget"
+    assert mixed["stop_reasons"] == ["patience", "budget", "cap"]
+    assert fold_set_training([fold("cap", 10)], 1.0)["stop_reason"] == "cap"
+    with pytest.raises(ValueError, match="at least one fold"):
+        fold_set_training([], 0.0)

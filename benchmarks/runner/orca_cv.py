@@ -57,6 +57,33 @@ def _restore(ckpt: Path | None, folds: int, n_rows: int) -> dict[str, Any] | Non
     return state if state.get("folds") == folds and state.get("rows") == n_rows else None
 
 
+def fold_set_training(trainings: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """One training record for a set of fold models: converged only if every fold stopped on patience.
+
+    Parameters
+    ----------
+    trainings : list of dict
+        Each fold's training record (:func:`orca.stopping.training_record`), in fold order.
+    seconds : float
+        The set's training time, all folds and processes.
+
+    Returns
+    -------
+    dict
+        The last fold's record with the set's epochs (the most any fold ran), samples (the sum), time, and stop
+        reason: ``patience`` when every fold converged, else the reason of the first fold that did not (a time
+        budget reads ``budget``, an epoch cap ``cap``); ``stop_reasons`` lists every fold's.
+    """
+    if not trainings:
+        raise ValueError("fold_set_training needs at least one fold's training record")
+    reasons = [t.get("stop_reason") or "cap" for t in trainings]
+    converged = all(t.get("converged") for t in trainings)
+    reason = "patience" if converged else next(r for t, r in zip(trainings, reasons) if not t.get("converged"))
+    return {**trainings[-1], "epochs_run": max(t.get("epochs_run") or 0 for t in trainings),
+            "samples_seen": sum(t.get("samples_seen") or 0 for t in trainings), "seconds": float(seconds),
+            "converged": converged, "stop_reason": reason, "stop_reasons": reasons, "best_epoch": None}
+
+
 def run_orca_cv(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
     """Fit ``cv.folds`` models of one ORCA configuration, each selected on its held-out fold; score the mean of
     their class probabilities once on the test split (and on the check share, with a ``check`` section)."""
@@ -91,10 +118,12 @@ def run_orca_cv(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCo
         start = time.perf_counter()
         again = ctx.resume and ckpt is not None and (ckpt / f"fold-{i}" / "last.pt").is_file()  # a fold under way
         clf.fit(X_fit[fit], y_fit[fit], X_val=X_fit[val], y_val=y_fit[val], resume=again)
-        state["record"] = facade_record(clf)  # the last fold's: body, parameters, device (the same for every fold)
+        record = facade_record(clf)
+        fold_training = record.pop("training")  # kept once, in the fold's entry
+        state["record"] = record  # the last fold's: body, parameters, device (the same for every fold)
         state["done"].append({
             "fold": i, "seconds": time.perf_counter() - start, "val": clf.result_["metrics"]["val"],
-            "training": state["record"]["training"], "best_epoch": state["record"]["refine"]["best_epoch"],
+            "training": fold_training, "best_epoch": record["refine"]["best_epoch"],
             "proba": {"val": class_proba(clf, X_fit[val], k).tolist(),  # (n_fold, k)
                       "test": class_proba(clf, data.X_test, k).tolist(),  # (n_test, k)
                       **({} if check is None else {"check": class_proba(clf, data.X_train[check], k).tolist()})}})
@@ -109,13 +138,9 @@ def run_orca_cv(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCo
     metrics = {"val": proba_scores(y_fit, oof, k), "test": table_scores(data.y_test, mean["test"])}
     if check is not None:
         metrics["check"] = proba_scores(data.y_train[check], mean["check"], k)
-    trainings = [f["training"] or {} for f in done]
-    converged = all(t.get("converged") for t in trainings)
-    training = {**trainings[-1], "epochs_run": max(t.get("epochs_run") or 0 for t in trainings),
-                "samples_seen": sum(t.get("samples_seen") or 0 for t in trainings),
-                "seconds": float(sum(f["seconds"] for f in done)), "converged": converged,
-                "stop_reason": "patience" if converged else "cap", "best_epoch": None,
-                **({"resumed_s": resumed} if n_resumed else {})}
+    training = fold_set_training([f["training"] or {} for f in done], float(sum(f["seconds"] for f in done)))
+    if n_resumed:
+        training["resumed_s"] = resumed
     extra: dict[str, Any] = {}
     if check is not None:
         extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
