@@ -216,3 +216,31 @@ def test_the_body_size_preset_changes_only_the_body() -> None:
                for p in (Path(__file__).resolve().parents[2] / "shared" / "data" / "openml-cc18-tabpfn30").glob("*.npz")}
     if columns:  # the mirror beside the project (CI has it): no table left out has fewer columns than one kept
         assert max(columns[t] for t in config["tasks"]) <= min(c for t, c in columns.items() if t not in config["tasks"])
+
+
+def test_logreg_check_holds_out_orca_checks_rows_and_scores_them(tmp_path) -> None:
+    """``logreg-check`` fits on exactly the rows ``orca-check`` fits on (the check share of the same seed held out)
+    and scores the held-out rows: its check ROC AUC equals scikit-learn's scaled logistic regression fitted on the
+    fit rows alone, which a fit that also saw the check rows would not reproduce."""
+    from conftest import tiny_table_job
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from benchmarks.runner.table_methods import check_split, run_logreg
+
+    _, data = tiny_table_job(tmp_path, n=120)
+    out = run_logreg(data, {"C": 1.0, "max_iter": 2000, "check": {"fraction": 0.25}}, seed=3)
+    fit, check = check_split(data.y_train, 0.25, 3)
+    assert out["check"] == {"fraction": 0.25, "rows": {"fit": len(fit), "check": len(check)}} and len(check) == 20
+
+    def auc(rows):
+        model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(
+            data.X_train[rows], data.y_train[rows])
+        return roc_auc_score(data.y_train[check], model.predict_proba(data.X_train[check]), multi_class="ovo")  # TabPFN's multi-class AUC
+
+    assert out["metrics"]["check"]["roc_auc"] == pytest.approx(auc(fit), abs=1e-9)
+    assert auc(np.arange(len(data.y_train))) != pytest.approx(auc(fit), abs=1e-6)  # the held-out rows matter
+    plain = run_logreg(data, {"C": 1.0, "max_iter": 2000}, seed=3)
+    assert "check" not in plain["metrics"] and "check" not in plain

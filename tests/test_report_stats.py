@@ -139,6 +139,38 @@ def test_a_base_stands_unless_a_candidate_is_clearly_better() -> None:
         selection(df, ["A", "N"], higher=True, on="check", base="B")
 
 
+def test_a_reference_is_shown_beside_the_candidates_and_never_chosen() -> None:
+    """A reference (a baseline scored on the same check rows) clearly better than the base on every task is shown
+    with its difference to the base but is not chosen; it does not narrow the pairs the candidates are judged on;
+    one missing a pair is named, not shown; a method cannot be both."""
+    import pandas as pd
+
+    from benchmarks.reports.tables import selection, selection_table
+
+    rows = []
+    for i in range(6):
+        for method, check in (("A", 0.6), ("N", 0.6 + 0.02 * (-1) ** i), ("R", 0.7 + 0.01 * i)):
+            rows.append({"task": f"t{i}", "seed": 0, "method": method, "check": check, "check_loss": 0.1,
+                         "value": 0.5, "wall_s": 1.0})
+    rows.append({"task": "t6", "seed": 0, "method": "A", "check": 0.6, "check_loss": 0.1, "value": 0.5, "wall_s": 1.})
+    rows.append({"task": "t6", "seed": 0, "method": "N", "check": 0.6, "check_loss": 0.1, "value": 0.5, "wall_s": 1.})
+    df = pd.DataFrame(rows)  # R has no result on t6
+    found = selection(df, ["A", "N"], higher=True, on="check", base="A", references=["R"])
+    assert found.chosen == "A" and len(found.pairs) == 7 and found.references == []  # R lacks t6: not shown
+    lines = selection_table(df, ["A", "N"], higher=True, on="check", base="A", references=["R"])
+    assert lines[-1] == "Not shown until they have results on all 7 pairs: `R`."
+    full = df[df["task"] != "t6"]
+    found = selection(full, ["A", "N"], higher=True, on="check", base="A", references=["R"])
+    assert found.chosen == "A" and [r[0] for r in found.references] == ["R"]
+    assert found.differences["R"].mean == pytest.approx(0.125) and found.differences["R"].low > 0
+    lines = selection_table(full, ["A", "N"], higher=True, on="check", base="A", references=["R"])
+    row = next(line for line in lines if line.startswith("| R |"))
+    assert "+0.1250 [" in row and row.endswith("reference, not a candidate |")
+    assert next(line for line in lines if line.startswith("| A |")).endswith("yes |")
+    with pytest.raises(ValueError, match="also candidates"):
+        selection(full, ["A", "N"], higher=True, on="check", references=["N"])
+
+
 def test_against_the_reference_pairs_results_on_the_same_seeds() -> None:
     """ORCA ran seed 0 only, the reference seeds 0-2 (seeded table splits: each seed is another test set). The
     comparison must be ORCA's seed 0 against the reference's seed 0, not against the reference's 3-seed mean;

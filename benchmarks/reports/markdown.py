@@ -38,7 +38,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
              contrasts: list[dict] | None = None, coverage: list[str] | None = None,
              contrast_scores: pd.DataFrame | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
-    ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on", "base"}`` (:func:`selection_table`);
+    ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on", "base", "references"}`` (:func:`selection_table`);
     ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
     candidates against their base (:func:`contrast_table`), on ``contrast_scores`` where given (``df`` with the rows
     of bases from other presets); ``coverage``: the lines of :func:`coverage_table`."""
@@ -139,7 +139,7 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
             lines += traits_table(df, reference, higher, tuple(summary.attrs.get("floors", ())))
     for spec in (selections or []) if df is not None else []:
         lines += selection_table(df, spec["candidates"], higher, spec.get("on", "val"), spec.get("decides"),
-                                 spec.get("provisional"), spec.get("base"))
+                                 spec.get("provisional"), spec.get("base"), spec.get("references", ()))
     if df is not None:
         lines += budget_table(df)
         lines += search_table(df)

@@ -388,10 +388,13 @@ class Selection(NamedTuple):
     """The (task, seed) pairs every candidate ran, over which the means are taken."""
     differences: dict[str, PairedDifference]
     """With a base: each other candidate's paired difference to it (:func:`base_differences`); else empty."""
+    references: list[tuple[str, float, float, float, float]] = []
+    """Per reference method with results on every pair: as ``rows``; never chosen (its difference to the base,
+    when there is one, is in ``differences``)."""
 
 
-def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val", base: str | None = None
-              ) -> Selection:
+def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val", base: str | None = None,
+              references: tuple[str, ...] | list[str] = ()) -> Selection:
     """A defaults study's choice among ``candidates``, made on training-side scores only.
 
     Over the (task, seed) pairs every candidate ran: each one's mean score on ``on`` (``"val"``: the metric on the
@@ -400,8 +403,13 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
     loss there, the mean test score and mean wall time; the chosen candidate has the best mean score, ties broken
     by the lower loss. With a ``base`` (the current defaults), the base stands unless a candidate is clearly
     better: only candidates whose paired difference to the base (:func:`base_differences`) has a 95 % interval
-    above zero compete with it. The test scores play no part.
+    above zero compete with it. The test scores play no part. ``references`` (methods that are not candidates, a
+    baseline scored on the same rows, say) are summarised on the same pairs where they have every one of them,
+    with their difference to the base, and take no part in the choice or in which pairs count.
     """
+    overlap = set(references) & set(candidates)
+    if overlap:
+        raise ValueError(f"selection references {sorted(overlap)} are also candidates; a method is one or the other")
     if on not in ("val", "check"):
         raise ValueError(f"selection on {on!r}; expected one of ['val', 'check']")
     if base is not None and base not in candidates:
@@ -413,18 +421,27 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
     if val.empty or len(val.columns) < 2:
         return Selection(None, [], pd.Index([]), {})
     keys = val.index
-    table = []
-    for m in [c for c in candidates if c in val.columns]:
-        rows = sub[sub["method"] == m].set_index(["task", "seed"]).loc[keys]
-        table.append((m, float(rows[on].mean()), float(rows[f"{on}_loss"].mean()), float(rows["value"].mean()),
-                      float(rows["wall_s"].mean())))
+
+    def summary(m: str) -> tuple[str, float, float, float, float]:
+        rows = df[df["method"] == m].set_index(["task", "seed"]).loc[keys]
+        return (m, float(rows[on].mean()), float(rows[f"{on}_loss"].mean()), float(rows["value"].mean()),
+                float(rows["wall_s"].mean()))
+
+    table = [summary(m) for m in candidates if m in val.columns]
+    refs = df[df["method"].isin(references)].pivot_table(index=["task", "seed"], columns="method", values=on)
+    refs = refs.reindex(keys) if on in df else pd.DataFrame(index=keys)
+    complete = [m for m in references if m in refs.columns and refs[m].notna().all()]  # on every pair, or not shown
     diffs: dict[str, PairedDifference] = {}
     table_in = table
     if base is not None and base in val.columns:
         diffs = base_differences(val, base, higher)
         clear = {m for m, d in diffs.items() if d.low is not None and d.low > 0}
         table_in = [r for r in table if r[0] == base or r[0] in clear]
-    return Selection(min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0], table, keys, diffs)
+        if complete:
+            both = pd.concat([val[[base]], refs[complete]], axis=1)  # (pairs, 1 + references)
+            diffs.update(base_differences(both, base, higher))
+    chosen = min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0]
+    return Selection(chosen, table, keys, diffs, [summary(m) for m in complete])
 
 
 def base_differences(scores: pd.DataFrame, base: str, higher: bool) -> dict[str, PairedDifference]:
@@ -459,11 +476,12 @@ def _same_epoch(df: pd.DataFrame, candidates: list[str], chosen: str, keys: pd.I
 
 def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "val",
                     decides: list[str] | None = None, provisional: str | None = None,
-                    base: str | None = None) -> list[str]:
+                    base: str | None = None, references: tuple[str, ...] | list[str] = ()) -> list[str]:
     """The report's section on a defaults study's choice (:func:`selection`) of the settings ``decides``;
     ``provisional``: why the choice is shown but not yet applied to the defaults; ``base``: the candidate that
-    stands unless another is clearly better."""
-    chosen, table, keys, diffs = selection(df, candidates, higher, on, base)
+    stands unless another is clearly better; ``references``: methods shown below the candidates on the same pairs,
+    never chosen."""
+    chosen, table, keys, diffs, ref_rows = selection(df, candidates, higher, on, base, references)
     if chosen is None:
         return []
     tasks = len(set(k[0] for k in keys))
@@ -483,10 +501,14 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
               f"kept the same epoch as {chosen} |{beside} chosen |", "|---|---|---|---|---|---|---|"
               + ("---|" if base is not None else "")]
     same = _same_epoch(df, candidates, chosen, keys)
-    for m, v, loss, t, w in table:
+    for m, v, loss, t, w in table + ref_rows:
         d = (f" {diffs[m].mean:+.4f} {diffs[m].interval()} |" if m in diffs else " – |") if base is not None else ""
-        lines.append(f"| {m} | {fmt(v)} | {fmt(loss)} | {fmt(t)} | {w:.0f} | {same.get(m, '–')} |{d} "
-                     f"{'yes' if m == chosen else ''} |")
+        mark = "yes" if m == chosen else "reference, not a candidate" if m in references else ""
+        lines.append(f"| {m} | {fmt(v)} | {fmt(loss)} | {fmt(t)} | {w:.0f} | {same.get(m, '–')} |{d} {mark} |")
+    missing = [m for m in references if m not in [r[0] for r in ref_rows]]
+    if missing:
+        lines += ["", f"Not shown until they have results on all {len(keys)} pairs: "
+                  + ", ".join(f"`{m}`" for m in missing) + "."]
     if provisional:
         lines += ["", f"Provisional: this choice is not applied to the defaults yet ({provisional})."]
     return lines

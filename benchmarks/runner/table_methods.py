@@ -124,17 +124,28 @@ def proba_scores(y: np.ndarray, proba: np.ndarray, k: int) -> dict[str, float]:
 
 
 def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:
+    """The L2 logistic regression (one configuration, ``C``) fitted on the training part and scored once on the
+    test part. With a ``check`` section (``{"fraction": f}``), the same held-out check share as ``run_orca``'s
+    (:func:`check_split`, same seed) is kept out of the fit and scored (``metrics.check``), a reference line for
+    the defaults studies that compare ORCA variants on those rows."""
     import time
 
     import baselines  # noqa: F401  (registers the baselines)
 
     model = get("baseline", "logreg")(seed=seed, C=params["C"], max_iter=params["max_iter"],
                                       n_features=data.X_train.shape[1], categorical=categorical_columns(data))
+    fraction = (params.get("check") or {}).get("fraction")
+    fit, check = ((np.arange(len(data.y_train)), None) if fraction is None
+                  else check_split(data.y_train, fraction, seed))
     start = time.perf_counter()
-    model.fit(data.X_train, data.y_train)
+    model.fit(data.X_train[fit], data.y_train[fit])
     seconds = time.perf_counter() - start
     proba = class_proba(model, data.X_test, data.task.output_shape[0])
-    return {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
+    out: dict[str, Any] = {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
+    if check is not None:
+        out["metrics"]["check"] = check_scores(model, data, check)
+        out["check"] = {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}
+    return out
 
 
 def run_gbdt(data: TaskData, params: dict, seed: int, ctx: JobContext = JobContext()) -> dict[str, Any]:

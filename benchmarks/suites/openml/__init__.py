@@ -274,7 +274,7 @@ SUITE = register_suite(Suite(
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
              "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search,
              "orca-tuned-refit": run_orca_search, "orca-tuned-refit-check": run_orca_search,
-             "logreg": run_logreg,
+             "logreg": run_logreg, "logreg-check": run_logreg,
              "xgboost": run_gbdt, "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
     all_tasks=all_tasks, published=("openml-cc18-tabpfn30", "openml-lift14"),
