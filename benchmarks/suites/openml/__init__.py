@@ -9,10 +9,12 @@ check share, preset ``refit-check``), ``orca-linear-skip`` (``orca`` with a line
 body, started at the logistic regression fit; its ``-check`` twin in preset ``refit-check``), ``orca-cv5`` (the
 mean of 5 ``orca`` models, each fitted on 4 of 5 folds and selected on the fifth; ``orca-cv5-check`` likewise),
 ``orca-tuned`` (a validation-selected search),
-``orca-tuned-anchored`` (the search keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
+``orca-tuned-linear-skip`` (the search with the linear skip in every trial), ``orca-tuned-anchored`` (the search
+keeping its anchor, ``orca``'s configuration, unless a trial beats it clearly on
 validation), ``orca-tuned-top3`` (the mean of the search's 3 best trials, adopted from ``orca-tuned``'s recorded
 variant), ``orca-tuned-refit`` (the chosen trial retrained on the whole training part) and their ``-check`` twins
-(a held-out check share scores the chosen model; preset ``search-check``), ``logreg``,
+(a held-out check share scores the chosen model; preset ``search-check``), ``logreg`` (``logreg-check``: on the
+check share),
 ``xgboost`` (defaults) and ``xgboost-tuned`` (random search over TabPFN's space with 5-fold CV ROC AUC on the
 training part, budget in the config and the result), ``lightgbm`` and ``catboost`` (defaults; optional extras).
 
@@ -274,6 +276,7 @@ SUITE = register_suite(Suite(
              "orca-tuned-check": run_orca_search, "orca-tuned-anchored-check": run_orca_search,
              "orca-tuned-top3": run_orca_search, "orca-tuned-top3-check": run_orca_search,
              "orca-tuned-refit": run_orca_search, "orca-tuned-refit-check": run_orca_search,
+             "orca-tuned-linear-skip": run_orca_search,
              "logreg": run_logreg, "logreg-check": run_logreg,
              "xgboost": run_gbdt, "xgboost-tuned": run_gbdt, "lightgbm": run_gbdt, "catboost": run_gbdt, "tabpfn": run_tabpfn,
              "floor": run_floor},
