@@ -428,8 +428,8 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
                 float(rows["wall_s"].mean()))
 
     table = [summary(m) for m in candidates if m in val.columns]
-    refs = df[df["method"].isin(references)].pivot_table(index=["task", "seed"], columns="method", values=on)
-    refs = refs.reindex(keys) if on in df else pd.DataFrame(index=keys)
+    refs = df[df["method"].isin(references)].pivot_table(index=["task", "seed"], columns="method",
+                                                          values=on).reindex(keys)  # (pairs, references)
     complete = [m for m in references if m in refs.columns and refs[m].notna().all()]  # on every pair, or not shown
     diffs: dict[str, PairedDifference] = {}
     table_in = table
