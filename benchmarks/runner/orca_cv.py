@@ -30,7 +30,15 @@ from orca.exceptions import ConfigError, DataError
 from orca.io import read_json, write_json
 
 from .suite import JobContext, TaskData
-from .table_methods import categorical_columns, check_split, class_proba, facade_record, proba_scores, table_scores
+from .table_methods import (
+    categorical_columns,
+    check_record,
+    check_split,
+    class_proba,
+    facade_record,
+    proba_scores,
+    table_scores,
+)
 
 CV_STATE = "cv-state.json"
 
@@ -143,7 +151,7 @@ def run_orca_cv(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCo
         training["resumed_s"] = resumed
     extra: dict[str, Any] = {}
     if check is not None:
-        extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
+        extra["check"] = check_record(fraction, rows, check)
     return {"metrics": metrics, **state["record"], **extra, "training": training,
             "timings_s": {"cv": float(sum(f["seconds"] for f in done))},
             "cv": {"folds": folds,

@@ -67,6 +67,7 @@ from orca.pipeline import chosen_epochs
 from .suite import JobContext, TaskData
 from .table_methods import (
     categorical_columns,
+    check_record,
     check_scores,
     check_split,
     class_proba,
@@ -429,7 +430,7 @@ def run_orca_search(data: TaskData, params: dict, seed: int, ctx: JobContext = J
         metrics = variants["refit"]["metrics"] if refit else single
     extra: dict[str, Any] = {}
     if check is not None:
-        extra["check"] = {"fraction": fraction, "rows": {"fit": len(rows), "check": len(check)}}
+        extra["check"] = check_record(fraction, rows, check)
     record = chosen["record"]
     if resumed:  # earlier processes' trials, which the runner adds to this process's wall time
         record = {**record, "training": {**(record.get("training") or {}), "resumed_s": resumed}}

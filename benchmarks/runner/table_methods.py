@@ -104,7 +104,12 @@ def run_orca(data: TaskData, params: dict, seed: int, ctx: JobContext = JobConte
     fit, check = check_split(data.y_train, fraction, seed)
     clf.fit(data.X_train[fit], data.y_train[fit], X_test=data.X_test, y_test=data.y_test, resume=ctx.resume)
     return {"metrics": {**clf.result_["metrics"], "check": check_scores(clf, data, check)}, **facade_record(clf),
-            "check": {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}}
+            "check": check_record(fraction, fit, check)}
+
+
+def check_record(fraction: float, fit: np.ndarray, check: np.ndarray) -> dict[str, Any]:
+    """What a result records about its check share: the fraction and the rows fitted on and held out."""
+    return {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}
 
 
 def check_scores(model: Any, data: TaskData, check: np.ndarray) -> dict[str, float]:
@@ -144,7 +149,7 @@ def run_logreg(data: TaskData, params: dict, seed: int, ctx: JobContext = JobCon
     out: dict[str, Any] = {"metrics": {"test": table_scores(data.y_test, proba)}, "timings_s": {"fit": seconds}}
     if check is not None:
         out["metrics"]["check"] = check_scores(model, data, check)
-        out["check"] = {"fraction": fraction, "rows": {"fit": len(fit), "check": len(check)}}
+        out["check"] = check_record(fraction, fit, check)
     return out
 
 
