@@ -156,7 +156,7 @@ def test_a_reference_is_shown_beside_the_candidates_and_never_chosen() -> None:
     rows.append({"task": "t6", "seed": 0, "method": "N", "check": 0.6, "check_loss": 0.1, "value": 0.5, "wall_s": 1.})
     df = pd.DataFrame(rows)  # R has no result on t6
     found = selection(df, ["A", "N"], higher=True, on="check", base="A", references=["R"])
-    assert found.chosen == "A" and len(found.pairs) == 7 and found.references == []  # R lacks t6: not shown
+    assert found.chosen == "A" and len(found.pairs) == 7 and found.references == ()  # R lacks t6: not shown
     lines = selection_table(df, ["A", "N"], higher=True, on="check", base="A", references=["R"])
     assert lines[-1] == "Not shown until they have results on all 7 pairs: `R`."
     full = df[df["task"] != "t6"]

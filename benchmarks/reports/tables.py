@@ -388,7 +388,7 @@ class Selection(NamedTuple):
     """The (task, seed) pairs every candidate ran, over which the means are taken."""
     differences: dict[str, PairedDifference]
     """With a base: each other candidate's paired difference to it (:func:`base_differences`); else empty."""
-    references: list[tuple[str, float, float, float, float]] = []
+    references: tuple[tuple[str, float, float, float, float], ...] = ()
     """Per reference method with results on every pair: as ``rows``; never chosen (its difference to the base,
     when there is one, is in ``differences``)."""
 
@@ -441,7 +441,7 @@ def selection(df: pd.DataFrame, candidates: list[str], higher: bool, on: str = "
             both = pd.concat([val[[base]], refs[complete]], axis=1)  # (pairs, 1 + references)
             diffs.update(base_differences(both, base, higher))
     chosen = min(table_in, key=lambda r: (-r[1] if higher else r[1], r[2]))[0]
-    return Selection(chosen, table, keys, diffs, [summary(m) for m in complete])
+    return Selection(chosen, table, keys, diffs, tuple(summary(m) for m in complete))
 
 
 def base_differences(scores: pd.DataFrame, base: str, higher: bool) -> dict[str, PairedDifference]:
@@ -501,7 +501,7 @@ def selection_table(df: pd.DataFrame, candidates: list[str], higher: bool, on: s
               f"kept the same epoch as {chosen} |{beside} chosen |", "|---|---|---|---|---|---|---|"
               + ("---|" if base is not None else "")]
     same = _same_epoch(df, candidates, chosen, keys)
-    for m, v, loss, t, w in table + ref_rows:
+    for m, v, loss, t, w in [*table, *ref_rows]:
         d = (f" {diffs[m].mean:+.4f} {diffs[m].interval()} |" if m in diffs else " – |") if base is not None else ""
         mark = "yes" if m == chosen else "reference, not a candidate" if m in references else ""
         lines.append(f"| {m} | {fmt(v)} | {fmt(loss)} | {fmt(t)} | {w:.0f} | {same.get(m, '–')} |{d} {mark} |")
