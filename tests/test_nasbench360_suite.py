@@ -57,6 +57,25 @@ def test_jobs_follow_each_tasks_methods() -> None:
         assert {j.task for j in expand_jobs(suite, every) if j.method == method} == {"darcy", "darcy-regen"}
 
 
+def test_a_replacing_method_takes_the_replaced_ones_place_only_where_it_applies() -> None:
+    """``replaces``: orca-skip (Darcy only) listed beside orca takes its place on darcy-regen and nowhere else;
+    orca alone, or a replacement that is not listed, plans orca everywhere; malformed entries are refused."""
+    suite = get_suite("nasbench360")
+    rule = [{"method": "orca-skip", "replaces": "orca", "why": "its rule"}]
+    both = {(j.task, j.method, j.seed) for j in expand_jobs(suite, resolve_config(
+        suite, "paper", {"methods": ["orca", "orca-skip"], "replaces": rule}))}
+    assert {m for t, m, s in both if t == "darcy-regen"} == {"orca-skip"}
+    assert {t for t, m, s in both if m == "orca"} == {"fashion-proxy", "splice-proxy", "ecg-proxy"}
+    assert len(both) == 4 * 3  # 3 seeds of orca on 3 proxies, of orca-skip on darcy-regen
+    alone = expand_jobs(suite, resolve_config(suite, "paper", {"methods": ["orca"], "replaces": rule}))
+    assert "darcy-regen" in {j.task for j in alone}
+    for bad, message in (([{"method": "orca-skip", "replaces": "orca"}], "exactly the keys"),
+                         ([{"method": "orca-skip", "replaces": "orcaa", "why": "x"}], "unknown method 'orcaa'"),
+                         ([{"method": "orca", "replaces": "orca", "why": "x"}], "cannot replace itself")):
+        with pytest.raises(ConfigError, match=message):
+            resolve_config(suite, "paper", {"replaces": bad})
+
+
 def test_a_real_format_task_runs_is_verified_and_scored(nb_root, tmp_path) -> None:
     _satellite(nb_root)
     paths = run("nasbench360", "smoke", tasks=["satellite"], methods=["cnn"], overrides=TINY,

@@ -189,6 +189,7 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
         raise ConfigError(f"unknown methods {bad} for suite {suite.name!r}; expected some of {sorted(suite.methods)}")
     _check_contrasts(suite, config.get("contrasts") or [], preset)
     _check_closed(suite, config.get("closed") or [])
+    _check_replaces(suite, config.get("replaces") or [])
     config["preset"] = preset
     return config
 
@@ -204,6 +205,23 @@ def _check_closed(suite: Suite, closed: list) -> None:
         if spec["method"] not in suite.methods:
             raise ConfigError(f"closed names unknown method {spec['method']!r}; expected one of "
                               f"{sorted(suite.methods)}")
+
+
+def _check_replaces(suite: Suite, replaces: list) -> None:
+    """A preset's ``replaces`` list: each ``{"method", "replaces", "why"}`` says that where ``method`` is listed and
+    applies to a task, it takes ``replaces``'s place there (e.g. a candidate adopted on some tasks only by its
+    pre-set rule); :func:`benchmarks.runner.jobs.expand_jobs` then plans no ``replaces`` job on that task. Results
+    already recorded stay and are reported; run the replaced method there with ``--methods`` alone."""
+    for spec in replaces:
+        if not isinstance(spec, dict) or set(spec) != {"method", "replaces", "why"} or not str(spec["why"]).strip():
+            raise ConfigError(f"replaces entry {spec!r}; expected an object with exactly the keys "
+                              "['method', 'replaces', 'why'] and a non-empty reason")
+        for key in ("method", "replaces"):
+            if spec[key] not in suite.methods:
+                raise ConfigError(f"replaces entry names unknown method {spec[key]!r} ({key}); expected one of "
+                                  f"{sorted(suite.methods)}")
+        if spec["method"] == spec["replaces"]:
+            raise ConfigError(f"replaces entry {spec!r}: a method cannot replace itself")
 
 
 def changes_cover(changes: list[str], differing: set[str]) -> bool:

@@ -72,7 +72,8 @@ class Job:
 
 
 def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
-    """All (task x method x seed) jobs of a resolved config, in a stable order."""
+    """All (task x method x seed) jobs of a resolved config, in a stable order: a method runs on a task where the
+    suite and the task allow it and no listed method replaces it there (the config's ``replaces``)."""
     def applies(task: str, method: str) -> bool:  # the suite may rule a method out of a task; then a task may
         params = config.get("task_params", {}).get(task, {})  # name the methods that apply to it ("orca" names
         if suite.method_applies is not None and not suite.method_applies(method, params):  # every ORCA
@@ -83,7 +84,11 @@ def expand_jobs(suite: Suite, config: dict[str, Any]) -> list[Job]:
         return (only is None or method in only or ("orca" in only and is_orca(f"method_params.{method}"))
                 or (suite.also_applies is not None and suite.also_applies(method, params)))
 
+    def replaced(task: str, method: str) -> bool:  # a listed method that applies here takes its place
+        return any(r["replaces"] == method and r["method"] in config["methods"] and applies(task, r["method"])
+                   for r in config.get("replaces") or [])
+
     return [Job(suite.name, str(t), m, int(s), config, suite.hash_neutral,
                 suite.metric_version_of(str(t), config.get("task_params", {}).get(str(t), {})))
             for t in config["tasks"] for m in config["methods"]
-            for s in config["seeds"] if applies(str(t), m)]
+            for s in config["seeds"] if applies(str(t), m) and not replaced(str(t), m)]
