@@ -42,7 +42,8 @@ def test_jobs_follow_each_tasks_methods() -> None:
     # the paper preset runs fp32 orca (what its committed results are); a task's "orca" names every ORCA
     # variant (orca-bf16 here), and nothing else
     paper = {(j.task, j.method) for j in expand_jobs(suite, resolve_config(suite, "paper"))}
-    assert {("fashion-proxy", "orca"), ("darcy-regen", "orca")} <= paper
+    assert {("fashion-proxy", "orca"), ("darcy-regen", "orca-skip")} <= paper
+    assert ("darcy-regen", "orca") not in paper  # orca-skip replaced it there by its rule (session 44)
     bf16 = {(j.task, j.method) for j in expand_jobs(suite, resolve_config(suite, "paper", {"methods": ["orca-bf16"]}))}
     assert {("fashion-proxy", "orca-bf16"), ("darcy-regen", "orca-bf16")} <= bf16
     assert not {m for t, m in bf16 if t == "fashion-proxy"} & {"fno", "orca"}
