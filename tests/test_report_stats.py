@@ -302,6 +302,9 @@ def test_coverage_lists_what_each_preset_method_still_lacks() -> None:
     closed = coverage_table(expected, df, {"orca": "its rule stopped it after split 0"})  # a decision, not a gap
     assert "| orca | 3 of 6 | none: closed (its rule stopped it after split 0) |" in closed
     assert not any("seed 1 (1)" in line for line in closed)
+    noted = coverage_table(expected, full, replaced=[("orca-skip", "orca", ["t9"], "its rule"), ("x", "y", [], "-")])
+    assert noted[:2] == ["", "Every job of the preset has a result here."] and len(noted) == 4
+    assert noted[3].startswith("On t9, `orca-skip` takes `orca`'s place (the preset's `replaces`: its rule)")
 
 
 def test_a_closed_entry_must_name_a_method_and_a_reason() -> None:

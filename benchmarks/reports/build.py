@@ -146,11 +146,15 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
     expected = [(job.task, job.method, job.seed) for job in expand_jobs(suite, {**config, "methods": methods})]
     contrasts, contrast_scores = contrasts_of(suite_name, results, config.get("contrasts") or [], df)
     closed = {c["method"]: c["why"] for c in config.get("closed") or []}
+    unreplaced = {(j.task, j.method) for j in expand_jobs(suite, {**config, "methods": methods, "replaces": []})}
+    dropped = unreplaced - {(t, m) for t, m, _ in expected}  # (task, method) pairs a replacing method took
+    replaced = [(r["method"], r["replaces"], sorted(t for t, m in dropped if m == r["replaces"]), r["why"])
+                for r in config.get("replaces") or []]
     text = markdown(f"{suite_name} ({preset} preset)", summary, failed, unreadable, published,
                     reference=reference, df=df, means=suite.comparable_means,
                     selections=[pending_selection(spec, expected, df) for spec in selections_of(config)],
-                    groups=suite.task_groups, contrasts=contrasts, coverage=coverage_table(expected, df, closed),
-                    contrast_scores=contrast_scores)
+                    groups=suite.task_groups, contrasts=contrasts,
+                    coverage=coverage_table(expected, df, closed, replaced), contrast_scores=contrast_scores)
     return text, summary, df, reference, published
 
 

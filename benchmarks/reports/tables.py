@@ -249,13 +249,20 @@ def against_reference(summary: pd.DataFrame, reference: str, higher: bool, means
 
 
 def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame,
-                   closed: dict[str, str] | None = None) -> list[str]:
+                   closed: dict[str, str] | None = None,
+                   replaced: list[tuple[str, str, list[str], str]] | None = None) -> list[str]:
     """How much of the preset the report covers: per method of the (task, method, seed) jobs ``expected`` (the
     preset's methods and those with results in its folder, over its tasks and seeds), the results in hand and the
     seeds still without one (with their number of tasks), so that a partial re-run says what is still to come.
     ``df``: one row per successful current result. ``closed``: methods that will run no further jobs here (the
-    preset's ``closed`` list), with the reason, shown instead of their missing seeds."""
+    preset's ``closed`` list), with the reason, shown instead of their missing seeds. ``replaced``: (method, the
+    method it replaces, the tasks where it does, why) from the preset's ``replaces`` list; the replaced method's
+    jobs on those tasks are not in ``expected``, and a line below the table says so."""
     closed = closed or {}
+    notes = [f"On {', '.join(tasks)}, `{m}` takes `{r}`'s place (the preset's `replaces`: {why}); `{r}`'s jobs "
+             "there are not counted above, and its results there, if any, are reported beside it."
+             for m, r, tasks, why in replaced or [] if tasks]
+    notes = ["", *notes] if notes else []
     have = set(zip(df["task"].astype(str), df["method"], df["seed"].astype(int)))
     rows, complete = [], True
     for method in dict.fromkeys(m for _, m, _ in expected):
@@ -268,7 +275,7 @@ def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame,
         pending = ", ".join(f"seed {s} ({n})" for s, n in missing.value_counts().sort_index().items()) or "–"
         rows.append(f"| {method} | {len(jobs) - len(missing)} of {len(jobs)} | {pending} |")
     if complete:
-        return ["", "Every job of the preset has a result here."]
+        return ["", "Every job of the preset has a result here.", *notes]
     return ["", "## Coverage of the preset", "",
             "Results in hand of the jobs the preset defines (tasks x seeds) for its own methods and for any "
             "other method with results here (run with `--methods`), and the seeds still to come with "
@@ -276,7 +283,7 @@ def coverage_table(expected: list[tuple[str, str, int]], df: pd.DataFrame,
             "on the (task, seed) pairs both methods ran)."
             + (" A closed method runs no further jobs here, for the reason given." if any(
                 m in closed for _, m, _ in expected) else ""), "",
-            "| method | results | still to come: seed (tasks) |", "|---|---|---|", *rows]
+            "| method | results | still to come: seed (tasks) |", "|---|---|---|", *rows, *notes]
 
 
 def by_seed_table(scores: pd.DataFrame, reference: str, higher: bool) -> list[str]:
