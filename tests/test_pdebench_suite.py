@@ -259,3 +259,28 @@ def test_the_dihedral_variant_and_persistence_apply_where_their_symmetry_holds()
 
     dihedral = {m for m, p in config["method_params"].items() if p.get("refine", {}).get("augment") == "dihedral"}
     assert dihedral == set(SQUARE_SYMMETRIC)
+
+
+def test_the_converged_preset_stops_every_neural_method_on_patience_alone() -> None:
+    """Issue 18's re-run rule: the converged preset is the paper preset's tasks, data, splits and seeds with one
+    patience for every neural method, no time budget, caps set out of the way (PDEBench's 500 epochs for FNO and
+    U-Net, 60 for ORCA; no per-task cut) and one training loss, the task's declared one."""
+    suite = get_suite("pdebench")
+    conv, paper = resolve_config(suite, "converged"), resolve_config(suite, "paper")
+    for key in ("tasks", "seeds", "data", "protocol"):
+        assert conv[key] == paper[key], key
+    assert set(conv["methods"]) == set(paper["methods"])
+    for method, params in conv["method_params"].items():
+        if method.startswith("orca"):
+            refine = params["refine"]
+            assert (refine["patience"], refine["epochs"], refine["max_seconds"]) == (20, 60, None), method
+        elif method in ("fno", "unet"):
+            assert params["patience"] == 20 and params["max_seconds"] is None and params["loss"] == "task"
+            assert (params["epochs_1d"], params["epochs_2d"], params["step_size"]) == (500, 500, 100)
+    for task in conv["tasks"]:  # per-task settings (the roll-out's shorter schedules elsewhere) do not cut them
+        own = conv["task_params"][task]
+        assert own.get("orca", {}).get("refine", {}).get("epochs", 60) == 60, task
+        for method in ("fno", "unet"):
+            merged = {**conv["method_params"][method], **own.get(method, {})}
+            assert (merged["epochs_1d"], merged["epochs_2d"], merged["step_size"]) == (500, 500, 100), (task, method)
+            assert merged["patience"] == 20 and merged["max_seconds"] is None, (task, method)
