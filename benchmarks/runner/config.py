@@ -194,17 +194,25 @@ def resolve_config(suite: Suite, preset: str = "smoke", overrides: dict | None =
     return config
 
 
+def _check_entries(suite: Suite, entries: list, name: str, method_keys: tuple[str, ...]) -> None:
+    """A preset list of decisions (``closed``, ``replaces``): each an object with exactly ``method_keys`` (each naming
+    one of the suite's methods) and ``why``, a non-empty reason."""
+    keys = [*method_keys, "why"]
+    for spec in entries:
+        if not isinstance(spec, dict) or set(spec) != set(keys) or not str(spec["why"]).strip():
+            raise ConfigError(f"{name} entry {spec!r}; expected an object with exactly the keys {keys} "
+                              "and a non-empty reason")
+        for key in method_keys:
+            if spec[key] not in suite.methods:
+                raise ConfigError(f"{name} entry names unknown method {spec[key]!r} ({key}); expected one of "
+                                  f"{sorted(suite.methods)}")
+
+
 def _check_closed(suite: Suite, closed: list) -> None:
     """A preset's ``closed`` list: methods that run no further jobs in it, each ``{"method", "why"}`` (e.g. a
     diagnostic whose pre-set rule stopped it after one split); the report shows the reason instead of the seeds
     still to come. Running such a method is not prevented: the list states a decision, it does not enforce it."""
-    for spec in closed:
-        if not isinstance(spec, dict) or set(spec) != {"method", "why"} or not str(spec["why"]).strip():
-            raise ConfigError(f"closed entry {spec!r}; expected an object with exactly the keys ['method', 'why'] "
-                              "and a non-empty reason")
-        if spec["method"] not in suite.methods:
-            raise ConfigError(f"closed names unknown method {spec['method']!r}; expected one of "
-                              f"{sorted(suite.methods)}")
+    _check_entries(suite, closed, "closed", ("method",))
 
 
 def _check_replaces(suite: Suite, replaces: list) -> None:
@@ -212,14 +220,8 @@ def _check_replaces(suite: Suite, replaces: list) -> None:
     applies to a task, it takes ``replaces``'s place there (e.g. a candidate adopted on some tasks only by its
     pre-set rule); :func:`benchmarks.runner.jobs.expand_jobs` then plans no ``replaces`` job on that task. Results
     already recorded stay and are reported; run the replaced method there with ``--methods`` alone."""
+    _check_entries(suite, replaces, "replaces", ("method", "replaces"))
     for spec in replaces:
-        if not isinstance(spec, dict) or set(spec) != {"method", "replaces", "why"} or not str(spec["why"]).strip():
-            raise ConfigError(f"replaces entry {spec!r}; expected an object with exactly the keys "
-                              "['method', 'replaces', 'why'] and a non-empty reason")
-        for key in ("method", "replaces"):
-            if spec[key] not in suite.methods:
-                raise ConfigError(f"replaces entry names unknown method {spec[key]!r} ({key}); expected one of "
-                                  f"{sorted(suite.methods)}")
         if spec["method"] == spec["replaces"]:
             raise ConfigError(f"replaces entry {spec!r}: a method cannot replace itself")
 
