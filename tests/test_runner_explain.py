@@ -149,6 +149,55 @@ def test_dry_run_estimates_a_time_budgeted_job_by_its_budget_and_others_from_sib
             "alignment and scoring come on top)") in out
 
 
+def test_another_presets_run_is_scaled_to_the_jobs_epoch_cap_from_the_nearest_preset(tmp_path, capsys) -> None:
+    """A job with no time in its own preset is estimated from another preset's run of its task and method scaled to
+    its own epoch cap (time outside training plus seconds per epoch times the cap), from the preset whose other
+    settings differ least; where the cap cannot be told (two settings equal to the run's cap, with different
+    values in the job) the run's time is taken as it is, as before. A 2-minute budgeted run is no estimate of a
+    60-epoch one."""
+    import copy
+
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.runner.explain import method_settings
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "converged", ["advection"], ["orca-skip", "fno"], [0])
+    orca, fno = jobs
+    assert method_settings(orca.resolved)["refine.epochs"] == 60 and method_settings(fno.resolved)["epochs_1d"] == 500
+
+    def write(preset: str, job, wall: float, seconds: float, epochs: int, cap: int, **changes) -> None:
+        resolved = copy.deepcopy(job.resolved)
+        for dotted, value in changes.items():  # e.g. refine__epochs=10000 sets method_params.refine.epochs
+            *path, last = dotted.split("__")
+            where = resolved["method_params"]
+            for part in path:
+                where = where[part]
+            where[last] = value
+        runs = tmp_path / "pdebench" / preset / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        (runs / job.filename).write_text(json.dumps(
+            {"task": job.task, "method": job.method, "seed": job.seed, "status": "ok", "wall_time_s": wall,
+             "resolved_config": resolved, "training": {"epochs_run": epochs, "seconds": seconds, "epochs_cap": cap}}))
+
+    # a budgeted run: 9 epochs in 90 s (10 s each) under a cap of 10000, 30 s outside training: 30 + 10 x 60
+    write("b-near", orca, 120.0, 90.0, 9, 10000, refine__epochs=10000, refine__max_seconds=120.0)
+    # alphabetically first but farther (two settings differ, the near one's budget is one): 20 + 2 x 60
+    write("a-far", orca, 30.0, 10.0, 5, 5, refine__epochs=5, refine__batch_size=64, refine__lr=0.001)
+    # the cap (20) is both epochs_1d and patience here, which the job sets to 500 and 20: it cannot be told
+    write("a-far", fno, 50.0, 40.0, 20, 20, epochs_1d=20, patience=20)
+    assert main(["pdebench", "--preset", "converged", "--tasks", "advection", "--methods", "orca-skip", "fno",
+                 "--seeds", "0", "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "630 s (preset b-near, scaled to its cap of 60 epochs)" in out
+    assert "50 s (preset a-far)" in out  # taken as it is, and not counted as scaled
+    assert "(1 from another preset's seconds per epoch times this job's epoch cap: upper bounds" in out
+    # with the far preset alone, its run is still scaled: 20 + 2 x 60
+    (tmp_path / "pdebench" / "b-near" / "runs" / orca.filename).unlink()
+    assert main(["pdebench", "--preset", "converged", "--tasks", "advection", "--methods", "orca-skip",
+                 "--seeds", "0", "--results", str(tmp_path), "--dry-run"]) == 0
+    assert "140 s (preset a-far, scaled to its cap of 60 epochs)" in capsys.readouterr().out
+
+
 def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_checkpoints_rate(tmp_path,
                                                                                              capsys) -> None:
     """A checkpoint that records its progress (ORCA: steps of the planned total; baselines: epochs of the cap)

@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from orca.config import flatten
 from orca.io import read_json
 
 from .config import presets_of, resolve_config
@@ -70,6 +71,10 @@ UNCORRECTED = "uncorrected"
 METHOD_MEAN = "method"
 """The label of an estimate taken from the method's mean over other tasks (the farthest recorded level)."""
 
+AT_CAP = "scaled to its cap of"
+"""Label part of an estimate from another preset's run, scaled from that run's seconds per epoch to the epoch cap
+this job plans: an upper bound where patience may stop the job sooner."""
+
 
 def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, Machine | None]]:
     """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
@@ -85,6 +90,55 @@ def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, 
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return out
+
+
+def recorded_runs(folder: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """``(task, method, seed) -> {"wall_time_s", "training", "resolved"}`` of every result file in a preset's
+    ``runs/`` folder that records how its training went (``training`` with epochs and seconds): what
+    :func:`scaled_to_cap` needs to carry a duration over to a job of another preset with another epoch cap."""
+    out = {}
+    for path in folder.glob("*.json") if folder.is_dir() else []:
+        try:
+            rec = read_json(path)
+            training = rec.get("training")
+            if isinstance(training, dict) and training.get("epochs_run") and training.get("seconds"):
+                out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = {
+                    "wall_time_s": float(rec["wall_time_s"]), "training": training,
+                    "resolved": rec.get("resolved_config") or {}}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return out
+
+
+def method_settings(resolved: dict[str, Any]) -> dict[str, Any]:
+    """A job's method settings as its method sees them, as dotted keys: the method's section, then the task's own
+    overrides for it (``task_params.<task>.<method>``; ``task_params.<task>.orca`` for an ORCA method)."""
+    params = resolved.get("method_params") or {}
+    task = resolved.get("task_params") or {}
+    own = task.get("orca") if "refine" in params else task.get(str(resolved.get("method")))
+    return {**flatten(params), **flatten(own if isinstance(own, dict) else {})}
+
+
+def scaled_to_cap(job: Job, run: dict[str, Any]) -> tuple[float, int, int] | None:
+    """A recorded run of the job's task and method under another preset's settings, carried over to the epoch
+    cap the job plans: the run's time outside training (set-up, alignment, scoring) plus its seconds per epoch times
+    that cap; with the cap and the number of the job's other method settings that differ from the run's (the
+    estimate's distance). ``None`` where the cap cannot be told: it is the value the job gives the setting(s)
+    that gave the run its own cap (those of the run's settings equal to its recorded ``epochs_cap``), and several
+    such settings must agree in the job (a run whose cap was raised by a rule, e.g. ``refine.min_steps``, matches
+    none). Other settings (sequence length, batch size) may differ, so the estimate is rough; and patience may
+    stop the job before its cap, so it is an upper bound."""
+    training = run["training"]
+    then = method_settings(run["resolved"])
+    keys = [k for k, v in then.items() if type(v) is int and v == training.get("epochs_cap")]
+    now = method_settings(job.resolved)
+    planned = {now.get(k) for k in keys}
+    if len(planned) != 1 or type(cap := next(iter(planned))) is not int or cap < 1:
+        return None
+    per_epoch = float(training["seconds"]) / float(training["epochs_run"])
+    outside = max(run["wall_time_s"] - float(training["seconds"]), 0.0)
+    differing = sum(then.get(k) != now.get(k) for k in set(then) | set(now) if k not in keys)
+    return outside + per_epoch * cap, cap, differing
 
 
 def checkpoint_progress(folder: Path) -> tuple[float, float] | None:
@@ -125,7 +179,9 @@ def time_budget(job: Job) -> float | None:
 
 def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
              elsewhere: dict[str, dict[tuple[str, str, int], tuple[float, Machine | None]]] | None = None,
-             here: Machine | None = None) -> tuple[float | None, str]:
+             here: Machine | None = None,
+             elsewhere_runs: dict[str, dict[tuple[str, str, int], dict[str, Any]]] | None = None
+             ) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
     mean over the same task and method's other seeds, or the method's mean over other tasks. A one-change
     candidate (a ``contrasts`` entry of the config) with no time of its own on this task takes the method it is
@@ -135,7 +191,12 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
     summary counts those. With no recorded duration, a
     time-budgeted job is estimated by its budget (label ``budget``), a lower bound: set-up, alignment and scoring
     come on top; any other job by the same task and method in another preset of the suite (``elsewhere``: preset ->
-    its durations; label ``preset P``), whose settings may differ.
+    its durations; label ``preset P``), whose settings may differ. Where that preset's runs record their training
+    (``elsewhere_runs``: preset -> :func:`recorded_runs`) and the job's epoch cap can be told, their time is scaled
+    to the job's cap (:func:`scaled_to_cap`; label ``preset P, scaled to its cap of N epochs``; of several such
+    presets, the one whose other settings differ least from the job's), and such a preset comes before one whose
+    time can only be taken as it is: a run cut by a 2-minute budget, or trained for 5
+    epochs, says little about one that trains to a cap of 60.
 
     ``here`` is the machine the jobs are planned on (CPU capability, threads per job): at each level, durations
     measured there come first, and one measured elsewhere is marked :data:`OTHER` in its label (a core more or
@@ -154,6 +215,18 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
         return seconds, label
     if (budget := time_budget(job)) is not None:
         return budget, "budget"
+    nearest = None  # another preset's runs scaled to this job's cap: the preset with the fewest other differences
+    for preset, runs in (elsewhere_runs or {}).items():
+        own = [runs[k] for k in sorted(runs) if k == (job.task, job.method, job.seed)]
+        same = own or [runs[k] for k in sorted(runs) if k[:2] == (job.task, job.method)]
+        scaled = [x for x in (scaled_to_cap(job, r) for r in same) if x is not None]
+        if scaled and len({cap for _, cap, _ in scaled}) == 1:
+            distance = max(d for _, _, d in scaled)
+            if nearest is None or distance < nearest[0]:
+                nearest = (distance, sum(x for x, _, _ in scaled) / len(scaled),
+                           f"preset {preset}, {AT_CAP} {scaled[0][1]} epochs")
+    if nearest is not None:
+        return nearest[1], nearest[2]
     for preset, other in (elsewhere or {}).items():  # the same task and method only, not the method's other tasks
         seconds, label = _recorded(job.task, job.method, job.seed, other, here)
         if seconds is not None and label.removesuffix(OTHER) in ("own", "seeds"):
@@ -195,15 +268,16 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
     its checkpoint was trained at (on this machine, with that run's threads), not by other runs' durations.
     ``here``: the machine the jobs are planned on (see :func:`estimate`)."""
     results = Path(results)
-    rows, known_by_folder, siblings_of = [], {}, {}
+    rows, known_by_folder, siblings_of, sibling_runs_of = [], {}, {}, {}
     for j in jobs:
         folder = result_path(results, j).parent
         if folder not in known_by_folder:
             known_by_folder[folder] = recorded_durations(folder)
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
             siblings_of[folder] = {p.parent.name: recorded_durations(p) for p in siblings}
+            sibling_runs_of[folder] = {p.parent.name: recorded_runs(p) for p in siblings}
         state = job_state(results, j)
-        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here)
+        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here, sibling_runs_of[folder])
         if state == "interrupted" and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None:
             # the rest of its training at the rate it ran on (its checkpoint's own clock), within its budget
             fraction, trained = progress
@@ -220,6 +294,7 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
     states = {s: sum(r["state"] == s for r in rows) for s in ("done", "running", "interrupted", "failed", "pending")}
     uncorrected = sum(f", {UNCORRECTED}:" in r["basis"] for r in todo)
     others = sum(r["basis"].split(": ")[-1].removesuffix(OTHER) == METHOD_MEAN for r in todo)
+    at_cap = sum(AT_CAP in r["basis"] for r in todo)
     summary = (f"{len(rows)} jobs: " + ", ".join(f"{n} {s}" for s, n in states.items() if n) +
                f"; to run: {len(todo)}, estimated {(sum(known) + sum(budgets) + sum(resumed)) / 3600:.2f} h from "
                f"{len(known)} recorded durations"
@@ -234,6 +309,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
                   "several times more)" if uncorrected else "")
                + (f" ({others} from the method's mean over other tasks, which can differ several-fold in size)"
                   if others else "")
+               + (f" ({at_cap} from another preset's seconds per epoch times this job's epoch cap: upper bounds where "
+                  "patience stops them sooner, rough where other settings differ)" if at_cap else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
                   else ""))
     return rows, summary
