@@ -1,5 +1,5 @@
 """Training for the field-to-field baselines (FNO, U-Net) in PDEBench's recipe: Adam (lr 1e-3, weight decay
-1e-4), StepLR (halve every ``step_size`` epochs), MSE loss; the checkpoint with the lowest validation relative l2
+1e-4), StepLR (halve every ``step_size`` epochs; or halve on a validation plateau, ``schedule="plateau"``), MSE loss; the checkpoint with the lowest validation relative l2
 (validation carved from the training data) is kept, the test split is scored once. The loop itself is
 :func:`baselines.supervised.train_supervised`."""
 
@@ -45,7 +45,7 @@ def train_field_model(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.
     per epoch), the best epoch and the seconds."""
     info = train_supervised(model, X, y, X_val, y_val, config, val_relative_l2, seed, device, progress,
                             **checkpointing)
-    info["history"] = [{"epoch": h["epoch"], "train_loss": h["train_loss"], "val_relative_l2": h["val_error"]}
-                       for h in info["history"]]
+    info["history"] = [{"epoch": h["epoch"], "train_loss": h["train_loss"], "val_relative_l2": h["val_error"],
+                        "lr": h.get("lr")} for h in info["history"]]
     info["best_val_relative_l2"] = info.pop("best_val_error")
     return info

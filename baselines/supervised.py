@@ -1,6 +1,7 @@
 """One training loop for the supervised baselines (CNNs, FNO, U-Net): Adam with weight decay, step decay of
-the learning rate, mini-batches drawn with a seeded generator, and the checkpoint with the best validation
-score kept (validation from training data only; the test split is never seen here)."""
+the learning rate (or decay when the validation score stalls), mini-batches drawn with a seeded generator, and the
+checkpoint with the best validation score kept (validation from training data only; the test split is never seen
+here)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Ten
     return get("loss", name)
 
 
+SCHEDULES = ("step", "plateau")
+"""The learning-rate schedules of :class:`TrainConfig`."""
+
+ADDED_DEFAULTS = {"schedule": "step", "lr_patience": 10}
+"""Settings added after checkpoints were first written, with the values that reproduce the earlier behaviour:
+left out of a checkpoint's fingerprint at these values, so that older checkpoints still resume."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of :func:`train_supervised` (defaults: PDEBench's baseline recipe, except the epoch count)."""
@@ -48,11 +57,25 @@ class TrainConfig:
     """Stop after this many epochs without a validation improvement (:mod:`orca.stopping`); ``None``: never."""
     max_seconds: float | None = None
     """Wall-clock training budget, counted across resumptions (the equal-budget presets)."""
+    schedule: str = "step"
+    """How the learning rate decays: ``"step"`` (times ``gamma`` every ``step_size`` epochs, PDEBench's recipe) or
+    ``"plateau"`` (times ``gamma`` once ``lr_patience`` epochs in a row bring no better validation score, the same
+    test as ``patience``'s; ``step_size`` is then unused). Under a step schedule, a ``patience`` shorter than
+    ``step_size`` can end training on a plateau that the next decay would have left (docs/pdebench.md, the
+    ``converged`` preset); under ``"plateau"`` with ``patience`` a multiple of ``lr_patience + 1``, training
+    stops only once that many decays in a row have brought nothing."""
+    lr_patience: int = 10
+    """Under ``schedule="plateau"``: how many epochs without a better validation score are borne before the
+    learning rate decays (it decays after the next one: PyTorch's ``ReduceLROnPlateau`` counting)."""
 
     def __post_init__(self) -> None:
         loss_function(self.loss)
         if self.epochs < 1 or self.batch_size < 1 or self.step_size < 1:
             raise ConfigError("epochs, batch_size and step_size must be positive")
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule {self.schedule!r}; expected one of {list(SCHEDULES)}")
+        if self.lr_patience < 0:
+            raise ConfigError(f"lr_patience must be a number of epochs >= 0, got {self.lr_patience}")
         if self.patience is not None and self.patience < 1:
             raise ConfigError(f"patience must be a positive number of epochs or None, got {self.patience}")
         if self.max_seconds is not None and not self.max_seconds > 0:
@@ -82,7 +105,8 @@ def predict_batches(model: nn.Module, X: np.ndarray, batch_size: int = 64, devic
 
 def _fingerprint(model: nn.Module, config: TrainConfig, seed: int, arrays: tuple[np.ndarray, ...]) -> str:
     """What a checkpoint must match to be resumed: the model's layout, the settings, the seed and the data."""
-    digest = hashlib.sha256(json.dumps({"config": asdict(config), "seed": seed, "model": type(model).__name__,
+    settings = {k: v for k, v in asdict(config).items() if k not in ADDED_DEFAULTS or v != ADDED_DEFAULTS[k]}
+    digest = hashlib.sha256(json.dumps({"config": settings, "seed": seed, "model": type(model).__name__,
                                         "shapes": {k: list(v.shape) for k, v in model.state_dict().items()}},
                                        sort_keys=True).encode())
     for arr in arrays:
@@ -107,7 +131,11 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
     gen = torch.Generator().manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.step_size, gamma=config.gamma)
+    if config.schedule == "plateau":  # threshold 0: "better" is strictly lower, the test patience uses
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=config.gamma,
+                                                           patience=config.lr_patience, threshold=0.0)
+    else:
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=config.step_size, gamma=config.gamma)
     Xt = on_device_if_small(torch.as_tensor(X, dtype=torch.float32), device)
     yt = on_device_if_small(torch.as_tensor(y, dtype=torch.long if config.loss == "cross_entropy" else torch.float32),
                             device)
@@ -155,9 +183,13 @@ def train_supervised(model: nn.Module, X: np.ndarray, y: np.ndarray, X_val: np.n
             samples += len(idx)
             if budget_spent():
                 break
-        sched.step()
+        lr = float(opt.param_groups[0]["lr"])  # the rate this epoch trained at
         val = float(val_error(y_val, predict_batches(model, X_val, device=device)))
-        history.append({"epoch": epoch, "train_loss": float(total) / len(Xt), "val_error": val})
+        if config.schedule == "plateau":
+            sched.step(val)
+        else:
+            sched.step()
+        history.append({"epoch": epoch, "train_loss": float(total) / len(Xt), "val_error": val, "lr": lr})
         if val < best:
             best, best_epoch, best_state, bad = val, epoch, {k: v.detach().cpu().clone() for k, v in
                                                              model.state_dict().items()}, 0

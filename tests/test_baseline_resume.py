@@ -22,9 +22,11 @@ class _Crash(RuntimeError):
     pass
 
 
-def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("schedule", [{"step_size": 2}, {"schedule": "plateau", "lr_patience": 0}])
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch, schedule) -> None:
+    """Under either schedule (the plateau's state, its best score and count, travels in the checkpoint)."""
     X, y, X_val, y_val = _data()
-    cfg = FieldTrainConfig(epochs=5, batch_size=4, step_size=2)
+    cfg = FieldTrainConfig(epochs=5, batch_size=4, **schedule)
     torch.manual_seed(0)
     straight_model = FNO(1, 1, 1, modes=4, width=8)
     straight = train_field_model(straight_model, X, y, X_val, y_val, cfg, seed=3, progress=False)
@@ -62,6 +64,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch) ->
     assert resumed["best_epoch"] == straight["best_epoch"]
     np.testing.assert_allclose([h["val_relative_l2"] for h in resumed["history"]],
                                [h["val_relative_l2"] for h in straight["history"]], rtol=1e-5)
+    assert [h["lr"] for h in resumed["history"]] == [h["lr"] for h in straight["history"]]
     for a, b in zip(again_model.state_dict().values(), straight_model.state_dict().values()):
         torch.testing.assert_close(a, b)
     with pytest.raises(ConfigError, match="other settings or data"):

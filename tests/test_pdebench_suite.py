@@ -263,8 +263,10 @@ def test_the_dihedral_variant_and_persistence_apply_where_their_symmetry_holds()
 
 def test_the_converged_preset_stops_every_neural_method_on_patience_alone() -> None:
     """Issue 18's re-run rule: the converged preset is the paper preset's tasks, data, splits and seeds with one
-    patience for every neural method, no time budget, caps set out of the way (PDEBench's 500 epochs for FNO and
-    U-Net, 60 for ORCA; no per-task cut) and one training loss, the task's declared one."""
+    patience (30 epochs) for every neural method, no time budget, caps set out of the way (500 epochs for FNO and
+    U-Net, 60 for ORCA; no per-task cut) and one training loss, the task's declared one. FNO and U-Net halve their
+    rate on a plateau of 10 epochs, so that their patience spans two halvings (a fixed step longer than the
+    patience could stop them before their next halving); the paper preset keeps PDEBench's fixed steps."""
     suite = get_suite("pdebench")
     conv, paper = resolve_config(suite, "converged"), resolve_config(suite, "paper")
     for key in ("tasks", "seeds", "data", "protocol"):
@@ -273,14 +275,17 @@ def test_the_converged_preset_stops_every_neural_method_on_patience_alone() -> N
     for method, params in conv["method_params"].items():
         if method.startswith("orca"):
             refine = params["refine"]
-            assert (refine["patience"], refine["epochs"], refine["max_seconds"]) == (20, 60, None), method
+            assert (refine["patience"], refine["epochs"], refine["max_seconds"]) == (30, 60, None), method
         elif method in ("fno", "unet"):
-            assert params["patience"] == 20 and params["max_seconds"] is None and params["loss"] == "task"
-            assert (params["epochs_1d"], params["epochs_2d"], params["step_size"]) == (500, 500, 100)
+            assert params["patience"] == 30 and params["max_seconds"] is None and params["loss"] == "task"
+            assert (params["schedule"], params["lr_patience"]) == ("plateau", 9)
+            assert params["patience"] == 3 * (params["lr_patience"] + 1)
+            assert paper["method_params"][method]["schedule"] == "step"
     for task in conv["tasks"]:  # per-task settings (the roll-out's shorter schedules elsewhere) do not cut them
         own = conv["task_params"][task]
         assert own.get("orca", {}).get("refine", {}).get("epochs", 60) == 60, task
         for method in ("fno", "unet"):
             merged = {**conv["method_params"][method], **own.get(method, {})}
-            assert (merged["epochs_1d"], merged["epochs_2d"], merged["step_size"]) == (500, 500, 100), (task, method)
-            assert merged["patience"] == 20 and merged["max_seconds"] is None, (task, method)
+            assert (merged["epochs_1d"], merged["epochs_2d"], merged["schedule"]) == (500, 500, "plateau"), (task,
+                                                                                                           method)
+            assert merged["patience"] == 30 and merged["max_seconds"] is None, (task, method)

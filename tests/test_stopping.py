@@ -120,6 +120,33 @@ def test_the_baseline_loop_at_its_cap_and_on_its_budget() -> None:
         FieldTrainConfig(patience=0)
 
 
+def test_the_plateau_schedule_halves_the_rate_when_validation_stalls_and_patience_spans_the_halvings() -> None:
+    """``schedule="plateau"``: the rate is multiplied by ``gamma`` once more than ``lr_patience`` epochs in a row
+    bring no strictly lower validation error (a tie is no improvement, as for patience); a better score resets
+    the count. With ``patience = 3 x (lr_patience + 1)`` training stops when two halvings in a row brought
+    nothing. The step schedule with a long step keeps the rate."""
+    import baselines.supervised as sup
+
+    X, y, X_val, y_val = _fields()
+    scripted = [1.0, 0.9, 0.95, 0.9, 0.8, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85, 0.85]
+    errors = iter(scripted)
+    cfg = FieldTrainConfig(epochs=12, batch_size=4, lr=1e-3, gamma=0.5, schedule="plateau", lr_patience=1,
+                           patience=6)
+    info = sup.train_supervised(_fno(), X, y, X_val, y_val, cfg, lambda yv, p: next(errors), progress=False)
+    lrs = [h["lr"] for h in info["history"]]
+    # epochs 2-3 stall (0.9 ties the best): halved for epoch 4; 0.8 resets; epochs 5-6 stall: halved for 7;
+    # 7-8 stall: halved again for 9; 9-10 stall: the sixth bad epoch ends training after epoch 10
+    assert lrs == pytest.approx([1e-3] * 4 + [5e-4] * 3 + [2.5e-4] * 2 + [1.25e-4] * 2)
+    t = info["training"]
+    assert (t["stop_reason"], t["converged"], t["epochs_run"], t["best_epoch"]) == ("patience", True, 11, 4)
+    errors = iter(scripted)
+    steps = sup.train_supervised(_fno(), X, y, X_val, y_val, FieldTrainConfig(epochs=12, batch_size=4, lr=1e-3),
+                                 lambda yv, p: next(errors), progress=False)
+    assert {h["lr"] for h in steps["history"]} == {1e-3}
+    with pytest.raises(ConfigError, match="expected one of"):
+        FieldTrainConfig(schedule="cosine")
+
+
 def test_under_a_time_budget_the_schedule_decays_by_the_clock(tiny_body, monkeypatch) -> None:
     """With 10,000 epochs as a cap nobody reaches, the cosine schedule must still reach zero when the budget ends:
     the learning rate follows the budget's clock (here a fake one advancing 1 s per step against a 6 s budget)."""

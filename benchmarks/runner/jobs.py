@@ -19,9 +19,10 @@ FACADE_ADDED_DEFAULTS = {"standardize_input": True, "standardize_target": True, 
 every facade result recorded before the section existed ran with; hashes leave them out there, and keep them
 when a method (or a changed library default) sets another value."""
 
-TRAINING_ADDED_DEFAULTS = {"patience": None, "max_seconds": None}
-"""The stopping settings (:mod:`orca.stopping`) added to the neural baselines' method settings after results were
-first recorded; at ``None`` they change nothing, so hashes leave them out in the same way."""
+TRAINING_ADDED_DEFAULTS = {"patience": None, "max_seconds": None, "schedule": "step", "lr_patience": 10}
+"""The stopping and schedule settings (:mod:`orca.stopping`, ``baselines.supervised.TrainConfig``) added to the
+neural baselines' method settings after results were first recorded; at these values they change nothing, so
+hashes leave them out in the same way."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def run_operator(data: TaskData, params: dict, seed: int, ctx: JobContext, kind:
     cfg = FieldTrainConfig(epochs=params[f"epochs_{dims}d"], batch_size=params["batch_size"], lr=params["lr"],
                            weight_decay=params["weight_decay"], step_size=params["step_size"], gamma=params["gamma"],
                            patience=params.get("patience"), max_seconds=params.get("max_seconds"),
+                           schedule=params.get("schedule", "step"), lr_patience=params.get("lr_patience", 10),
                            loss=data.params["loss"] if params.get("loss") == "task" else params.get("loss", "mse"))
     (X, y, X_val, y_val), scaler = training_split(data, seed)
     device = local_device("auto")
