@@ -145,6 +145,11 @@ def test_the_plateau_schedule_halves_the_rate_when_validation_stalls_and_patienc
     assert {h["lr"] for h in steps["history"]} == {1e-3}
     with pytest.raises(ConfigError, match="expected one of"):
         FieldTrainConfig(schedule="cosine")
+    # the job hash leaves the new settings out at the same values the checkpoint fingerprint does
+    from benchmarks.runner.jobs import TRAINING_ADDED_DEFAULTS
+
+    assert sup.ADDED_DEFAULTS.items() <= TRAINING_ADDED_DEFAULTS.items()
+    assert {k: getattr(FieldTrainConfig(), k) for k in sup.ADDED_DEFAULTS} == sup.ADDED_DEFAULTS
 
 
 def test_under_a_time_budget_the_schedule_decays_by_the_clock(tiny_body, monkeypatch) -> None:
