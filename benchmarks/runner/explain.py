@@ -76,38 +76,40 @@ AT_CAP = "scaled to its cap of"
 this job plans: an upper bound where patience may stop the job sooner."""
 
 
-def recorded_durations(folder: Path) -> dict[tuple[str, str, int], tuple[float, Machine | None]]:
+Durations = dict[tuple[str, str, int], tuple[float, Machine | None]]
+"""``(task, method, seed) -> (wall_time_s, machine)``: the recorded durations of a preset's runs."""
+
+Runs = dict[tuple[str, str, int], dict[str, Any]]
+"""``(task, method, seed) -> {"wall_time_s", "training", "resolved"}``: a preset's runs that record their training."""
+
+
+def recorded_durations(folder: Path) -> Durations:
     """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
     either part of ``machine`` is ``None`` where the result does not record it (older results lack the capability)."""
-    out = {}
+    return recorded(folder)[0]
+
+
+def recorded(folder: Path) -> tuple[Durations, Runs]:
+    """Every result file of a preset's ``runs/`` folder, read once: its durations (:func:`recorded_durations`) and
+    the runs among them that record how their training went (``training`` with epochs and seconds, with the
+    settings they ran under): what :func:`scaled_to_cap` needs to carry a duration over to a job of another preset
+    with another epoch cap."""
+    durations, runs = {}, {}
     for path in folder.glob("*.json") if folder.is_dir() else []:
         try:
             rec = read_json(path)
             env = rec.get("environment") or {}
             threads = env.get("torch_threads")
             machine = (env.get("cpu_capability"), None if threads is None else int(threads))
-            out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = (float(rec["wall_time_s"]), machine)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return out
-
-
-def recorded_runs(folder: Path) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """``(task, method, seed) -> {"wall_time_s", "training", "resolved"}`` of every result file in a preset's
-    ``runs/`` folder that records how its training went (``training`` with epochs and seconds): what
-    :func:`scaled_to_cap` needs to carry a duration over to a job of another preset with another epoch cap."""
-    out = {}
-    for path in folder.glob("*.json") if folder.is_dir() else []:
-        try:
-            rec = read_json(path)
+            key = (str(rec["task"]), rec["method"], int(rec["seed"]))
+            durations[key] = (float(rec["wall_time_s"]), machine)
             training = rec.get("training")
             if isinstance(training, dict) and training.get("epochs_run") and training.get("seconds"):
-                out[(str(rec["task"]), rec["method"], int(rec["seed"]))] = {
-                    "wall_time_s": float(rec["wall_time_s"]), "training": training,
-                    "resolved": rec.get("resolved_config") or {}}
+                runs[key] = {"wall_time_s": float(rec["wall_time_s"]), "training": training,
+                             "resolved": rec.get("resolved_config") or {}}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
-    return out
+    return durations, runs
 
 
 def method_settings(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -177,11 +179,8 @@ def time_budget(job: Job) -> float | None:
     return None
 
 
-def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
-             elsewhere: dict[str, dict[tuple[str, str, int], tuple[float, Machine | None]]] | None = None,
-             here: Machine | None = None,
-             elsewhere_runs: dict[str, dict[tuple[str, str, int], dict[str, Any]]] | None = None
-             ) -> tuple[float | None, str]:
+def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | None = None,
+             here: Machine | None = None, elsewhere_runs: dict[str, Runs] | None = None) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
     mean over the same task and method's other seeds, or the method's mean over other tasks. A one-change
     candidate (a ``contrasts`` entry of the config) with no time of its own on this task takes the method it is
@@ -192,7 +191,7 @@ def estimate(job: Job, durations: dict[tuple[str, str, int], tuple[float, Machin
     time-budgeted job is estimated by its budget (label ``budget``), a lower bound: set-up, alignment and scoring
     come on top; any other job by the same task and method in another preset of the suite (``elsewhere``: preset ->
     its durations; label ``preset P``), whose settings may differ. Where that preset's runs record their training
-    (``elsewhere_runs``: preset -> :func:`recorded_runs`) and the job's epoch cap can be told, their time is scaled
+    (``elsewhere_runs``: preset -> its :class:`Runs`, from :func:`recorded`) and the job's epoch cap can be told, their time is scaled
     to the job's cap (:func:`scaled_to_cap`; label ``preset P, scaled to its cap of N epochs``; of several such
     presets, the one whose other settings differ least from the job's), and such a preset comes before one whose
     time can only be taken as it is: a run cut by a 2-minute budget, or trained for 5
@@ -274,8 +273,9 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
         if folder not in known_by_folder:
             known_by_folder[folder] = recorded_durations(folder)
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
-            siblings_of[folder] = {p.parent.name: recorded_durations(p) for p in siblings}
-            sibling_runs_of[folder] = {p.parent.name: recorded_runs(p) for p in siblings}
+            read = {p.parent.name: recorded(p) for p in siblings}
+            siblings_of[folder] = {name: durations for name, (durations, _) in read.items()}
+            sibling_runs_of[folder] = {name: runs for name, (_, runs) in read.items()}
         state = job_state(results, j)
         seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here, sibling_runs_of[folder])
         if state == "interrupted" and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None:
