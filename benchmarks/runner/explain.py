@@ -233,8 +233,7 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
     return None, "none"
 
 
-def cost_ratio(method: str, base: str, durations: dict[tuple[str, str, int], tuple[float, Machine | None]]
-               ) -> tuple[float, int] | None:
+def cost_ratio(method: str, base: str, durations: Durations) -> tuple[float, int] | None:
     """The median of ``method``'s recorded seconds over ``base``'s on the (task, seed) pairs both recorded, and the
     number of pairs; ``None`` without a pair."""
     ratios = [seconds / durations[(task, base, seed)][0] for (task, m, seed), (seconds, _) in durations.items()
@@ -242,8 +241,8 @@ def cost_ratio(method: str, base: str, durations: dict[tuple[str, str, int], tup
     return (float(statistics.median(ratios)), len(ratios)) if ratios else None
 
 
-def _recorded(task: str, method: str, seed: int, durations: dict[tuple[str, str, int], tuple[float, Machine | None]],
-              here: Machine | None = None) -> tuple[float | None, str]:
+def _recorded(task: str, method: str, seed: int, durations: Durations, here: Machine | None = None
+              ) -> tuple[float | None, str]:
     """The nearest recorded duration: the task before the machine (tasks differ in cost more than machines do),
     the machine before the method's other tasks."""
     levels = {"own": lambda k: k == (task, method, seed), "seeds": lambda k: k[0] == task and k[1] == method,
