@@ -170,12 +170,12 @@ def checkpoint_progress(folder: Path) -> tuple[float, float] | None:
 
 def time_budget(job: Job) -> float | None:
     """The training-time budget of a job's method in seconds (``max_seconds`` of a baseline, ``refine.max_seconds``
-    of an ORCA method; the task's own setting first), or ``None`` when its training is not time-bound."""
-    per_task = ((job.config.get("task_params") or {}).get(job.task) or {}).get(job.method) or {}
-    for params in (per_task, job.resolved["method_params"]):
-        for where in (params, params.get("refine") or {}):
-            if isinstance(where, dict) and where.get("max_seconds") is not None:
-                return float(where["max_seconds"])
+    of an ORCA method; the task's own setting first, :func:`method_settings`), or ``None`` when its training is not
+    time-bound."""
+    settings = method_settings(job.resolved)
+    for key in ("max_seconds", "refine.max_seconds"):
+        if settings.get(key) is not None:
+            return float(settings[key])
     return None
 
 
@@ -216,8 +216,8 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
         return budget, "budget"
     nearest = None  # another preset's runs scaled to this job's cap: the preset with the fewest other differences
     for preset, runs in (elsewhere_runs or {}).items():
-        own = [runs[k] for k in sorted(runs) if k == (job.task, job.method, job.seed)]
-        same = own or [runs[k] for k in sorted(runs) if k[:2] == (job.task, job.method)]
+        key = (job.task, job.method, job.seed)  # its own seed's run, else the same task and method's other seeds
+        same = [runs[key]] if key in runs else [r for k, r in sorted(runs.items()) if k[:2] == key[:2]]
         scaled = [x for x in (scaled_to_cap(job, r) for r in same) if x is not None]
         if scaled and len({cap for _, cap, _ in scaled}) == 1:
             distance = max(d for _, _, d in scaled)
