@@ -288,3 +288,40 @@ def test_estimates_prefer_durations_measured_on_the_planned_machine_and_mark_the
                  "--results", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert f"900 s (seeds{OTHER})" in out and "(1 measured on another CPU kind or with other threads per job)" in out
+
+
+def test_a_time_limit_starts_only_the_jobs_whose_estimate_fits_the_time_left(tmp_path, capsys) -> None:
+    """``--time-limit``: a job starts only when its dry-run estimate fits in the time left when its turn comes; a
+    job whose estimate does not fit, or that has none, is not started, and the next run (without a limit) runs it."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.cli import parse_duration
+    from benchmarks.runner.execute import plan_jobs
+
+    assert [parse_duration(t) for t in ("5400", "2h30m", "90m", "1h", "45s", "1.5h")] == [
+        5400.0, 9000.0, 5400.0, 3600.0, 45.0, 5400.0]
+    for bad in ("", "soon", "2d", "m30"):
+        with pytest.raises(Exception, match="cannot read"):
+            parse_duration(bad)
+    _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection"], ["floor", "persistence"], [0, 1])
+    runs = tmp_path / "pdebench" / "smoke" / "runs"
+    runs.mkdir(parents=True)
+    for job in jobs:  # seed 1's earlier results, under another config (so not done): the floor quick, persistence not
+        if job.seed == 1:
+            (runs / job.filename).write_text(json.dumps(
+                {"task": job.task, "method": job.method, "seed": 1, "status": "ok", "config_hash": "earlier",
+                 "wall_time_s": 1.0 if job.method == "floor" else 1e6}))
+    args = ["pdebench", "--tasks", "advection", "--methods", "floor", "persistence", "spectral-linear",
+            "--seeds", "0", "1", "--results", str(tmp_path)]
+    assert main([*args, "--time-limit", "10m"]) == 0
+    captured = capsys.readouterr()
+    state = {f.name: json.loads(f.read_text()).get("config_hash") for f in runs.glob("*.json")}
+    by_name = {j.filename: j for j in plan_jobs(get_suite("pdebench"), "smoke", ["advection"],
+                                                ["floor", "persistence", "spectral-linear"], [0, 1])[1]}
+    ran = {name for name, h in state.items() if h == by_name[name].config_hash}
+    assert ran == {"advection--floor--s0.json", "advection--floor--s1.json"}  # 1 s each: seed 0 from seed 1's
+    assert "ran 2 jobs (0 failed), 0 held by another runner, 0 interrupted and left alone, 4 not started within " \
+           "the time limit" in captured.out
+    assert "4 jobs were not started" in captured.err and "advection--spectral-linear--s0.json" in captured.err
+    assert main([*args, "--time-limit", "0"]) == 2 and "positive duration" in capsys.readouterr().err
+    assert main(args) == 0  # no limit: the rest run
+    assert "ran 4 jobs (0 failed)" in capsys.readouterr().out

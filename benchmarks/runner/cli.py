@@ -12,6 +12,10 @@ kept until ``--resume`` continues it or ``--restart`` discards it.
 ``--jobs N`` runs N jobs at a time, each in its own process with its CPU threads capped at
 ``max(1, cores // N)``; the result files are the same as a serial run's (written by the parent, atomically).
 
+``--time-limit DURATION`` (``2h30m``, ``90m``, seconds) starts a job only when its ``--dry-run`` estimate fits in
+the time left when its turn comes, for an allocation of fixed length: the jobs left out (and those with no estimate)
+are not started, the next run continues with them, and running jobs are not stopped.
+
 ``--adopt METHOD --methods M ...`` runs nothing: each job of the methods ``M`` takes ``METHOD``'s finished
 result on the same task and seed where the two jobs' settings are identical but for the method's name
 (:mod:`benchmarks.runner.adopt`), recorded in the file's ``adopted_from``. With ``--from-preset P`` the results
@@ -28,6 +32,7 @@ across nodes, a results folder every node sees (checkpoints are written by the n
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from orca.config import parse_override, unflatten
@@ -38,6 +43,22 @@ from .adopt import Adopted, adopt
 from .config import PRESETS
 from .execute import plan_jobs, run
 from .suite import lookup_suite, registered_suites
+
+
+def parse_duration(text: str) -> float:
+    """``--time-limit``'s value in seconds: a number of seconds (``5400``) or hours, minutes and seconds with their
+    units (``2h30m``, ``90m``, ``1h``, ``45s``)."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?", text)
+    if not text or match is None:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} as a duration: expected seconds (5400) or hours, "
+                                         "minutes and seconds with their units (2h30m, 90m, 45s)")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _parse_sets(items: list[str]) -> dict:
@@ -63,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                              "--restart an interrupted job is left alone and its checkpoint kept)")
     parser.add_argument("--checkpoint-every", type=float, default=300.0, metavar="SECONDS",
                         help="write a training job's checkpoint at most this often (0: every epoch; default 300)")
+    parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
+                        help="start a job only when its estimate (as --dry-run gives it) fits in the time left of "
+                             "this limit (2h30m, 90m, 5400): for a fixed allocation; the jobs left out are not "
+                             "started and the next run continues with them; running jobs are not stopped")
     parser.add_argument("--ray", metavar="ADDRESS",
                         help="run jobs as Ray tasks: a cluster address, 'auto', or 'local' (a private instance)")
     parser.add_argument("--job-cpus", type=int, default=1, help="CPUs each Ray task asks for (default 1)")
@@ -124,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         outcome = run(lookup_suite(args.suite), args.preset, args.tasks, args.methods, args.seeds, _parse_sets(args.set),
                       args.results, args.force, args.jobs, args.resume, args.checkpoint_every, args.ray,
-                      args.job_cpus, args.job_gpus, args.restart, args.allow_dirty)
+                      args.job_cpus, args.job_gpus, args.restart, args.allow_dirty, args.time_limit)
     except OrcaError as exc:
         print(f"benchmarks.run: error: {exc}", file=sys.stderr)
         return 2

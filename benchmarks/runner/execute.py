@@ -15,7 +15,7 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,17 +185,24 @@ class RunResults(list):
         self.failed: list[str] = []
         self.busy: list[str] = []
         self.interrupted: list[str] = []
+        self.deferred: list[str] = []
+        """Jobs not started because their estimate did not fit the time left under a time limit (or there was none
+        to go on)."""
         self.skipped: str | None = None
         """Why the whole suite was skipped (its data cannot be had here), or ``None``."""
 
 
 def _claims(todo: list[Job], results: Path, force: bool, resume: bool, restart: bool,
-            checkpoint_every_s: float, outcome: RunResults):
+            checkpoint_every_s: float, outcome: RunResults, fits: Callable[[Job], bool] | None = None):
     """Yield ``(job, context, lock)`` for each job this runner takes, lazily (a parallel run takes the next job
     only when a worker is free, so runners sharing a folder share the work). A job is taken only with its lock;
     under the lock it is checked again (another runner may have finished it), its stale temporaries are removed,
-    and its checkpoint is resumed (``resume``), discarded (``restart``) or kept and the job left alone."""
+    and its checkpoint is resumed (``resume``), discarded (``restart``) or kept and the job left alone. ``fits``
+    (under a time limit) is asked when the job's turn comes: a job it refuses is not started (``deferred``)."""
     for job in todo:
+        if fits is not None and not fits(job):
+            outcome.deferred.append(job.filename)
+            continue
         lock = JobLock(lock_path(results, job))
         if not lock.acquire():
             outcome.busy.append(job.filename)
@@ -302,7 +309,7 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         seeds: list[int] | None = None, overrides: dict | None = None, results: str | Path = "results",
         force: bool = False, jobs: int = 1, resume: bool = False, checkpoint_every_s: float = 300.0,
         ray: str | None = None, job_cpus: int = 1, job_gpus: float = 0.0, restart: bool = False,
-        allow_dirty: bool = False) -> RunResults:
+        allow_dirty: bool = False, time_limit_s: float | None = None) -> RunResults:
     """Run (or skip) every job of the suite's resolved config; return the result files (with what failed, what
     another runner holds and what was interrupted; see :class:`RunResults`).
 
@@ -312,6 +319,11 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     from it with ``resume``, starts afresh with ``restart``, and is otherwise left alone (its checkpoint kept).
     Presets other than ``smoke`` run only from committed code unless ``allow_dirty`` (then recorded in each result
     and shown in the report).
+
+    ``time_limit_s`` (seconds from now, e.g. a cluster allocation's time less a margin): a job is started only when
+    its estimate (:func:`benchmarks.runner.explain.dry_run`, from recorded durations; an interrupted job's from its
+    checkpoint) fits in the time left when its turn comes; the others are not started (``deferred``) and the
+    next run continues with them. A job with no estimate is not started. Jobs already running are not stopped.
     """
     suite_name = suite.name
     config, planned = plan_jobs(suite, preset, tasks, methods, seeds, overrides)
@@ -324,6 +336,9 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         raise OrcaError(f"--job-cpus must be at least 1 and --job-gpus at least 0; got {job_cpus} and {job_gpus}")
     if resume and restart:
         raise OrcaError("--resume and --restart are alternatives: continue interrupted jobs, or start them afresh")
+    if time_limit_s is not None and not time_limit_s > 0:
+        raise OrcaError(f"--time-limit must be a positive duration, got {time_limit_s} s")
+    deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
     marker = results / suite_name / preset / "SKIPPED"
     reason = suite.unavailable(config) if suite.unavailable is not None else None
     if reason is not None:
@@ -354,7 +369,8 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     if (jobs > 1 or ray is not None) and len(todo) > 1:
         todo = longest_first(todo, [result_path(results, j) for j in todo])
     outcome = RunResults([result_path(results, j) for j in planned])
-    claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome)
+    fits = None if deadline is None else _fits_before(deadline, results, todo, jobs, ray, job_cpus)
+    claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome, fits)
     cache: dict = {}
     bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
     for job, record, lock in _execute(suite, claims, jobs, cache, code, ray, job_cpus, job_gpus):
@@ -373,9 +389,30 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
         bar.update(1)
     bar.close()
     print(f"{suite_name} ({preset}): ran {len(outcome.ran)} jobs ({len(outcome.failed)} failed), "
-          f"{len(outcome.busy)} held by another runner, {len(outcome.interrupted)} interrupted and left alone")
+          f"{len(outcome.busy)} held by another runner, {len(outcome.interrupted)} interrupted and left alone"
+          + (f", {len(outcome.deferred)} not started within the time limit" if deadline is not None else ""))
     _summarise(outcome)
     return outcome
+
+
+def _fits_before(deadline: float, results: Path, todo: list[Job], jobs: int, ray: str | None, job_cpus: int
+                 ) -> Callable[[Job], bool]:
+    """Whether a job's estimate fits in the time left before ``deadline`` (``time.monotonic()``), asked when its
+    turn comes. Estimates are the dry run's (:func:`benchmarks.runner.explain.dry_run`) for the machine the jobs run
+    on (this CPU, the threads each job gets); a job without one does not fit."""
+    from orca.precision import cpu_capability
+
+    from .explain import dry_run
+
+    here = (None, job_cpus) if ray is not None else (cpu_capability(), job_threads(jobs))
+    rows, _ = dry_run(results, todo, here)
+    seconds = {r["job"]: r["recorded_s"] for r in rows}
+
+    def fits(job: Job) -> bool:
+        estimate = seconds.get(job.filename)
+        return estimate is not None and estimate <= deadline - time.monotonic()
+
+    return fits
 
 
 def _summarise(outcome: RunResults) -> None:
@@ -390,6 +427,10 @@ def _summarise(outcome: RunResults) -> None:
         print(f"{len(outcome.interrupted)} jobs were interrupted earlier and have a checkpoint, which is kept: "
               f"{', '.join(outcome.interrupted)}; run again with --resume to continue them or --restart to start "
               "them afresh", file=sys.stderr)
+    if outcome.deferred:
+        print(f"{len(outcome.deferred)} jobs were not started: their estimate (or the lack of one) did not fit the "
+              f"time left under --time-limit: {', '.join(outcome.deferred)}; run again to continue with them",
+              file=sys.stderr)
 
 
 def check_orca_sections(config: dict, todo: list[Job], on_ray: bool = False) -> None:
