@@ -229,6 +229,11 @@ def test_an_interrupted_job_is_estimated_by_the_rest_of_its_training_at_its_chec
     assert "999 s (own)" in out  # orca s0 (its result lacks a config hash, so it is to run again)
     assert ("to run: 4, estimated 0.61 h from 1 recorded durations and 1 time budgets (lower bounds: set-up, "
             "alignment and scoring come on top) and 2 checkpoints (the rest of their training") in out
+    # with --restart the checkpoints are discarded, so the jobs are estimated as fresh ones (orca s1 from seed 0)
+    assert main(["nasbench360", "--preset", "equal-budget", "--tasks", "darcy-regen", "--methods", "fno", "orca",
+                 "--seeds", "0", "1", "--results", str(tmp_path), "--dry-run", "--restart"]) == 0
+    out = capsys.readouterr().out
+    assert "checkpoint:" not in out and "999 s (seeds)" in out and out.count("600 s (budget)") == 2
 
 
 def test_an_interrupted_search_is_marked_and_estimated_by_its_finished_trials(tmp_path, capsys) -> None:

@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             from .execute import job_threads
 
             here = (cpu_capability(), args.job_cpus if args.ray is not None else job_threads(args.jobs))
-            rows, summary = explain.dry_run(args.results, jobs, here)
+            rows, summary = explain.dry_run(args.results, jobs, here, resume=not args.restart)
             print(explain.format_rows(rows))
             print(summary)
             return 0

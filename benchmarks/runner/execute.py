@@ -369,7 +369,7 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     if (jobs > 1 or ray is not None) and len(todo) > 1:
         todo = longest_first(todo, [result_path(results, j) for j in todo])
     outcome = RunResults([result_path(results, j) for j in planned])
-    fits = None if deadline is None else _fits_before(deadline, results, todo, jobs, ray, job_cpus)
+    fits = None if deadline is None else _fits_before(deadline, results, todo, jobs, ray, job_cpus, not restart)
     claims = _claims(todo, results, force, resume, restart, checkpoint_every_s, outcome, fits)
     cache: dict = {}
     bar = tqdm(total=len(todo), desc=f"{suite_name} jobs", disable=not todo)
@@ -395,17 +395,18 @@ def run(suite: Suite, preset: str = "smoke", tasks: list[str] | None = None, met
     return outcome
 
 
-def _fits_before(deadline: float, results: Path, todo: list[Job], jobs: int, ray: str | None, job_cpus: int
-                 ) -> Callable[[Job], bool]:
+def _fits_before(deadline: float, results: Path, todo: list[Job], jobs: int, ray: str | None, job_cpus: int,
+                 resume: bool = True) -> Callable[[Job], bool]:
     """Whether a job's estimate fits in the time left before ``deadline`` (``time.monotonic()``), asked when its
     turn comes. Estimates are the dry run's (:func:`benchmarks.runner.explain.dry_run`) for the machine the jobs run
-    on (this CPU, the threads each job gets); a job without one does not fit."""
+    on (this CPU, the threads each job gets; an interrupted job's from its checkpoint unless it restarts, ``resume``
+    false); a job without one does not fit."""
     from orca.precision import cpu_capability
 
     from .explain import dry_run
 
     here = (None, job_cpus) if ray is not None else (cpu_capability(), job_threads(jobs))
-    rows, _ = dry_run(results, todo, here)
+    rows, _ = dry_run(results, todo, here, resume)
     seconds = {r["job"]: r["recorded_s"] for r in rows}
 
     def fits(job: Job) -> bool:

@@ -259,12 +259,14 @@ def _recorded(task: str, method: str, seed: int, durations: Durations, here: Mac
     return None, "none"
 
 
-def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -> tuple[list[dict[str, Any]], str]:
+def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None, resume: bool = True
+            ) -> tuple[list[dict[str, Any]], str]:
     """One row per job (state, estimated seconds and where the estimate comes from) and a summary line with the
     time the jobs to run would take (jobs with no recorded duration to go on are counted as unknown). An
     interrupted job whose checkpoint records its progress is estimated by the rest of its training at the rate
     its checkpoint was trained at (on this machine, with that run's threads), not by other runs' durations.
-    ``here``: the machine the jobs are planned on (see :func:`estimate`)."""
+    ``here``: the machine the jobs are planned on (see :func:`estimate`); ``resume`` false: interrupted jobs are
+    estimated as if they started afresh (``--restart``)."""
     results = Path(results)
     rows, known_by_folder, siblings_of, sibling_runs_of = [], {}, {}, {}
     for j in jobs:
@@ -277,7 +279,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None) -
             sibling_runs_of[folder] = {name: runs for name, (_, runs) in read.items()}
         state = job_state(results, j)
         seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here, sibling_runs_of[folder])
-        if state == "interrupted" and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None:
+        if (state == "interrupted" and resume
+                and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None):
             # the rest of its training at the rate it ran on (its checkpoint's own clock), within its budget
             fraction, trained = progress
             seconds = trained * (1.0 - fraction) / fraction
