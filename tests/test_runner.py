@@ -408,3 +408,27 @@ def test_a_run_names_the_methods_whose_bf16_this_cpu_emulates(monkeypatch) -> No
     assert emulated_bf16(config, [j for j in jobs if j.method != "orca-bf16"]) == []
     monkeypatch.setattr(precision, "bf16_native", lambda device_type="cpu": True)
     assert emulated_bf16(config, jobs) == []
+
+
+def test_a_plots_long_title_is_wrapped_to_lie_inside_its_figure(tmp_path) -> None:
+    """A line plot's title is wrapped until it fits the figure after layout (session 46: a 59-character title was
+    clipped on both sides of a 5-inch refine curve at a fixed wrap of 70 characters)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.reports.plots import fit_title
+
+    title = "pdebench reaction-diffusion-rollout: ORCA selection score (relative_l2, val)"
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot([1, 2, 3], [3.0, 2.0, 1.0])
+    text = ax.set_title(title, fontsize=10)  # unwrapped it does not fit: the test's premise
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    assert text.get_window_extent(renderer).width > fig.bbox.width
+    fit_title(fig, ax, title)
+    box = ax.title.get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and "\n" in ax.get_title()
+    assert ax.get_title().replace("\n", " ") == title  # wrapped, not cut
+    plt.close(fig)

@@ -131,6 +131,7 @@ def cost_plot(summary: pd.DataFrame, path: Path, title: str) -> Path:
 def difference_plots(summary: pd.DataFrame, reference: str, out: Path, suite: str) -> list[Path]:
     """Per method, its per-task difference to ``reference`` (positive: better), sorted, with the task names."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     metric = summary.attrs["metric"]
     sign = 1 if get_metric(metric).higher_is_better else -1
@@ -141,17 +142,19 @@ def difference_plots(summary: pd.DataFrame, reference: str, out: Path, suite: st
         diff = ((pivot[m] - pivot[reference]) * sign).dropna().sort_values()
         if len(diff) < 2:
             continue
-        fig, ax = plt.subplots(figsize=(6, 0.22 * len(diff) + 1.4))
+        fig, ax = plt.subplots(figsize=(6, max(0.22 * len(diff) + 1.4, 2.4)))
         ax.barh(np.arange(len(diff)), diff.to_numpy(), color=["C2" if d > 0 else "C3" for d in diff])
         labels = [f"{t} {names.get(t, '')}".strip() if str(t).isdigit() else task_label(summary, t)
                   for t in diff.index]
         ax.set_yticks(np.arange(len(diff)), labels, fontsize=7)
         ax.axvline(0, color="k", lw=0.8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # few ticks, so that long decimals stay apart
+        ax.ticklabel_format(axis="x", style="plain", useOffset=False)  # no offset text over the axis label
+        ax.tick_params(axis="x", labelsize=7)
         ax.set_xlabel(textwrap.fill(f"{m} − {reference}, test {metric} ({'higher' if sign > 0 else 'lower'} is "
                                     f"better; > 0: {m} better)", 60), fontsize=8)
-        ax.set_title(textwrap.fill(f"{suite}: {m} against {reference} per task ({int((diff > 0).sum())} of "
-                                   f"{len(diff)} ahead)", 48), fontsize=9)
-        fig.tight_layout()
+        fit_title(fig, ax, f"{suite}: {m} against {reference} per task ({int((diff > 0).sum())} of {len(diff)} "
+                           "ahead)", fontsize=9)
         paths.append(out / f"difference-{m}-vs-{reference}.png")
         fig.savefig(paths[-1], dpi=110)
         plt.close(fig)
@@ -162,12 +165,23 @@ def _finish(fig, ax, title: str, path: Path) -> Path:
     """Title (wrapped, never clipped), legend, layout; save to ``path`` and close."""
     import matplotlib.pyplot as plt
 
-    ax.set_title(textwrap.fill(title, 70), fontsize=10)
     ax.legend(fontsize=7)
-    fig.tight_layout()
+    fit_title(fig, ax, title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def fit_title(fig, ax, title: str, fontsize: float = 10) -> None:
+    """Set ``ax``'s title wrapped at the widest line length (70 characters down to 20) at which, after the
+    figure's tight layout, it lies inside the figure: a fixed length clips a long title on a small figure."""
+    renderer = fig.canvas.get_renderer()
+    for width in range(70, 19, -5):
+        text = ax.set_title(textwrap.fill(title, width), fontsize=fontsize)
+        fig.tight_layout()
+        box = text.get_window_extent(renderer)
+        if box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1:
+            return
 
 
 def line_plot(path: Path, title: str, xlabel: str, ylabel: str, series: list[tuple], log: bool = False,
