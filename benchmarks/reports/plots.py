@@ -73,8 +73,12 @@ def bar_chart(summary: pd.DataFrame, path: Path, title: str,
     tasks = list(dict.fromkeys(summary["task"]))
     methods = sorted(summary["method"].unique())
     ours = {"".join(c for c in m.lower() if c.isalnum()) for m in methods}
-    theirs = sorted({m for (t, m) in (published or {})  # the published rows of the methods we ran, for scale
-                     if t in tasks and "".join(c for c in m.lower() if c.isalnum()) in ours})
+
+    def ran(name: str) -> bool:  # the method or a variant of it ("ORCA": orca-skip) is among ours
+        key = "".join(c for c in name.lower() if c.isalnum())
+        return any(o.startswith(key) for o in ours)
+
+    theirs = sorted({m for (t, m) in (published or {}) if t in tasks and ran(m)})  # for scale
     fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(tasks) + 2), 4.5))
     width = 0.8 / (len(methods) + len(theirs))
     for i, m in enumerate(methods):
@@ -91,7 +95,7 @@ def bar_chart(summary: pd.DataFrame, path: Path, title: str,
     ax.set_ylabel(f"test {metric}")
     if not get_metric(metric).higher_is_better:
         ax.set_yscale("log")
-    return _finish(fig, ax, title, path)
+    return _finish(fig, ax, title, path, legend_outside=True)
 
 
 def cost_plot(summary: pd.DataFrame, path: Path, title: str) -> Path:
@@ -161,11 +165,15 @@ def difference_plots(summary: pd.DataFrame, reference: str, out: Path, suite: st
     return paths
 
 
-def _finish(fig, ax, title: str, path: Path) -> Path:
-    """Title (wrapped, never clipped), legend, layout; save to ``path`` and close."""
+def _finish(fig, ax, title: str, path: Path, legend_outside: bool = False) -> Path:
+    """Title (wrapped, never clipped), legend (right of the axes with ``legend_outside``, where it would cover
+    bars), layout; save to ``path`` and close."""
     import matplotlib.pyplot as plt
 
-    ax.legend(fontsize=7)
+    if legend_outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(fontsize=7)
     fit_title(fig, ax, title)
     fig.savefig(path, dpi=120)
     plt.close(fig)
