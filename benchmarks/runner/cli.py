@@ -127,11 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                 if len(jobs) > 1:
                     print(f"(the first of {len(jobs)} jobs; narrow with --tasks/--methods/--seeds)", file=sys.stderr)
                 return 0
-            from orca.precision import cpu_capability
+            from .execute import planned_machine
 
-            from .execute import job_threads
-
-            here = (cpu_capability(), args.job_cpus if args.ray is not None else job_threads(args.jobs))
+            here = planned_machine(args.jobs, args.ray, args.job_cpus)
             rows, summary = explain.dry_run(args.results, jobs, here, resume=not args.restart)
             print(explain.format_rows(rows))
             print(summary)

@@ -113,6 +113,14 @@ def job_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
+def planned_machine(jobs: int, ray: str | None = None, job_cpus: int = 1) -> tuple[str, int]:
+    """The machine jobs are planned on, as the duration estimates compare it (:mod:`.explain`): this CPU's PyTorch
+    capability and the threads each job gets (``job_cpus`` under Ray, else :func:`job_threads`)."""
+    from orca.precision import cpu_capability
+
+    return cpu_capability(), job_cpus if ray is not None else job_threads(jobs)
+
+
 def visible_gpus() -> tuple[str, ...]:
     """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` names them (indices or UUIDs), or their indices
     where it is not set; empty without CUDA."""
@@ -401,12 +409,9 @@ def _fits_before(deadline: float, results: Path, todo: list[Job], jobs: int, ray
     turn comes. Estimates are the dry run's (:func:`benchmarks.runner.explain.dry_run`) for the machine the jobs run
     on (this CPU, the threads each job gets; an interrupted job's from its checkpoint unless it restarts, ``resume``
     false); a job without one does not fit."""
-    from orca.precision import cpu_capability
-
     from .explain import dry_run
 
-    here = (None, job_cpus) if ray is not None else (cpu_capability(), job_threads(jobs))
-    rows, _ = dry_run(results, todo, here, resume)
+    rows, _ = dry_run(results, todo, planned_machine(jobs, ray, job_cpus), resume)
     seconds = {r["job"]: r["recorded_s"] for r in rows}
 
     def fits(job: Job) -> bool:
