@@ -96,6 +96,33 @@ def test_writes_are_atomic(tmp_path, monkeypatch) -> None:
     assert not path.exists() and not list(tmp_path.iterdir())  # no partial file left behind
 
 
+def test_parallel_jobs_generate_a_family_once(tmp_path, monkeypatch) -> None:
+    """Jobs that need the same generated file at once: one solves the PDEs, the others wait and read its file."""
+    import threading
+    import time
+
+    from benchmarks.suites.pdebench import data as pde_data
+
+    calls = []
+
+    def slow(n, nx, seed, progress=True):
+        calls.append(threading.get_ident())
+        time.sleep(0.5)
+        return Generated("tensor", np.ones((n, 3, nx), np.float32), np.linspace(0, 1, nx), np.arange(3.0))
+
+    monkeypatch.setitem(pde_data.GENERATORS, "advection", slow)
+    config = {"data": {"root": str(tmp_path), "nx_1d": 8, "nx_2d": 4, "n_samples": 2, "generator_seed": 0}}
+    paths = []
+    threads = [threading.Thread(target=lambda: paths.append(pde_data.ensure_generated(config, "advection", 1)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(paths) == 3 and len(set(paths)) == 1 and paths[0].is_file()
+    assert layouts.inspect(paths[0]).attrs["generator_seed"] == 0
+
+
 def test_field_metrics_by_hand() -> None:
     rng = np.random.default_rng(0)
     y = rng.normal(size=(5, 2, 32))

@@ -330,3 +330,59 @@ def test_a_time_limit_starts_only_the_jobs_whose_estimate_fits_the_time_left(tmp
     assert main([*args, "--time-limit", "0"]) == 2 and "positive duration" in capsys.readouterr().err
     assert main(args) == 0  # no limit: the rest run
     assert "ran 4 jobs (0 failed)" in capsys.readouterr().out
+
+
+def test_a_task_with_no_time_in_its_preset_is_scaled_from_another_preset_by_the_methods_ratio(tmp_path,
+                                                                                             capsys) -> None:
+    """A job whose preset has its method's times on other tasks only is estimated from its task's time in another
+    preset times the method's median ratio (this preset / that one) over the tasks both ran, not by the method's
+    mean over other tasks (a 2D task can cost many times a 1D one). A preset whose data settings differ (a smoke
+    copy) comes after one that reads the data as the job does, a time-budgeted preset is skipped, and another
+    preset's scaling to the job's epoch cap bounds the estimate from above."""
+    import copy
+
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+
+    tasks = ["advection", "burgers", "darcy"]
+    _, jobs = plan_jobs(get_suite("pdebench"), "converged", tasks, ["fno"], [0])
+    by = {j.task: j for j in jobs}
+
+    def write(preset: str, task: str, wall: float, data: dict | None = None, training: dict | None = None,
+              **params) -> None:
+        resolved = copy.deepcopy(by[task].resolved)
+        resolved["data"].update(data or {})
+        resolved["method_params"].update(params)
+        runs = tmp_path / "pdebench" / preset / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        (runs / by[task].filename).write_text(json.dumps(
+            {"task": task, "method": "fno", "seed": 0, "status": "ok", "wall_time_s": wall,
+             "resolved_config": resolved, **({"training": training} if training else {})}))
+
+    write("converged", "advection", 300.0)  # this preset: 3x and 4x the paper preset's times, median 3.5
+    write("converged", "burgers", 400.0)
+    for task, wall in (("advection", 100.0), ("burgers", 100.0), ("darcy", 1000.0)):
+        write("paper", task, wall)
+        write("equal-budget", task, 120.0, max_seconds=120.0)  # time-budgeted: no size to go on
+        write("b-smoke", task, wall / 100 if task != "burgers" else 2.0, data={"n_samples": 64})  # smaller copy
+
+    def dry(*extra: str) -> str:
+        assert main(["pdebench", "--preset", "converged", "--tasks", *tasks, "--methods", "fno", "--seeds", "0",
+                     "--results", str(tmp_path), "--dry-run", *extra]) == 0
+        return capsys.readouterr().out
+
+    out = dry()
+    assert "3500 s (preset paper x the method's 3.50 (2 tasks))" in out  # not 350 s, the method's mean here
+    assert ("(1 from the task's time in another preset times the method's median ratio between the presets over "
+            "other tasks)") in out
+    # with the paper preset's darcy run gone, the smoke copy is the one left: 10 s x median(300, 200) = 2500 s
+    (tmp_path / "pdebench" / "paper" / "runs" / by["darcy"].filename).unlink()
+    assert "2500 s (preset b-smoke x the method's 250.00 (2 tasks))" in dry()
+    # an epoch-cap scaling of that preset's darcy run below the ratio's figure bounds it: 2 s outside training and
+    # 0.5 s an epoch to the job's cap of 500 epochs
+    write("b-smoke", "darcy", 10.0, data={"n_samples": 64}, training={"epochs_run": 16, "seconds": 8.0,
+                                                                     "epochs_cap": 25}, epochs_1d=25, epochs_2d=25)
+    assert "252 s (preset b-smoke, scaled to its cap of 500 epochs)" in dry()
+    # no other preset with the task: the method's mean over other tasks, as before
+    (tmp_path / "pdebench" / "b-smoke" / "runs" / by["darcy"].filename).unlink()
+    assert "350 s (method)" in dry()

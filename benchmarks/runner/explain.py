@@ -71,6 +71,10 @@ UNCORRECTED = "uncorrected"
 METHOD_MEAN = "method"
 """The label of an estimate taken from the method's mean over other tasks (the farthest recorded level)."""
 
+ACROSS = "x the method's"
+"""Label part of an estimate from the job's task and method in another preset times the method's median ratio of
+this preset's time to that one's over the tasks both ran (:func:`across_presets`)."""
+
 AT_CAP = "scaled to its cap of"
 """Label part of an estimate from another preset's run, scaled from that run's seconds per epoch to the epoch cap
 this job plans: an upper bound where patience may stop the job sooner."""
@@ -91,9 +95,10 @@ def recorded_durations(folder: Path) -> Durations:
 
 def recorded(folder: Path) -> tuple[Durations, Runs]:
     """Every result file of a preset's ``runs/`` folder, read once: its durations (:func:`recorded_durations`) and
-    the runs among them that record how their training went (``training`` with epochs and seconds, with the
-    settings they ran under): what :func:`scaled_to_cap` needs to carry a duration over to a job of another preset
-    with another epoch cap."""
+    the runs among them that record the settings they ran under, with how their training went (``training`` with
+    epochs and seconds; ``None`` for a run that trains nothing or does not record it): what :func:`scaled_to_cap`
+    needs to carry a duration over to a job of another preset with another epoch cap, and :func:`across_presets`
+    to tell whether another preset's runs read the same data."""
     durations, runs = {}, {}
     for path in folder.glob("*.json") if folder.is_dir() else []:
         try:
@@ -107,6 +112,9 @@ def recorded(folder: Path) -> tuple[Durations, Runs]:
             if isinstance(training, dict) and training.get("epochs_run") and training.get("seconds"):
                 runs[key] = {"wall_time_s": float(rec["wall_time_s"]), "training": training,
                              "resolved": rec.get("resolved_config") or {}}
+            elif isinstance(rec.get("resolved_config"), dict):  # its settings still tell its data's size
+                runs[key] = {"wall_time_s": float(rec["wall_time_s"]), "training": None,
+                             "resolved": rec["resolved_config"]}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return durations, runs
@@ -131,6 +139,8 @@ def scaled_to_cap(job: Job, run: dict[str, Any]) -> tuple[float, int, int] | Non
     none). Other settings (sequence length, batch size) may differ, so the estimate is rough; and patience may
     stop the job before its cap, so it is an upper bound."""
     training = run["training"]
+    if not training:
+        return None
     then = method_settings(run["resolved"])
     keys = [k for k, v in then.items() if type(v) is int and v == training.get("epochs_cap")]
     now = method_settings(job.resolved)
@@ -210,6 +220,10 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
             seconds, label = base_seconds * ratio[0], f"{base} x {ratio[0]:.2f} ({ratio[1]} pairs): {base_label}"
         elif seconds is None and base_seconds is not None:
             seconds, label = base_seconds, f"{base}, {UNCORRECTED}: {base_label}"
+    if (seconds is None or label.removesuffix(OTHER) == METHOD_MEAN) and time_budget(job) is None:
+        across = across_presets(job, durations, elsewhere or {}, elsewhere_runs or {})
+        if across is not None:  # the task's own size, from another preset, before the method's other tasks
+            return across
     if seconds is not None:
         return seconds, label
     if (budget := time_budget(job)) is not None:
@@ -231,6 +245,72 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
         if seconds is not None and label.removesuffix(OTHER) in ("own", "seeds"):
             return seconds, f"preset {preset}" + (OTHER if label.endswith(OTHER) else "")
     return None, "none"
+
+
+def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Durations], elsewhere_runs: dict[str, Runs]
+                   ) -> tuple[float, str] | None:
+    """The job's task and method in another preset (mean over its seeds there), times the method's median ratio of
+    its time in this preset to its time in that one over the other tasks both ran: the task's size comes from the
+    other preset, the preset's epochs, patience and machine from the method's runs here. Tasks can differ
+    several-fold in size (a 2D field against a 1D one), which the method's mean over other tasks does not see.
+
+    Of several presets, the one whose runs of the task and method read the data as the job does (the fewest
+    differing ``data`` and ``protocol`` settings, where the files live aside; a small smoke-test copy of a task
+    tells little about its full size), then the one sharing the most tasks with this one, then the smaller spread
+    of the ratios. A preset whose runs of the method are time-budgeted is skipped: their times say nothing about a
+    task's size.
+    Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound), the
+    smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
+    def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
+        by_task: dict[str, list[float]] = {}
+        for (task, method, _), (seconds, _) in d.items():
+            if method == job.method:
+                by_task.setdefault(task, []).append(seconds)
+        return {task: sum(v) / len(v) for task, v in by_task.items()}
+
+    here = means(durations)
+    best = None
+    for preset, other in sorted(elsewhere.items()):
+        runs = [r for (task, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
+        if any(method_settings(r["resolved"]).get(k) is not None for r in runs
+               for k in ("max_seconds", "refine.max_seconds")):
+            continue
+        there = means(other)
+        ratios = [here[t] / there[t] for t in sorted(here) if t != job.task and there.get(t, 0.0) > 0]
+        if job.task not in there or not ratios:
+            continue
+        spread = max(ratios) / min(ratios) if min(ratios) > 0 else float("inf")
+        ratio = float(statistics.median(ratios))
+        same_task = [r["resolved"] for (task, method, _), r in (elsewhere_runs.get(preset) or {}).items()
+                     if (task, method) == (job.task, job.method)]
+        differing = min((_data_differences(job.resolved, r) for r in same_task), default=len(_data(job.resolved)))
+        rank = (differing, -len(ratios), spread)
+        if best is None or rank < best[0]:
+            label = f"preset {preset} {ACROSS} {ratio:.2f} ({len(ratios)} tasks)"
+            best = (rank, there[job.task] * ratio, label, preset)
+    if best is None:
+        return None
+    _, seconds, label, preset = best
+    key = (job.task, job.method)
+    same = [r for k, r in sorted((elsewhere_runs.get(preset) or {}).items()) if k[:2] == key]
+    capped = [x for x in (scaled_to_cap(job, r) for r in same) if x is not None]
+    if capped and len({cap for _, cap, _ in capped}) == 1:
+        bound = sum(x for x, _, _ in capped) / len(capped)
+        if bound < seconds:
+            return bound, f"preset {preset}, {AT_CAP} {capped[0][1]} epochs"
+    return seconds, label
+
+
+def _data(resolved: dict[str, Any]) -> dict[str, Any]:
+    """A job's ``data`` and ``protocol`` settings as dotted keys, less where the files live (``path``, ``url``)."""
+    flat = flatten({k: resolved.get(k) or {} for k in ("data", "protocol")})
+    return {k: v for k, v in flat.items() if k.rsplit(".", 1)[-1] not in ("path", "url")}
+
+
+def _data_differences(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """How many of the ``data`` and ``protocol`` settings (:func:`_data`) two resolved configs set differently."""
+    x, y = _data(a), _data(b)
+    return sum(x.get(k) != y.get(k) for k in set(x) | set(y))
 
 
 def cost_ratio(method: str, base: str, durations: Durations) -> tuple[float, int] | None:
@@ -311,6 +391,8 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None, r
                   "several times more)" if uncorrected else "")
                + (f" ({others} from the method's mean over other tasks, which can differ several-fold in size)"
                   if others else "")
+               + (f" ({across} from the task's time in another preset times the method's median ratio between "
+                  "the presets over other tasks)" if (across := sum(ACROSS in r["basis"] for r in todo)) else "")
                + (f" ({at_cap} from another preset's seconds per epoch times this job's epoch cap: upper bounds where "
                   "patience stops them sooner, rough where other settings differ)" if at_cap else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))

@@ -43,16 +43,25 @@ def generated_path(config: dict, family: str, dims: int, n_samples: int | None =
 def ensure_generated(config: dict, family: str, dims: int, n_samples: int | None = None,
                      progress: bool = True) -> Path:
     """The generated file for ``family`` at the config's size (``n_samples`` overrides the config's count, for
-    the costly families), written atomically if it is not cached yet."""
+    the costly families), written atomically if it is not cached yet. One process generates it: parallel jobs
+    of the same task wait on a lock beside the file (``filelock``) and then read what the first one wrote, rather
+    than each solving the same PDEs (the 1D compressible Navier–Stokes family takes minutes)."""
+    from filelock import FileLock
+
     path = generated_path(config, family, dims, n_samples)
     if path.is_file():
         return path
-    data = config["data"]
-    nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
-    gen = GENERATORS[family](n_samples or data["n_samples"], nx, data["generator_seed"], progress=progress)
-    return layouts.write(path, gen, {"orca_source": "generated offline", "generator": f"orca-pdebench {family}",
-                                     "generator_version": GENERATOR_VERSION, "generator_seed": data["generator_seed"],
-                                     "n_requested": n_samples or data["n_samples"]})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if path.is_file():  # another job generated it while this one waited
+            return path
+        data = config["data"]
+        nx = data["nx_1d"] if dims == 1 else data["nx_2d"]
+        gen = GENERATORS[family](n_samples or data["n_samples"], nx, data["generator_seed"], progress=progress)
+        return layouts.write(path, gen, {"orca_source": "generated offline", "generator": f"orca-pdebench {family}",
+                                         "generator_version": GENERATOR_VERSION,
+                                         "generator_seed": data["generator_seed"],
+                                         "n_requested": n_samples or data["n_samples"]})
 
 
 def real_path(config: dict, family: str) -> tuple[Path, dict]:
