@@ -333,6 +333,9 @@ def test_budget_table_names_the_machines_once_results_record_them() -> None:
     assert budget_table(df)[-1].startswith("Machines (PyTorch CPU capability: results): AVX2: 1; AVX512: 1; "
                                            "not recorded: 1.")
     assert not any("Machines" in line for line in budget_table(df.assign(cpu=None)))
+    assert ("Job time of these 3 results: 0.02 h (the sum of their wall times; jobs run side by side, `--jobs N`, "
+            "share the wall clock).") in budget_table(df)  # 72 s
+    assert not any("Job time" in line for line in budget_table(df.assign(wall_s=None)))
 
 
 def test_budget_table_counts_the_precision_an_auto_method_ran_in() -> None:

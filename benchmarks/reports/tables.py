@@ -101,7 +101,17 @@ def budget_table(df: pd.DataFrame) -> list[str]:
         losses = ", ".join(sorted(set(group["loss"].dropna()))) if "loss" in group else ""
         lines.append(f"| {method} | {len(group)} | {wall:.1f} | {span} | {converged}/{len(reasons)} | {counts} | "
                      f"{losses or 'not recorded'} |")
-    return lines + machines_line(df) + precision_line(df)
+    return lines + job_time_line(df) + machines_line(df) + precision_line(df)
+
+
+def job_time_line(df: pd.DataFrame) -> list[str]:
+    """The job time the results took in all (the sum of their wall times, one job's CPU threads each), so that a
+    re-run's cost is read off its report; nothing when no result records its wall time."""
+    wall = pd.to_numeric(df["wall_s"], errors="coerce").dropna() if "wall_s" in df else pd.Series(dtype=float)
+    if wall.empty:
+        return []
+    return ["", f"Job time of these {len(wall)} results: {wall.sum() / 3600:.2f} h (the sum of their wall times; "
+            "jobs run side by side, `--jobs N`, share the wall clock)."]
 
 
 def precision_line(df: pd.DataFrame) -> list[str]:
