@@ -373,8 +373,8 @@ def test_a_task_with_no_time_in_its_preset_is_scaled_from_another_preset_by_the_
 
     out = dry()
     assert "3500 s (preset paper x the method's 3.50 (2 tasks))" in out  # not 350 s, the method's mean here
-    assert ("(1 from the task's time in another preset times the method's median ratio between the presets over "
-            "other tasks)") in out
+    assert ("(1 from the task's time in another preset scaled by the method's median ratio between the presets over "
+            "other tasks: of whole times, or of seconds per epoch times its median epochs here)") in out
     # with the paper preset's darcy run gone, the smoke copy is the one left: 10 s x median(300, 200) = 2500 s
     (tmp_path / "pdebench" / "paper" / "runs" / by["darcy"].filename).unlink()
     assert "2500 s (preset b-smoke x the method's 250.00 (2 tasks))" in dry()
@@ -386,3 +386,40 @@ def test_a_task_with_no_time_in_its_preset_is_scaled_from_another_preset_by_the_
     # no other preset with the task: the method's mean over other tasks, as before
     (tmp_path / "pdebench" / "b-smoke" / "runs" / by["darcy"].filename).unlink()
     assert "350 s (method)" in dry()
+
+
+def test_where_both_presets_record_training_epochs_are_counted_apart_from_their_cost(tmp_path, capsys) -> None:
+    """Presets train tasks for different numbers of epochs (the paper preset's FNO: 200 in 1D, 20 in 2D), so a
+    ratio of whole times carries one preset's epoch counts into the other. Where both record their training, the
+    estimate is the task's time outside training there plus its seconds per epoch there times the method's median
+    per-epoch ratio (here / there) over the tasks both ran times the median epochs the method trained here."""
+    import copy
+
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+
+    tasks = ["advection", "burgers", "darcy"]
+    _, jobs = plan_jobs(get_suite("pdebench"), "converged", tasks, ["fno"], [0, 1])
+    by = {(j.task, j.seed): j for j in jobs}
+
+    def write(preset: str, task: str, seed: int, seconds: float, epochs: int, outside: float) -> None:
+        runs = tmp_path / "pdebench" / preset / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        (runs / by[(task, seed)].filename).write_text(json.dumps(
+            {"task": task, "method": "fno", "seed": seed, "status": "ok", "wall_time_s": seconds + outside,
+             "resolved_config": copy.deepcopy(by[(task, seed)].resolved),
+             "training": {"epochs_run": epochs, "seconds": seconds, "epochs_cap": 200}}))
+
+    # here: 0.5 and 0.6 s an epoch (a faster machine), 300, 200 and 400 epochs run (median 300)
+    write("converged", "advection", 0, 150.0, 300, 5.0)
+    write("converged", "advection", 1, 100.0, 200, 5.0)
+    write("converged", "burgers", 0, 240.0, 400, 5.0)
+    # there: 1 s an epoch on both 1D tasks (ratios 0.5 and 0.6, median 0.55); darcy 200 epochs at 10 s, 7 s outside
+    write("paper", "advection", 0, 200.0, 200, 3.0)
+    write("paper", "burgers", 0, 200.0, 200, 3.0)
+    write("paper", "darcy", 0, 2000.0, 200, 7.0)
+    assert main(["pdebench", "--preset", "converged", "--tasks", "darcy", "--methods", "fno", "--seeds", "0",
+                 "--results", str(tmp_path), "--dry-run"]) == 0
+    out = capsys.readouterr().out  # 7 + 10 x 0.55 x 300 = 1657 s; whole times would give 2007 x 0.92 = 1854 s
+    assert "1657 s (preset paper's 10.0 s/epoch x the method's 0.55 (2 tasks) x 300 epochs (its median here))" in out
+    assert "(1 from the task's time in another preset scaled by the method's median ratio" in out

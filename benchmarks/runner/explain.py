@@ -190,7 +190,8 @@ def time_budget(job: Job) -> float | None:
 
 
 def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | None = None,
-             here: Machine | None = None, elsewhere_runs: dict[str, Runs] | None = None) -> tuple[float | None, str]:
+             here: Machine | None = None, elsewhere_runs: dict[str, Runs] | None = None, runs: Runs | None = None
+             ) -> tuple[float | None, str]:
     """Seconds a job should take, from the nearest recorded duration: its own earlier result (any config), the
     mean over the same task and method's other seeds, or the method's mean over other tasks. A one-change
     candidate (a ``contrasts`` entry of the config) with no time of its own on this task takes the method it is
@@ -221,7 +222,7 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
         elif seconds is None and base_seconds is not None:
             seconds, label = base_seconds, f"{base}, {UNCORRECTED}: {base_label}"
     if (seconds is None or label.removesuffix(OTHER) == METHOD_MEAN) and time_budget(job) is None:
-        across = across_presets(job, durations, elsewhere or {}, elsewhere_runs or {})
+        across = across_presets(job, durations, elsewhere or {}, elsewhere_runs or {}, runs or {})
         if across is not None:  # the task's own size, from another preset, before the method's other tasks
             return across
     if seconds is not None:
@@ -247,8 +248,8 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
     return None, "none"
 
 
-def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Durations], elsewhere_runs: dict[str, Runs]
-                   ) -> tuple[float, str] | None:
+def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Durations], elsewhere_runs: dict[str, Runs],
+                   runs: Runs | None = None) -> tuple[float, str] | None:
     """The job's task and method in another preset (mean over its seeds there), times the method's median ratio of
     its time in this preset to its time in that one over the other tasks both ran: the task's size comes from the
     other preset, the preset's epochs, patience and machine from the method's runs here. Tasks can differ
@@ -259,8 +260,15 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     tells little about its full size), then the one sharing the most tasks with this one, then the smaller spread
     of the ratios. A preset whose runs of the method are time-budgeted is skipped: their times say nothing about a
     task's size.
-    Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound), the
-    smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
+
+    Where both presets' runs record their training (``runs``: this preset's :class:`Runs`), epochs are counted
+    apart from their cost, since presets train tasks for different numbers of epochs (the paper preset: 200 for
+    FNO in 1D, fewer in 2D): the task's time outside training there, plus its seconds per epoch there times the
+    method's median ratio of seconds per epoch (here / there) over the tasks both ran, times the median of the
+    epochs the method's runs here trained (label ``preset P's S s/epoch x the method's r (n tasks) x N epochs
+    (its median here)``). Otherwise the ratio of whole
+    times. Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound),
+    the smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
     def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
         by_task: dict[str, list[float]] = {}
         for (task, method, _), (seconds, _) in d.items():
@@ -271,8 +279,8 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     here = means(durations)
     best = None
     for preset, other in sorted(elsewhere.items()):
-        runs = [r for (task, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
-        if any(method_settings(r["resolved"]).get(k) is not None for r in runs
+        of_method = [r for (_, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
+        if any(method_settings(r["resolved"]).get(k) is not None for r in of_method
                for k in ("max_seconds", "refine.max_seconds")):
             continue
         there = means(other)
@@ -291,6 +299,9 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     if best is None:
         return None
     _, seconds, label, preset = best
+    by_epoch = _per_epoch_estimate(job, runs or {}, elsewhere_runs.get(preset) or {})
+    if by_epoch is not None:
+        seconds, label = by_epoch[0], f"preset {preset}'s {by_epoch[1]}"
     key = (job.task, job.method)
     same = [r for k, r in sorted((elsewhere_runs.get(preset) or {}).items()) if k[:2] == key]
     capped = [x for x in (scaled_to_cap(job, r) for r in same) if x is not None]
@@ -299,6 +310,31 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
         if bound < seconds:
             return bound, f"preset {preset}, {AT_CAP} {capped[0][1]} epochs"
     return seconds, label
+
+
+def _per_epoch_estimate(job: Job, runs: Runs, there: Runs) -> tuple[float, str] | None:
+    """:func:`across_presets`' estimate by epochs: ``(seconds, label part)``, or ``None`` where this preset's or
+    that one's runs of the method do not record their training on the job's task (there) and on a task both ran."""
+    def per_task(r: Runs) -> dict[str, tuple[float, float]]:  # task -> (mean s/epoch, mean s outside training)
+        by_task: dict[str, list[tuple[float, float]]] = {}
+        for (task, method, _), run in r.items():
+            t = run["training"]
+            if method == job.method and t:
+                per = float(t["seconds"]) / float(t["epochs_run"])
+                by_task.setdefault(task, []).append((per, max(run["wall_time_s"] - float(t["seconds"]), 0.0)))
+        return {task: (statistics.mean(p for p, _ in v), statistics.mean(o for _, o in v))
+                for task, v in by_task.items()}
+
+    mine, theirs = per_task(runs), per_task(there)
+    ratios = [mine[t][0] / theirs[t][0] for t in sorted(mine) if t != job.task and theirs.get(t, (0.0,))[0] > 0]
+    epochs = [int(run["training"]["epochs_run"]) for (_, method, _), run in runs.items()
+              if method == job.method and run["training"]]
+    if job.task not in theirs or not ratios or not epochs:
+        return None
+    ratio, typical = float(statistics.median(ratios)), float(statistics.median(epochs))
+    per, outside = theirs[job.task]
+    return (outside + per * ratio * typical,
+            f"{per:.1f} s/epoch {ACROSS} {ratio:.2f} ({len(ratios)} tasks) x {typical:.0f} epochs (its median here)")
 
 
 def _data(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -348,17 +384,18 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None, r
     ``here``: the machine the jobs are planned on (see :func:`estimate`); ``resume`` false: interrupted jobs are
     estimated as if they started afresh (``--restart``)."""
     results = Path(results)
-    rows, known_by_folder, siblings_of, sibling_runs_of = [], {}, {}, {}
+    rows, known_by_folder, runs_of, siblings_of, sibling_runs_of = [], {}, {}, {}, {}
     for j in jobs:
         folder = result_path(results, j).parent
         if folder not in known_by_folder:
-            known_by_folder[folder] = recorded_durations(folder)
+            known_by_folder[folder], runs_of[folder] = recorded(folder)
             siblings = sorted(p for p in folder.parent.parent.glob("*/runs") if p != folder)  # the suite's presets
             read = {p.parent.name: recorded(p) for p in siblings}
             siblings_of[folder] = {name: durations for name, (durations, _) in read.items()}
             sibling_runs_of[folder] = {name: runs for name, (_, runs) in read.items()}
         state = job_state(results, j)
-        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here, sibling_runs_of[folder])
+        seconds, basis = estimate(j, known_by_folder[folder], siblings_of[folder], here, sibling_runs_of[folder],
+                                  runs_of[folder])
         if (state == "interrupted" and resume
                 and (progress := checkpoint_progress(checkpoint_path(results, j))) is not None):
             # the rest of its training at the rate it ran on (its checkpoint's own clock), within its budget
@@ -391,8 +428,9 @@ def dry_run(results: str | Path, jobs: list[Job], here: Machine | None = None, r
                   "several times more)" if uncorrected else "")
                + (f" ({others} from the method's mean over other tasks, which can differ several-fold in size)"
                   if others else "")
-               + (f" ({across} from the task's time in another preset times the method's median ratio between "
-                  "the presets over other tasks)" if (across := sum(ACROSS in r["basis"] for r in todo)) else "")
+               + (f" ({across} from the task's time in another preset scaled by the method's median ratio between "
+                  "the presets over other tasks: of whole times, or of seconds per epoch times its median epochs "
+                  "here)" if (across := sum(ACROSS in r["basis"] for r in todo)) else "")
                + (f" ({at_cap} from another preset's seconds per epoch times this job's epoch cap: upper bounds where "
                   "patience stops them sooner, rough where other settings differ)" if at_cap else "")
                + (f" ({unknown} without one)" if (unknown := len(todo) - len(known) - len(budgets) - len(resumed))
