@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -270,11 +271,7 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     times. Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound),
     the smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
     def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
-        by_task: dict[str, list[float]] = {}
-        for (task, method, _), (seconds, _) in d.items():
-            if method == job.method:
-                by_task.setdefault(task, []).append(seconds)
-        return {task: sum(v) / len(v) for task, v in by_task.items()}
+        return {task: m[0] for task, m in _task_means(d, job.method, lambda value: (value[0],)).items()}
 
     here = means(durations)
     best = None
@@ -315,17 +312,13 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
 def _per_epoch_estimate(job: Job, runs: Runs, there: Runs) -> tuple[float, str] | None:
     """:func:`across_presets`' estimate by epochs: ``(seconds, label part)``, or ``None`` where this preset's or
     that one's runs of the method do not record their training on the job's task (there) and on a task both ran."""
-    def per_task(r: Runs) -> dict[str, tuple[float, float]]:  # task -> (mean s/epoch, mean s outside training)
-        by_task: dict[str, list[tuple[float, float]]] = {}
-        for (task, method, _), run in r.items():
-            t = run["training"]
-            if method == job.method and t:
-                per = float(t["seconds"]) / float(t["epochs_run"])
-                by_task.setdefault(task, []).append((per, max(run["wall_time_s"] - float(t["seconds"]), 0.0)))
-        return {task: (statistics.mean(p for p, _ in v), statistics.mean(o for _, o in v))
-                for task, v in by_task.items()}
+    def split(run: dict[str, Any]) -> tuple[float, ...] | None:  # (s/epoch, s outside training)
+        t = run["training"]
+        if not t:
+            return None
+        return float(t["seconds"]) / float(t["epochs_run"]), max(run["wall_time_s"] - float(t["seconds"]), 0.0)
 
-    mine, theirs = per_task(runs), per_task(there)
+    mine, theirs = _task_means(runs, job.method, split), _task_means(there, job.method, split)
     ratios = [mine[t][0] / theirs[t][0] for t in sorted(mine) if t != job.task and theirs.get(t, (0.0,))[0] > 0]
     epochs = [int(run["training"]["epochs_run"]) for (_, method, _), run in runs.items()
               if method == job.method and run["training"]]
@@ -335,6 +328,17 @@ def _per_epoch_estimate(job: Job, runs: Runs, there: Runs) -> tuple[float, str] 
     per, outside = theirs[job.task]
     return (outside + per * ratio * typical,
             f"{per:.1f} s/epoch {ACROSS} {ratio:.2f} ({len(ratios)} tasks) x {typical:.0f} epochs (its median here)")
+
+
+def _task_means(records: dict[tuple[str, str, int], Any], method: str,
+                value: Callable[[Any], tuple[float, ...] | None]) -> dict[str, tuple[float, ...]]:
+    """``task -> the mean over its seeds of value(record)``, element by element, for one method's records
+    (:data:`Durations` or :data:`Runs`); records whose ``value`` is ``None`` are left out."""
+    by_task: dict[str, list[tuple[float, ...]]] = {}
+    for (task, of, _), record in records.items():
+        if of == method and (v := value(record)) is not None:
+            by_task.setdefault(task, []).append(v)
+    return {task: tuple(statistics.mean(column) for column in zip(*v)) for task, v in by_task.items()}
 
 
 def _data(resolved: dict[str, Any]) -> dict[str, Any]:
