@@ -50,6 +50,21 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name (Linux: the first ``model name`` of ``/proc/cpuinfo``; elsewhere what
+    :func:`platform.processor` says), ``None`` where neither tells: two CPUs of one PyTorch capability
+    (``AVX512``) can differ in speed by half, so wall times compare only on one model."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def environment() -> dict[str, object]:
     import torch
 
@@ -61,6 +76,7 @@ def environment() -> dict[str, object]:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cpu_capability": cpu_capability(),  # bf16 autocast is fast only where it is native (orca.precision)
+        "cpu_model": cpu_model(),  # wall times compare only on one model (since 2026-12-06)
         "bf16_native_cpu": bf16_native("cpu"),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "hf_hub_offline": os.environ.get("HF_HUB_OFFLINE"),

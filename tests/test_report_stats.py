@@ -333,6 +333,10 @@ def test_budget_table_names_the_machines_once_results_record_them() -> None:
     assert budget_table(df)[-1].startswith("Machines (PyTorch CPU capability: results): AVX2: 1; AVX512: 1; "
                                            "not recorded: 1.")
     assert not any("Machines" in line for line in budget_table(df.assign(cpu=None)))
+    named = budget_table(df.assign(cpu_model=[None, None, "AMD EPYC"]))[-1]  # once one names its model, all say
+    assert named.startswith("Machines (PyTorch CPU capability: results): AVX2 (model not recorded): 1; "
+                            "AVX512 (AMD EPYC): 1; not recorded (model not recorded): 1.")
+    assert "before 2026-12-06 not their model" in named
     assert ("Job time of these 3 results: 0.02 h (the sum of their wall times; jobs run side by side, `--jobs N`, "
             "share the wall clock).") in budget_table(df)  # 72 s
     assert not any("Job time" in line for line in budget_table(df.assign(wall_s=None)))

@@ -59,6 +59,7 @@ def load_results(folder: Path, metric_version: Callable[[str, dict], int] = lamb
                      "wall_s": float(rec.get("wall_time_s") or float("nan")),
                      "threads": (rec.get("environment") or {}).get("torch_threads"),
                      "cpu": (rec.get("environment") or {}).get("cpu_capability"),
+                     "cpu_model": (rec.get("environment") or {}).get("cpu_model"),
                      **_precision(rec),
                      **_training(rec), **_traits(rec.get("data") or {}),
                      "profile": ({k: float(test[k]) for k in PROFILE if test.get(k) is not None}

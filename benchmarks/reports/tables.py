@@ -132,15 +132,23 @@ def precision_line(df: pd.DataFrame) -> list[str]:
 
 
 def machines_line(df: pd.DataFrame) -> list[str]:
-    """Which CPUs the results ran on (PyTorch's capability name, recorded since 2026-12-01), once any result
-    records one: wall times and time budgets compare only between runs on one kind of machine, and bf16
-    autocast is fast only where the CPU has native bf16 products (:mod:`orca.precision`)."""
+    """Which CPUs the results ran on (PyTorch's capability name, recorded since 2026-12-01, with the CPU's model
+    name where the result records it, since 2026-12-06), once any result records one: wall times and time budgets
+    compare only between runs on one kind of machine, and bf16 autocast is fast only where the CPU has native bf16
+    products (:mod:`orca.precision`)."""
     if "cpu" not in df or df["cpu"].dropna().empty:
         return []
-    counts = df["cpu"].fillna("not recorded").value_counts()
+    kind = df["cpu"].fillna("not recorded")
+    models = df["cpu_model"] if "cpu_model" in df else pd.Series(None, index=df.index, dtype=object)
+    named = models.notna().any()
+    if named:  # a model's name beside its capability; results before the model was recorded say so
+        kind = kind + models.map(lambda m: f" ({m})" if isinstance(m, str) and m else " (model not recorded)")
+    counts = kind.value_counts()
     text = "; ".join(f"{name}: {n}" for name, n in counts.sort_index().items())
+    since = (" and before 2026-12-06 not their model; one capability's models can differ in speed by half"
+             if named else "")
     return ["", f"Machines (PyTorch CPU capability: results): {text}. Wall times and time budgets compare only "
-            "between runs on one kind of machine; results recorded before 2026-12-01 do not name theirs."]
+            f"between runs on one kind of machine; results recorded before 2026-12-01 do not name theirs{since}."]
 
 
 def fmt(value: float) -> str:
