@@ -52,8 +52,8 @@ def package_versions() -> dict[str, str | None]:
 
 def cpu_model() -> str | None:
     """The CPU's model name (Linux: the first ``model name`` of ``/proc/cpuinfo``; elsewhere what
-    :func:`platform.processor` says), ``None`` where neither tells: two CPUs of one PyTorch capability
-    (``AVX512``) can differ in speed by half, so wall times compare only on one model."""
+    :func:`platform.processor` says), ``None`` where neither tells: wall times compare only on one model, and the
+    PyTorch capability alone (``AVX2``, ``AVX512``) does not name the machine."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:

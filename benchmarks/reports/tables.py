@@ -145,8 +145,7 @@ def machines_line(df: pd.DataFrame) -> list[str]:
         kind = kind + models.map(lambda m: f" ({m})" if isinstance(m, str) and m else " (model not recorded)")
     counts = kind.value_counts()
     text = "; ".join(f"{name}: {n}" for name, n in counts.sort_index().items())
-    since = (" and before 2026-12-06 not their model; one capability's models can differ in speed by half"
-             if named else "")
+    since = " and before 2026-12-06 not their model" if named else ""
     return ["", f"Machines (PyTorch CPU capability: results): {text}. Wall times and time budgets compare only "
             f"between runs on one kind of machine; results recorded before 2026-12-01 do not name theirs{since}."]
 
