@@ -295,6 +295,41 @@ def test_estimates_prefer_durations_measured_on_the_planned_machine_and_mark_the
     assert f"900 s (seeds{OTHER})" in out and "(1 measured on another CPU kind or with other threads per job)" in out
 
 
+def test_estimates_tell_cpu_models_of_one_capability_apart(tmp_path) -> None:
+    """Two CPU models with the same PyTorch capability (an AVX2 AMD EPYC ran FNO 1.5x slower per epoch than the
+    earlier machines): a duration from the planned model comes first, one from another model is marked, and one
+    that records no model (results before 2026-12-06) is not held against the plan."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs, planned_machine
+    from benchmarks.runner.explain import OTHER, estimate, recorded_durations
+    from orca.provenance import cpu_model
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "smoke", ["advection"], ["fno"], [0, 1, 2])
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    here = planned_machine(2)
+    assert here[2] == cpu_model() and planned_machine(2, ray="auto", job_cpus=4) == (here[0], 4, None)
+    plan = (here[0], here[1], "CPU A")
+
+    def write(seed, seconds, model):
+        env = {"cpu_capability": plan[0], "torch_threads": plan[1]} | ({} if model is None else {"cpu_model": model})
+        (runs / f"advection--fno--s{seed}.json").write_text(json.dumps(
+            {"task": "advection", "method": "fno", "seed": seed, "status": "ok", "wall_time_s": seconds,
+             "environment": env}))
+
+    write(0, 150.0, "CPU B")  # the job's own result, on another model of the same capability
+    write(1, 100.0, "CPU A")
+    by = {j.seed: j for j in jobs}
+    durations = recorded_durations(runs)
+    assert estimate(by[0], durations, here=plan) == (100.0, "seeds")  # the planned model first
+    assert estimate(by[2], durations, here=plan) == (100.0, "seeds")
+    assert estimate(by[0], durations, here=plan[:2]) == (150.0, "own")  # a plan without a model: as before
+    (runs / "advection--fno--s1.json").unlink()
+    assert estimate(by[2], recorded_durations(runs), here=plan) == (150.0, "seeds" + OTHER)
+    write(0, 150.0, None)  # an older result that names no model: not marked
+    assert estimate(by[2], recorded_durations(runs), here=plan) == (150.0, "seeds")
+
+
 def test_a_time_limit_starts_only_the_jobs_whose_estimate_fits_the_time_left(tmp_path, capsys) -> None:
     """``--time-limit``: a job starts only when its dry-run estimate fits in the time left when its turn comes; a
     job whose estimate does not fit, or that has none, is not started, and the next run (without a limit) runs it."""

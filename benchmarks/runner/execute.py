@@ -113,12 +113,16 @@ def job_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def planned_machine(jobs: int, ray: str | None = None, job_cpus: int = 1) -> tuple[str, int]:
+def planned_machine(jobs: int, ray: str | None = None, job_cpus: int = 1) -> tuple[str, int, str | None]:
     """The machine jobs are planned on, as the duration estimates compare it (:mod:`.explain`): this CPU's PyTorch
-    capability and the threads each job gets (``job_cpus`` under Ray, else :func:`job_threads`)."""
+    capability, the threads each job gets (``job_cpus`` under Ray, else :func:`job_threads`) and this CPU's model
+    (``None`` under Ray, whose workers may be other machines: then any model matches)."""
     from orca.precision import cpu_capability
+    from orca.provenance import cpu_model
 
-    return cpu_capability(), job_cpus if ray is not None else job_threads(jobs)
+    if ray is not None:
+        return cpu_capability(), job_cpus, None
+    return cpu_capability(), job_threads(jobs), cpu_model()
 
 
 def visible_gpus() -> tuple[str, ...]:

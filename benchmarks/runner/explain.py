@@ -60,8 +60,9 @@ def job_state(results: Path, job: Job) -> str:
     return "pending"
 
 
-Machine = tuple[str | None, int | None]
-"""Where a duration was measured: PyTorch's CPU capability and the job's CPU threads."""
+Machine = tuple[str | None, int | None] | tuple[str | None, int | None, str | None]
+"""Where a duration was measured: PyTorch's CPU capability, the job's CPU threads and, where known, the CPU's model
+(two models of one capability can differ 1.5-fold per epoch; results before 2026-12-06 do not record it)."""
 
 OTHER = " · other CPU or threads"
 """The label's mark on an estimate measured on another CPU kind or with another thread count than planned."""
@@ -90,7 +91,8 @@ Runs = dict[tuple[str, str, int], dict[str, Any]]
 
 def recorded_durations(folder: Path) -> Durations:
     """``(task, method, seed) -> (wall_time_s, machine)`` of every result file in a preset's ``runs/`` folder;
-    either part of ``machine`` is ``None`` where the result does not record it (older results lack the capability)."""
+    any part of ``machine`` is ``None`` where the result does not record it (older results lack the capability and
+    the CPU's model)."""
     return recorded(folder)[0]
 
 
@@ -106,7 +108,7 @@ def recorded(folder: Path) -> tuple[Durations, Runs]:
             rec = read_json(path)
             env = rec.get("environment") or {}
             threads = env.get("torch_threads")
-            machine = (env.get("cpu_capability"), None if threads is None else int(threads))
+            machine = (env.get("cpu_capability"), None if threads is None else int(threads), env.get("cpu_model"))
             key = (str(rec["task"]), rec["method"], int(rec["seed"]))
             durations[key] = (float(rec["wall_time_s"]), machine)
             training = rec.get("training")
@@ -209,9 +211,10 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
     time can only be taken as it is: a run cut by a 2-minute budget, or trained for 5
     epochs, says little about one that trains to a cap of 60.
 
-    ``here`` is the machine the jobs are planned on (CPU capability, threads per job): at each level, durations
-    measured there come first, and one measured elsewhere is marked :data:`OTHER` in its label (a core more or
-    fewer, or another vector unit, can change a job's time several-fold; no factor is guessed)."""
+    ``here`` is the machine the jobs are planned on (CPU capability, threads per job, CPU model): at each level,
+    durations measured there come first, and one measured elsewhere is marked :data:`OTHER` in its label (a core
+    more or fewer, or another vector unit, can change a job's time several-fold; another model of one capability
+    1.5-fold; no factor is guessed). A part that either side does not record matches any."""
     seconds, label = _recorded(job.task, job.method, job.seed, durations, here)
     base = next((c["against"] for c in job.config.get("contrasts") or []
                  if c.get("method") == job.method and "preset" not in c), None)  # a base in this preset's durations
