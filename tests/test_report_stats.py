@@ -422,3 +422,33 @@ def test_a_selection_with_jobs_to_come_is_provisional() -> None:
     assert pending_selection(spec, expected, whole) == spec
     assert pending_selection({**spec, "provisional": "one seed"}, expected, df)["provisional"] == "one seed"
     assert pending_selection({**spec, "needs_all": False}, expected, df) == {**spec, "needs_all": False}
+
+
+def test_pdebench_reports_compare_every_method_against_unet_as_well_as_fno() -> None:
+    """The converged report's second comparison (the suite's ``also_against``): after the table against FNO, one
+    against U-Net, whose ``orca-skip`` row matches the committed result files read directly: per task the mean
+    over the seeds both ran of U-Net's score minus ORCA's, then the mean over tasks."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.reports.build import report_text
+
+    runs = Path(__file__).resolve().parents[1] / "results" / "pdebench" / "converged" / "runs"
+    scores: dict[tuple[str, str, int], float] = {}
+    for path in runs.glob("*.json"):
+        rec = json.loads(path.read_text())
+        if rec.get("status") == "ok":
+            scores[(rec["task"], rec["method"], int(rec["seed"]))] = rec["metrics"]["test"]["nrmse"]
+    per_task: dict[str, list[float]] = {}
+    for (task, method, seed), value in scores.items():
+        if method == "orca-skip" and (task, "unet", seed) in scores:
+            per_task.setdefault(task, []).append(scores[(task, "unet", seed)] - value)
+    assert len(per_task) >= 8
+    expected = np.mean([np.mean(d) for d in per_task.values()])
+    text = report_text("pdebench", runs.parents[2], "converged")[0]
+    assert text.index("\nAgainst fno (") < text.index("\nAgainst unet (")
+    table = text[text.index("\nAgainst unet ("):]
+    row = next(line for line in table.splitlines() if line.startswith("| orca-skip | "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[1]) == len(per_task) and cells[4] == f"{expected:+.4f}"
+    assert "| unet | " not in table.split("\n\n")[1]  # no row against itself

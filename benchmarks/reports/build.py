@@ -154,7 +154,8 @@ def _report_parts(suite_name: str, results: str | Path, preset: str
                     reference=reference, df=df, means=suite.comparable_means,
                     selections=[pending_selection(spec, expected, df) for spec in selections_of(config)],
                     groups=suite.task_groups, contrasts=contrasts,
-                    coverage=coverage_table(expected, df, closed, replaced), contrast_scores=contrast_scores)
+                    coverage=coverage_table(expected, df, closed, replaced), contrast_scores=contrast_scores,
+                    also_against=[m for m in suite.also_against if m != reference])
     return text, summary, df, reference, published
 
 

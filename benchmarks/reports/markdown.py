@@ -36,12 +36,13 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
              published: list[dict], reference: str | None = None, df: pd.DataFrame | None = None,
              means: bool = True, selections: list[dict] | None = None, groups: dict[str, str] | None = None,
              contrasts: list[dict] | None = None, coverage: list[str] | None = None,
-             contrast_scores: pd.DataFrame | None = None) -> str:
+             contrast_scores: pd.DataFrame | None = None, also_against: list[str] | None = None) -> str:
     """The report's Markdown; ``means=False`` leaves out averages over tasks (tasks scored on different scales);
     ``selections``: a defaults study's choices, each ``{"candidates", "decides", "on", "base", "references"}`` (:func:`selection_table`);
     ``groups``: task -> group, for the means by group (:func:`by_group_table`); ``contrasts``: one-change
     candidates against their base (:func:`contrast_table`), on ``contrast_scores`` where given (``df`` with the rows
-    of bases from other presets); ``coverage``: the lines of :func:`coverage_table`."""
+    of bases from other presets); ``coverage``: the lines of :func:`coverage_table`; ``also_against``: other
+    baselines every method is compared against as well, each in a table like the reference's."""
     metric = summary.attrs.get("metric", "")
     higher = get_metric(metric).higher_is_better
     methods = sorted(summary["method"].unique())
@@ -128,6 +129,8 @@ def markdown(suite: str, summary: pd.DataFrame, failed: list[dict], unreadable: 
         lines += against_reference(summary, reference, higher, means, scores=df)
         if means and df is not None:
             lines += by_seed_table(df, reference, higher)
+    for other in also_against or []:
+        lines += against_reference(summary, other, higher, means, scores=df)
     if means and groups:
         lines += by_group_table(summary, groups)
     if df is not None and contrasts:

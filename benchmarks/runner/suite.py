@@ -137,6 +137,10 @@ class Suite:
     reference_methods: tuple[str, ...] = ()
     """The report compares every method against the first of these that has results (mean difference,
     wins/ties/losses), as the paper does against XGBoost on tables."""
+    also_against: tuple[str, ...] = ()
+    """Other baselines the report compares every method against as well, each in its own table after the
+    reference's (the same columns, on the (task, seed) pairs both ran): a claim against each of the paper's
+    baselines (PDEBench: U-Net beside FNO) comes with its own interval and p-value."""
     method_base: dict[str, Callable[[], dict]] = field(default_factory=dict)
     """ORCA methods whose settings start from something other than ``OrcaConfig()``'s defaults: method -> a
     function giving the base config sections (the small-data suites' ``orca-default`` starts from the facade's

@@ -64,7 +64,8 @@ SUITE = register_suite(Suite(
              "fno": functools.partial(run_operator, kind="fno"),
              "unet": functools.partial(run_operator, kind="unet"), "floor": functools.partial(run_floor, kind="mean"),
              "persistence": functools.partial(run_floor, kind="persistence")},
-    all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), metric_version=METRIC_VERSION,
+    all_tasks=all_tasks, published=("pdebench",), reference_methods=("fno",), also_against=("unet",),
+    metric_version=METRIC_VERSION,
     floors=("floor", "persistence"), hash_neutral=(("method_params.loss", "mse"), ("data.url", ""), ("data.path", "")),
     method_applies=method_applies,
 ))
