@@ -458,3 +458,45 @@ def test_where_both_presets_record_training_epochs_are_counted_apart_from_their_
     out = capsys.readouterr().out  # 7 + 10 x 0.55 x 300 = 1657 s; whole times would give 2007 x 0.92 = 1854 s
     assert "1657 s (preset paper's 10.0 s/epoch x the method's 0.55 (2 tasks) x 300 epochs (its median here))" in out
     assert "(1 from the task's time in another preset scaled by the method's median ratio" in out
+
+
+def test_the_per_epoch_ratio_between_presets_comes_from_runs_on_the_planned_machine(tmp_path, capsys) -> None:
+    """Here, advection ran on the planned machine at 2 s an epoch and Burgers on another at 0.5 s; there, both at
+    1 s. The ratio for Darcy is advection's 2.0 (this machine), not the median 1.25 over both; with no run here on
+    the planned machine, the median over all of them, marked as measured elsewhere."""
+    import copy
+
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.runner.explain import OTHER, dry_run
+
+    tasks = ["advection", "burgers", "darcy"]
+    _, jobs = plan_jobs(get_suite("pdebench"), "converged", tasks, ["fno"], [0])
+    by = {j.task: j for j in jobs}
+    planned, other = ("AVX2", 1, "CPU A"), ("AVX512", 1, "CPU B")
+
+    def write(preset: str, task: str, seconds: float, epochs: int, machine: tuple | None) -> None:
+        runs = tmp_path / "pdebench" / preset / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        env = {} if machine is None else dict(zip(("cpu_capability", "torch_threads", "cpu_model"), machine))
+        (runs / by[task].filename).write_text(json.dumps(
+            {"task": task, "method": "fno", "seed": 0, "status": "ok", "wall_time_s": seconds + 5.0,
+             "resolved_config": copy.deepcopy(by[task].resolved), "environment": env,
+             "training": {"epochs_run": epochs, "seconds": seconds, "epochs_cap": 200}}))
+
+    write("converged", "advection", 400.0, 200, planned)
+    write("converged", "burgers", 200.0, 400, other)  # epochs: median of 200 and 400 = 300, from every machine
+    for task, seconds in (("advection", 200.0), ("burgers", 200.0), ("darcy", 2000.0)):
+        write("paper", task, seconds, 200, None)  # 1, 1 and 10 s an epoch; 5 s outside training
+
+    def estimate_for(here):
+        rows, _ = dry_run(tmp_path, [by["darcy"]], here)
+        return rows[0]["recorded_s"], rows[0]["basis"]
+
+    label = "preset paper's 10.0 s/epoch x the method's {:.2f} (1 tasks) x 300 epochs (its median here)"
+    seconds, basis = estimate_for(planned)
+    assert basis == label.format(2.0) and seconds == pytest.approx(5.0 + 10.0 * 2.0 * 300)
+    seconds, basis = estimate_for(("AVX2", 1, "CPU C"))  # no run on this machine: both, marked
+    assert basis == label.format(1.25).replace("(1 tasks)", "(2 tasks)") + OTHER
+    assert seconds == pytest.approx(5.0 + 10.0 * 1.25 * 300)
+    assert estimate_for(None)[1] == label.format(1.25).replace("(1 tasks)", "(2 tasks)")  # no plan: as before

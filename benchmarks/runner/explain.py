@@ -86,7 +86,8 @@ Durations = dict[tuple[str, str, int], tuple[float, Machine | None]]
 """``(task, method, seed) -> (wall_time_s, machine)``: the recorded durations of a preset's runs."""
 
 Runs = dict[tuple[str, str, int], dict[str, Any]]
-"""``(task, method, seed) -> {"wall_time_s", "training", "resolved"}``: a preset's runs that record their training."""
+"""``(task, method, seed) -> {"wall_time_s", "training", "resolved", "machine"}``: a preset's runs that record their
+training."""
 
 
 def recorded_durations(folder: Path) -> Durations:
@@ -114,10 +115,10 @@ def recorded(folder: Path) -> tuple[Durations, Runs]:
             training = rec.get("training")
             if isinstance(training, dict) and training.get("epochs_run") and training.get("seconds"):
                 runs[key] = {"wall_time_s": float(rec["wall_time_s"]), "training": training,
-                             "resolved": rec.get("resolved_config") or {}}
+                             "resolved": rec.get("resolved_config") or {}, "machine": machine}
             elif isinstance(rec.get("resolved_config"), dict):  # its settings still tell its data's size
                 runs[key] = {"wall_time_s": float(rec["wall_time_s"]), "training": None,
-                             "resolved": rec["resolved_config"]}
+                             "resolved": rec["resolved_config"], "machine": machine}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     return durations, runs
@@ -226,7 +227,7 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
         elif seconds is None and base_seconds is not None:
             seconds, label = base_seconds, f"{base}, {UNCORRECTED}: {base_label}"
     if (seconds is None or label.removesuffix(OTHER) == METHOD_MEAN) and time_budget(job) is None:
-        across = across_presets(job, durations, elsewhere or {}, elsewhere_runs or {}, runs or {})
+        across = across_presets(job, durations, elsewhere or {}, elsewhere_runs or {}, runs or {}, here)
         if across is not None:  # the task's own size, from another preset, before the method's other tasks
             return across
     if seconds is not None:
@@ -253,7 +254,7 @@ def estimate(job: Job, durations: Durations, elsewhere: dict[str, Durations] | N
 
 
 def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Durations], elsewhere_runs: dict[str, Runs],
-                   runs: Runs | None = None) -> tuple[float, str] | None:
+                   runs: Runs | None = None, here: Machine | None = None) -> tuple[float, str] | None:
     """The job's task and method in another preset (mean over its seeds there), times the method's median ratio of
     its time in this preset to its time in that one over the other tasks both ran: the task's size comes from the
     other preset, the preset's epochs, patience and machine from the method's runs here. Tasks can differ
@@ -270,13 +271,15 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     FNO in 1D, fewer in 2D): the task's time outside training there, plus its seconds per epoch there times the
     method's median ratio of seconds per epoch (here / there) over the tasks both ran, times the median of the
     epochs the method's runs here trained (label ``preset P's S s/epoch x the method's r (n tasks) x N epochs
-    (its median here)``). Otherwise the ratio of whole
+    (its median here)``); the per-epoch ratio is taken over the runs here measured on the planned machine
+    (``here``) where any pairs with a task there, since a CPU model can change it 1.5-fold, else over all the runs
+    here, marked :data:`OTHER`. Otherwise the ratio of whole
     times. Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound),
     the smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
     def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
         return {task: m[0] for task, m in _task_means(d, job.method, lambda value: (value[0],)).items()}
 
-    here = means(durations)
+    ours = means(durations)
     best = None
     for preset, other in sorted(elsewhere.items()):
         of_method = [r for (_, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
@@ -284,7 +287,7 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
                for k in ("max_seconds", "refine.max_seconds")):
             continue
         there = means(other)
-        ratios = [here[t] / there[t] for t in sorted(here) if t != job.task and there.get(t, 0.0) > 0]
+        ratios = [ours[t] / there[t] for t in sorted(ours) if t != job.task and there.get(t, 0.0) > 0]
         if job.task not in there or not ratios:
             continue
         spread = max(ratios) / min(ratios) if min(ratios) > 0 else float("inf")
@@ -299,7 +302,7 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     if best is None:
         return None
     _, seconds, label, preset = best
-    by_epoch = _per_epoch_estimate(job, runs or {}, elsewhere_runs.get(preset) or {})
+    by_epoch = _per_epoch_estimate(job, runs or {}, elsewhere_runs.get(preset) or {}, here)
     if by_epoch is not None:
         seconds, label = by_epoch[0], f"preset {preset}'s {by_epoch[1]}"
     key = (job.task, job.method)
@@ -312,25 +315,35 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     return seconds, label
 
 
-def _per_epoch_estimate(job: Job, runs: Runs, there: Runs) -> tuple[float, str] | None:
+def _per_epoch_estimate(job: Job, runs: Runs, there: Runs, here: Machine | None = None
+                        ) -> tuple[float, str] | None:
     """:func:`across_presets`' estimate by epochs: ``(seconds, label part)``, or ``None`` where this preset's or
-    that one's runs of the method do not record their training on the job's task (there) and on a task both ran."""
+    that one's runs of the method do not record their training on the job's task (there) and on a task both ran.
+    The per-epoch ratio comes from this preset's runs on the planned machine ``here`` where they pair with a task
+    there, else from all its runs (the label then ends in :data:`OTHER`)."""
     def split(run: dict[str, Any]) -> tuple[float, ...] | None:  # (s/epoch, s outside training)
         t = run["training"]
         if not t:
             return None
         return float(t["seconds"]) / float(t["epochs_run"]), max(run["wall_time_s"] - float(t["seconds"]), 0.0)
 
-    mine, theirs = _task_means(runs, job.method, split), _task_means(there, job.method, split)
-    ratios = [mine[t][0] / theirs[t][0] for t in sorted(mine) if t != job.task and theirs.get(t, (0.0,))[0] > 0]
+    theirs = _task_means(there, job.method, split)
+    on_here = {k: r for k, r in runs.items() if _same_machine(r.get("machine"), here)}
+    ratios, mark = [], ""
+    for pool, mark in ((on_here, ""), (runs, "" if here is None else OTHER)):
+        mine = _task_means(pool, job.method, split)  # the planned machine's runs first, then all of them
+        ratios = [mine[t][0] / theirs[t][0] for t in sorted(mine) if t != job.task and theirs.get(t, (0.0,))[0] > 0]
+        if ratios:
+            break
     epochs = [int(run["training"]["epochs_run"]) for (_, method, _), run in runs.items()
-              if method == job.method and run["training"]]
+              if method == job.method and run["training"]]  # epochs do not depend on the machine: all runs
     if job.task not in theirs or not ratios or not epochs:
         return None
     ratio, typical = float(statistics.median(ratios)), float(statistics.median(epochs))
     per, outside = theirs[job.task]
     return (outside + per * ratio * typical,
-            f"{per:.1f} s/epoch {ACROSS} {ratio:.2f} ({len(ratios)} tasks) x {typical:.0f} epochs (its median here)")
+            f"{per:.1f} s/epoch {ACROSS} {ratio:.2f} ({len(ratios)} tasks) x {typical:.0f} epochs (its median "
+            f"here){mark}")
 
 
 def _task_means(records: dict[tuple[str, str, int], Any], method: str,
@@ -364,6 +377,12 @@ def cost_ratio(method: str, base: str, durations: Durations) -> tuple[float, int
     return (float(statistics.median(ratios)), len(ratios)) if ratios else None
 
 
+def _same_machine(m: Machine | None, here: Machine | None) -> bool:
+    """Whether a duration measured on ``m`` counts as measured on the planned machine ``here``: what is not recorded
+    on either side cannot tell against the plan, so is not held against it."""
+    return here is None or m is None or all(a is None or b is None or a == b for a, b in zip(m, here))
+
+
 def _recorded(task: str, method: str, seed: int, durations: Durations, here: Machine | None = None
               ) -> tuple[float | None, str]:
     """The nearest recorded duration: the task before the machine (tasks differ in cost more than machines do),
@@ -371,12 +390,9 @@ def _recorded(task: str, method: str, seed: int, durations: Durations, here: Mac
     levels = {"own": lambda k: k == (task, method, seed), "seeds": lambda k: k[0] == task and k[1] == method,
               METHOD_MEAN: lambda k: k[1] == method}
 
-    def same(m: Machine | None) -> bool:  # what is not recorded cannot tell against the plan, so is not marked
-        return here is None or m is None or all(a is None or b is None or a == b for a, b in zip(m, here))
-
     for label, on_here in (("own", True), ("seeds", True), ("own", False), ("seeds", False), (METHOD_MEAN, True),
                            (METHOD_MEAN, False)):
-        values = [v for k, (v, m) in durations.items() if levels[label](k) and same(m) == on_here]
+        values = [v for k, (v, m) in durations.items() if levels[label](k) and _same_machine(m, here) == on_here]
         if values:
             return sum(values) / len(values), label + ("" if on_here else OTHER)
     return None, "none"
