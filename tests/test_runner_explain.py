@@ -500,3 +500,38 @@ def test_the_per_epoch_ratio_between_presets_comes_from_runs_on_the_planned_mach
     assert basis == label.format(1.25).replace("(1 tasks)", "(2 tasks)") + OTHER
     assert seconds == pytest.approx(5.0 + 10.0 * 1.25 * 300)
     assert estimate_for(None)[1] == label.format(1.25).replace("(1 tasks)", "(2 tasks)")  # no plan: as before
+
+
+def test_the_whole_time_ratio_between_presets_comes_from_runs_on_the_planned_machine(tmp_path) -> None:
+    """Without training records the ratio is of whole times, chosen like the per-epoch one: here, advection took
+    400 s on the planned machine and Burgers 100 s on another; there, 100 s each and Darcy 1000 s. Darcy is put at
+    4000 s (advection's ratio of 4, this machine), not at the median 2.5 over both; with no run here on the
+    planned machine, at 2500 s, marked."""
+    from benchmarks.catalogue import get_suite
+    from benchmarks.runner.execute import plan_jobs
+    from benchmarks.runner.explain import OTHER, dry_run
+
+    _, jobs = plan_jobs(get_suite("pdebench"), "converged", ["advection", "burgers", "darcy"], ["fno"], [0])
+    by = {j.task: j for j in jobs}
+    planned, other = ("AVX2", 1, "CPU A"), ("AVX512", 1, "CPU B")
+
+    def write(preset: str, task: str, seconds: float, machine: tuple | None) -> None:
+        runs = tmp_path / "pdebench" / preset / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        env = {} if machine is None else dict(zip(("cpu_capability", "torch_threads", "cpu_model"), machine))
+        (runs / by[task].filename).write_text(json.dumps(
+            {"task": task, "method": "fno", "seed": 0, "status": "ok", "wall_time_s": seconds, "environment": env}))
+
+    write("converged", "advection", 400.0, planned)
+    write("converged", "burgers", 100.0, other)
+    for task, seconds in (("advection", 100.0), ("burgers", 100.0), ("darcy", 1000.0)):
+        write("paper", task, seconds, None)
+
+    def estimate_for(here):
+        rows, _ = dry_run(tmp_path, [by["darcy"]], here)
+        return rows[0]["recorded_s"], rows[0]["basis"]
+
+    assert estimate_for(planned) == (pytest.approx(4000.0), "preset paper x the method's 4.00 (1 tasks)")
+    assert estimate_for(("AVX2", 1, "CPU C")) == (pytest.approx(2500.0),
+                                                  "preset paper x the method's 2.50 (2 tasks)" + OTHER)
+    assert estimate_for(None) == (pytest.approx(2500.0), "preset paper x the method's 2.50 (2 tasks)")

@@ -273,13 +273,15 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     epochs the method's runs here trained (label ``preset P's S s/epoch x the method's r (n tasks) x N epochs
     (its median here)``); the per-epoch ratio is taken over the runs here measured on the planned machine
     (``here``) where any pairs with a task there, since a CPU model can change it 1.5-fold, else over all the runs
-    here, marked :data:`OTHER`. Otherwise the ratio of whole
-    times. Where that preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound),
-    the smaller of the two is taken, labelled as it came. ``None`` without such a preset."""
+    here, marked :data:`OTHER`. Otherwise the ratio of whole times, chosen the same way: over this preset's
+    durations on the planned machine where any pairs with a task there, else over all, marked. Where that
+    preset's runs also carry over to the job's epoch cap (:func:`scaled_to_cap`, an upper bound), the smaller of
+    the two is taken, labelled as it came. ``None`` without such a preset."""
     def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
         return {task: m[0] for task, m in _task_means(d, job.method, lambda value: (value[0],)).items()}
 
-    ours = means(durations)
+    ours_here = means({k: v for k, v in durations.items() if _same_machine(v[1], here)})  # the planned machine's
+    ours_all = means(durations)
     best = None
     for preset, other in sorted(elsewhere.items()):
         of_method = [r for (_, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
@@ -287,7 +289,11 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
                for k in ("max_seconds", "refine.max_seconds")):
             continue
         there = means(other)
-        ratios = [ours[t] / there[t] for t in sorted(ours) if t != job.task and there.get(t, 0.0) > 0]
+        ratios, mark = [], ""
+        for ours, mark in ((ours_here, ""), (ours_all, "" if here is None else OTHER)):
+            ratios = [ours[t] / there[t] for t in sorted(ours) if t != job.task and there.get(t, 0.0) > 0]
+            if ratios:
+                break
         if job.task not in there or not ratios:
             continue
         spread = max(ratios) / min(ratios) if min(ratios) > 0 else float("inf")
@@ -297,7 +303,7 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
         differing = min((_data_differences(job.resolved, r) for r in same_task), default=len(_data(job.resolved)))
         rank = (differing, -len(ratios), spread)
         if best is None or rank < best[0]:
-            label = f"preset {preset} {ACROSS} {ratio:.2f} ({len(ratios)} tasks)"
+            label = f"preset {preset} {ACROSS} {ratio:.2f} ({len(ratios)} tasks){mark}"
             best = (rank, there[job.task] * ratio, label, preset)
     if best is None:
         return None
