@@ -280,8 +280,6 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
     def means(d: Durations) -> dict[str, float]:  # task -> the method's mean time over its seeds
         return {task: m[0] for task, m in _task_means(d, job.method, lambda value: (value[0],)).items()}
 
-    ours_here = means({k: v for k, v in durations.items() if _same_machine(v[1], here)})  # the planned machine's
-    ours_all = means(durations)
     best = None
     for preset, other in sorted(elsewhere.items()):
         of_method = [r for (_, method, _), r in (elsewhere_runs.get(preset) or {}).items() if method == job.method]
@@ -289,11 +287,9 @@ def across_presets(job: Job, durations: Durations, elsewhere: dict[str, Duration
                for k in ("max_seconds", "refine.max_seconds")):
             continue
         there = means(other)
-        ratios, mark = [], ""
-        for ours, mark in ((ours_here, ""), (ours_all, "" if here is None else OTHER)):
-            ratios = [ours[t] / there[t] for t in sorted(ours) if t != job.task and there.get(t, 0.0) > 0]
-            if ratios:
-                break
+        ratios, mark = _planned_first(durations, here, lambda value: value[1], lambda pool: [
+            ours[t] / there[t] for ours in [means(pool)] for t in sorted(ours)
+            if t != job.task and there.get(t, 0.0) > 0])
         if job.task not in there or not ratios:
             continue
         spread = max(ratios) / min(ratios) if min(ratios) > 0 else float("inf")
@@ -334,13 +330,9 @@ def _per_epoch_estimate(job: Job, runs: Runs, there: Runs, here: Machine | None 
         return float(t["seconds"]) / float(t["epochs_run"]), max(run["wall_time_s"] - float(t["seconds"]), 0.0)
 
     theirs = _task_means(there, job.method, split)
-    on_here = {k: r for k, r in runs.items() if _same_machine(r.get("machine"), here)}
-    ratios, mark = [], ""
-    for pool, mark in ((on_here, ""), (runs, "" if here is None else OTHER)):
-        mine = _task_means(pool, job.method, split)  # the planned machine's runs first, then all of them
-        ratios = [mine[t][0] / theirs[t][0] for t in sorted(mine) if t != job.task and theirs.get(t, (0.0,))[0] > 0]
-        if ratios:
-            break
+    ratios, mark = _planned_first(runs, here, lambda run: run.get("machine"), lambda pool: [
+        mine[t][0] / theirs[t][0] for mine in [_task_means(pool, job.method, split)] for t in sorted(mine)
+        if t != job.task and theirs.get(t, (0.0,))[0] > 0])
     epochs = [int(run["training"]["epochs_run"]) for (_, method, _), run in runs.items()
               if method == job.method and run["training"]]  # epochs do not depend on the machine: all runs
     if job.task not in theirs or not ratios or not epochs:
@@ -387,6 +379,18 @@ def _same_machine(m: Machine | None, here: Machine | None) -> bool:
     """Whether a duration measured on ``m`` counts as measured on the planned machine ``here``: what is not recorded
     on either side cannot tell against the plan, so is not held against it."""
     return here is None or m is None or all(a is None or b is None or a == b for a, b in zip(m, here))
+
+
+def _planned_first(records: dict[tuple[str, str, int], Any], here: Machine | None,
+                   machine_of: Callable[[Any], Machine | None],
+                   ratios_of: Callable[[dict[tuple[str, str, int], Any]], list[float]]) -> tuple[list[float], str]:
+    """``ratios_of`` over the records measured on the planned machine ``here`` where that gives any, else over all
+    the records, with the label's mark: ``""``, or :data:`OTHER` where the planned machine's gave none (and a
+    machine was planned). ``machine_of``: a record's :data:`Machine`."""
+    on_here = {k: r for k, r in records.items() if _same_machine(machine_of(r), here)}
+    if ratios := ratios_of(on_here):
+        return ratios, ""
+    return ratios_of(records), ("" if here is None else OTHER)
 
 
 def _recorded(task: str, method: str, seed: int, durations: Durations, here: Machine | None = None
